@@ -1,0 +1,155 @@
+"""The exceptions of awaken-eval: one root, structured fields, plain-text messages.
+
+Every error the library raises on purpose derives from :class:`AwakenEvalError`, so a
+host can catch the whole family in one ``except``. Messages are built from the
+structured fields of each exception and never carry terminal markup::
+
+    AwakenEvalError
+    ├── InvalidInput              bad data: every problem with its JSON path (and file/line)
+    │   ├── InvalidExecutionShape EvalRun execution_mode disagrees with its items' cells
+    │   └── DuplicateFixtureId    two fixtures of one directory or dataset share an id
+    ├── InvalidRunId              a run id that is empty, "." / "..", or has / \\ NUL
+    └── InputUnreadable           a file or directory that could not be read at all
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = [
+    "AwakenEvalError",
+    "DuplicateFixtureId",
+    "InputUnreadable",
+    "InvalidExecutionShape",
+    "InvalidInput",
+    "InvalidRunId",
+    "Problem",
+]
+
+
+class AwakenEvalError(Exception):
+    """Root of every exception raised on purpose by awaken-eval."""
+
+
+@attrs.frozen
+class Problem:
+    """One problem found in input data.
+
+    Attributes:
+        path: JSON path of the offending value, e.g. ``$.expect.max_tokens_total``.
+        message: What is wrong with it, e.g. ``expected an integer, got "ten"``.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        """Render as ``<path>: <message>``."""
+        return f"{self.path}: {self.message}"
+
+
+def _render(problems: tuple[Problem, ...], source: str | None, line: int | None) -> str:
+    where = ""
+    if source is not None:
+        where = source if line is None else f"{source}:{line}"
+    elif line is not None:
+        where = f"line {line}"
+    prefix = f"{where}: " if where else ""
+    if len(problems) == 1:
+        return f"{prefix}{problems[0]}"
+    body = "\n".join(f"  {p}" for p in problems)
+    return f"{prefix}{len(problems)} problems:\n{body}"
+
+
+class InvalidInput(AwakenEvalError, ValueError):
+    """Input data that does not match the wire format or a record's rules.
+
+    Every problem is listed at once, each with the JSON path of the offending value.
+
+    Attributes:
+        problems: The problems found, in document order.
+        source: The file the data came from, when it came from a file.
+        line: The 1-based line number, when the data was one line of an NDJSON file.
+    """
+
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        *,
+        source: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        """Create the error from its problems and optional origin."""
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem("$", "invalid input"),)
+        self.source = source
+        self.line = line
+        super().__init__(_render(self.problems, source, line))
+
+    @classmethod
+    def single(cls, path: str, message: str) -> InvalidInput:
+        """Build the error for one problem at ``path``."""
+        return cls([Problem(path, message)])
+
+    def located(self, *, source: str | None, line: int | None = None) -> InvalidInput:
+        """Record the file (and line) the bad data came from and return this error."""
+        self.source = source
+        self.line = line
+        self.args = (_render(self.problems, source, line),)
+        return self
+
+    def __str__(self) -> str:
+        """Render every problem, prefixed with the file and line when known."""
+        return _render(self.problems, self.source, self.line)
+
+
+class InvalidExecutionShape(InvalidInput):
+    """An EvalRun whose ``execution_mode`` disagrees with the presence of item cells.
+
+    Live runs need a cell on every item, scripted runs on none; a legacy document
+    without ``execution_mode`` must not mix the two.
+    """
+
+
+class DuplicateFixtureId(InvalidInput):
+    """Two fixtures loaded together share one id.
+
+    Attributes:
+        fixture_id: The repeated id.
+    """
+
+    def __init__(self, fixture_id: str, *, source: str | None = None) -> None:
+        """Create the error for the repeated ``fixture_id``."""
+        self.fixture_id = fixture_id
+        super().__init__([Problem("$.id", f"duplicate id {fixture_id!r}")], source=source)
+
+
+class InvalidRunId(AwakenEvalError, ValueError):
+    """A run id that cannot name a run (spec: empty, ``.``/``..``, or contains / \\ NUL).
+
+    Attributes:
+        run_id: The rejected id.
+        reason: Why it was rejected.
+    """
+
+    def __init__(self, run_id: str, reason: str) -> None:
+        """Create the error for ``run_id`` rejected for ``reason``."""
+        self.run_id = run_id
+        self.reason = reason
+        super().__init__(f"invalid run id {run_id!r}: {reason}")
+
+
+class InputUnreadable(AwakenEvalError, OSError):
+    """A file or directory that could not be read at all.
+
+    Attributes:
+        path: The path that could not be read.
+        reason: The operating system's explanation.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        """Create the error for ``path`` that failed with ``reason``."""
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot read: {reason}")

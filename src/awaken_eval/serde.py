@@ -1,0 +1,663 @@
+"""The wire format: one cattrs converter factory and the JSON / NDJSON helpers.
+
+JSON shapes, tags, key names, defaults and omission rules follow the reference
+implementation (spec §1) so its documents load here and ours load there. Deliberate
+differences: unknown keys are rejected everywhere, types are checked strictly (``"5"`` is
+not an integer, ``1`` is not a string, a string is not a list), and every problem of a
+document is reported at once with its JSON path.
+
+Two converters are built by :func:`make_converter` with the same configuration: a fast
+one that stops at the first problem, used for every document, and a detailed one that
+collects every problem, used only to explain a document the fast one rejected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import tempfile
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    StructureHandlerNotFoundError,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from awaken_eval._types import Unsigned
+from awaken_eval.comparison import DiffEntry, DiffSummary, StillFailing
+from awaken_eval.errors import (
+    DuplicateFixtureId,
+    InputUnreadable,
+    InvalidExecutionShape,
+    InvalidInput,
+    Problem,
+)
+from awaken_eval.evaluation import (
+    Evaluation,
+    EvaluationCriterion,
+    EvaluationScope,
+    EvaluationSubject,
+    ExpectedOutcome,
+)
+from awaken_eval.failures import Failure, ReplayRuntimeFailure
+from awaken_eval.fixtures import (
+    ChatResponseEvent,
+    ErrorEvent,
+    Fixture,
+    MockResponse,
+    MockTextResponse,
+    ProviderScriptEvent,
+    ToolCallEvent,
+)
+from awaken_eval.ids import EntityRef
+from awaken_eval.outcomes import ReplayReport
+from awaken_eval.runs import EvalRun, EvalRunExecutionMode
+
+__all__ = [
+    "from_builtins",
+    "from_json",
+    "load_directory",
+    "load_fixture",
+    "make_converter",
+    "read_ndjson",
+    "to_builtins",
+    "to_json",
+    "write_ndjson",
+]
+
+T = TypeVar("T")
+
+# -- wire rules that differ from "omit a field equal to its default" -----------------
+
+_TAGGED_UNIONS: tuple[tuple[Any, str], ...] = (
+    (Failure, "kind"),
+    (ReplayRuntimeFailure, "kind"),
+    (ProviderScriptEvent, "kind"),
+    (MockResponse, "kind"),
+    (DiffEntry, "kind"),
+    (EvaluationScope, "scope"),
+)
+"""Every tagged union of the wire format and the key holding its tag."""
+
+_ALWAYS_WRITTEN: Mapping[type, tuple[str, ...]] = {
+    Fixture: ("mock_response", "expect"),
+    ChatResponseEvent: ("tokens", "finish_reason"),
+    ToolCallEvent: ("tokens",),
+    ErrorEvent: ("message",),
+    MockTextResponse: ("text",),
+    ReplayReport: ("total_tokens",),
+    EvalRun: ("execution_mode", "items"),
+    DiffSummary: ("entries",),
+}
+"""Fields written even when equal to their default (the reference always writes them)."""
+
+_NEVER_WRITTEN: Mapping[type, tuple[str, ...]] = {ReplayReport: ("elapsed_ms",)}
+"""Fields accepted on read but never written (host-dependent values)."""
+
+_WRITES_NULLS: frozenset[type] = frozenset(
+    {EntityRef, EvaluationCriterion, EvaluationSubject, ExpectedOutcome, Evaluation}
+    | set(get_args(EvaluationScope))
+)
+"""Records written with every key, absent values as ``null`` (as the reference does)."""
+
+_ADDITIVE_FALSE_OMITTED: Mapping[type, tuple[str, ...]] = {
+    StillFailing: ("failures_added", "failures_removed", "worsened", "blocks"),
+}
+
+
+def _tag_table() -> dict[type, tuple[str, str]]:
+    table: dict[type, tuple[str, str]] = {}
+    for union, key in _TAGGED_UNIONS:
+        for member in get_args(union):
+            table[member] = (key, member.kind)
+    return table
+
+
+_TAGS = _tag_table()
+
+# -- describing and collecting problems -----------------------------------------------
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return text
+
+
+def _join(prefix: str, path: str) -> str:
+    return prefix + path[1:] if path.startswith("$") else f"{prefix}.{path}"
+
+
+def _collect(exc: BaseException, path: str, out: list[Problem], kinds: list[type]) -> None:
+    if isinstance(exc, InvalidInput):
+        kinds.append(type(exc))
+        out.extend(Problem(_join(path, p.path), p.message) for p in exc.problems)
+    elif isinstance(exc, (ClassValidationError, IterableValidationError)):
+        with_notes, without_notes = exc.group_exceptions()
+        for inner, note in with_notes:
+            if isinstance(note, AttributeValidationNote):
+                inner_path = f"{path}.{note.name}"
+            else:
+                inner_path = f"{path}[{note.index}]"
+            _collect(inner, inner_path, out, kinds)
+        for inner in without_notes:
+            _collect(inner, path, out, kinds)
+    elif isinstance(exc, KeyError):
+        out.append(Problem(path, "required key is missing"))
+    else:
+        out.append(Problem(path, str(exc) or type(exc).__name__))
+
+
+def _as_invalid_input(exc: BaseException) -> InvalidInput:
+    problems: list[Problem] = []
+    kinds: list[type] = []
+    _collect(exc, "$", problems, kinds)
+    special = next((k for k in kinds if k is InvalidExecutionShape), InvalidInput)
+    return special(problems)
+
+
+def _expected(kind: str, value: object) -> InvalidInput:
+    return InvalidInput.single("$", f"expected {kind}, got {_describe(value)}")
+
+
+# -- strict primitive hooks ------------------------------------------------------------
+
+
+def _structure_str(value: object, _: object) -> str:
+    if type(value) is str:
+        return value
+    raise _expected("a string", value)
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    if type(value) is bool:
+        return value
+    raise _expected("a boolean", value)
+
+
+def _structure_int(value: object, _: object) -> int:
+    if type(value) is int:
+        return value
+    raise _expected("an integer", value)
+
+
+def _structure_float(value: object, _: object) -> float:
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        return float(value)
+    raise _expected("a number", value)
+
+
+def _structure_any(value: object, _: object) -> object:
+    return value
+
+
+def _unsigned_hook(bits: int) -> Callable[[object, object], int]:
+    maximum = (1 << bits) - 1
+
+    def structure(value: object, _: object) -> int:
+        if type(value) is int and 0 <= value <= maximum:
+            return value
+        if type(value) is int:
+            msg = f"expected an unsigned {bits}-bit integer (0..{maximum}), got {value}"
+            raise InvalidInput.single("$", msg)
+        raise _expected("an integer", value)
+
+    return structure
+
+
+def _is_annotated(type_: object) -> bool:
+    return get_origin(type_) is Annotated
+
+
+def _annotated_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    base, *metadata = get_args(type_)
+    for marker in metadata:
+        if isinstance(marker, Unsigned):
+            return _unsigned_hook(marker.bits)
+    inner = converter.get_structure_hook(base)
+    return lambda value, _: inner(value, base)
+
+
+def _is_enum(type_: object) -> bool:
+    return isinstance(type_, type) and issubclass(type_, Enum)
+
+
+def _enum_hook(type_: type[Enum], _: cattrs.Converter) -> Callable[[object, object], Enum]:
+    by_value = {member.value: member for member in type_}
+    choices = ", ".join(json.dumps(value) for value in by_value)
+
+    def structure(value: object, _: object) -> Enum:
+        if type(value) is str and value in by_value:
+            return by_value[value]
+        raise _expected(f"one of {choices}", value)
+
+    return structure
+
+
+def _is_sequence(type_: object) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _sequence_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    element_type = get_args(type_)[0]
+    element = converter.get_structure_hook(element_type)
+    detailed = converter.detailed_validation
+
+    def structure(value: object, _: object) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise _expected("an array", value)
+        if element_type is str and all(type(v) is str for v in value):
+            return tuple(value)
+        if not detailed:
+            return tuple([element(v, element_type) for v in value])
+        items: list[Any] = []
+        problems: list[Problem] = []
+        kinds: list[type] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(element(item, element_type))
+            except Exception as exc:  # noqa: BLE001 - every problem is collected
+                _collect(exc, f"$[{index}]", problems, kinds)
+        if problems:
+            raise InvalidInput(problems)
+        return tuple(items)
+
+    return structure
+
+
+def _is_union(type_: object) -> bool:
+    return get_origin(type_) in (Union, types.UnionType)
+
+
+def _tagged_union_hook(
+    members: Sequence[type], key: str, converter: cattrs.Converter
+) -> Callable[[object, object], Any]:
+    by_tag: dict[str, tuple[type, Callable[[Any, Any], Any]]] = {
+        member.kind: (member, converter.get_structure_hook(member))  # type: ignore[attr-defined]
+        for member in members
+    }
+    choices = ", ".join(json.dumps(tag) for tag in by_tag)
+
+    def structure(value: object, _: object) -> Any:
+        if type(value) is not dict:
+            raise _expected("a JSON object", value)
+        tag = value.get(key)
+        found = by_tag.get(tag) if type(tag) is str else None
+        if found is None:
+            what = "missing" if tag is None else f"unknown {key} {_describe(tag)}"
+            raise InvalidInput.single(f"$.{key}", f"{what}; expected one of {choices}")
+        member, hook = found
+        return hook(value, member)
+
+    return structure
+
+
+def _union_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    args = get_args(type_)
+    present = tuple(arg for arg in args if arg is not types.NoneType)
+    optional = len(present) < len(args)
+    inner: Callable[[object, object], Any] | None = None
+    inner_type: Any = present[0] if len(present) == 1 else None
+    for union, key in _TAGGED_UNIONS:
+        if set(get_args(union)) == set(present):
+            inner = _tagged_union_hook(get_args(union), key, converter)
+            break
+    else:
+        if len(present) != 1:
+            msg = f"no wire format for the union {type_!r}"
+            raise StructureHandlerNotFoundError(msg, type_)
+        inner = converter.get_structure_hook(inner_type)
+    hook = inner
+    if not optional:
+        return hook
+
+    def structure_optional(value: object, _: object) -> Any:
+        return None if value is None else hook(value, inner_type)
+
+    return structure_optional
+
+
+# -- record hooks -----------------------------------------------------------------------
+
+
+def _legacy_execution_mode(document: dict[str, Any]) -> dict[str, Any]:
+    """Fill in ``execution_mode`` of a legacy EvalRun document from its items' cells."""
+    items = document.get("items")
+    if type(items) is not list or not all(type(item) is dict for item in items):
+        return document  # the generated hook reports the malformed items
+    with_cells = sum(item.get("cell") is not None for item in items)
+    if with_cells == 0:
+        mode = EvalRunExecutionMode.SCRIPTED
+    elif with_cells == len(items):
+        mode = EvalRunExecutionMode.LIVE
+    else:
+        msg = (
+            "legacy run without execution_mode mixes items with and without cells "
+            f"({with_cells} of {len(items)} have a cell)"
+        )
+        raise InvalidExecutionShape([Problem("$.items", msg)])
+    return {**document, "execution_mode": mode.value}
+
+
+def _record_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    generated: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        cls, converter, _cattrs_forbid_extra_keys=False
+    )
+    allowed = {field.name for field in attrs.fields(cls)}
+    tag = _TAGS.get(cls)
+    if tag is not None:
+        allowed.add(tag[0])
+    detailed = converter.detailed_validation
+    is_run = cls is EvalRun
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not dict:
+            raise _expected("a JSON object", value)
+        if is_run and "execution_mode" not in value:
+            value = _legacy_execution_mode(value)
+        unknown = value.keys() - allowed
+        if unknown and not detailed:
+            raise InvalidInput([Problem(f"$.{key}", "unknown key") for key in sorted(unknown)])
+        if not unknown:
+            return generated(value, cls)
+        problems = [Problem(f"$.{key}", "unknown key") for key in sorted(unknown)]
+        try:
+            generated({k: v for k, v in value.items() if k in allowed}, cls)
+        except Exception as exc:  # noqa: BLE001 - merged with the unknown keys below
+            kinds: list[type] = []
+            _collect(exc, "$", problems, kinds)
+        raise InvalidInput(problems)
+
+    return structure
+
+
+def _record_unstructure_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any], Any]:
+    overrides = {name: override(omit_if_default=False) for name in _ALWAYS_WRITTEN.get(cls, ())}
+    overrides.update({name: override(omit=True) for name in _NEVER_WRITTEN.get(cls, ())})
+    generated: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+        cls,
+        converter,
+        _cattrs_omit_if_default=cls not in _WRITES_NULLS,
+        **overrides,  # type: ignore[arg-type]
+    )
+    order = [
+        field.name
+        for field in attrs.fields(cls)
+        if field.name not in overrides or overrides[field.name].omit is not True
+    ]
+    if not _generated_order_matches(cls, overrides):
+        unordered = generated
+
+        def generated(record: Any) -> dict[str, Any]:
+            data = unordered(record)
+            return {name: data[name] for name in order if name in data}
+
+    tag = _TAGS.get(cls)
+    if tag is None:
+        return generated
+    key, value = tag
+    ordered = generated
+
+    def unstructure(record: Any) -> dict[str, Any]:
+        return {key: value, **ordered(record)}
+
+    return unstructure
+
+
+def _generated_order_matches(cls: type, overrides: Mapping[str, Any]) -> bool:
+    """Whether cattrs' generated function already writes keys in field order.
+
+    cattrs writes the fields that are always present first and the omittable ones
+    after them; the order only survives when no always-present field follows an
+    omittable one.
+    """
+    if cls in _WRITES_NULLS:
+        return True
+    seen_omittable = False
+    for field in attrs.fields(cls):
+        rule = overrides.get(field.name)
+        if rule is not None and rule.omit is True:
+            continue
+        omittable = field.default is not attrs.NOTHING and (
+            rule is None or rule.omit_if_default is not False
+        )
+        if omittable:
+            seen_omittable = True
+        elif seen_omittable:
+            return False
+    return True
+
+
+def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """Build the converter of the wire format.
+
+    Args:
+        detailed_validation: Collect every problem of a document (slower) instead of
+            stopping at the first one.
+
+    Returns:
+        A converter whose ``structure``/``unstructure`` speak the reference's JSON
+        shapes with strict types, rejected unknown keys and omitted defaults.
+    """
+    converter = cattrs.Converter(
+        omit_if_default=True,
+        forbid_extra_keys=False,  # checked by the record hooks, with paths
+        detailed_validation=detailed_validation,
+    )
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(Any, _structure_any)
+    converter.register_structure_hook_factory(_is_annotated, _annotated_hook)
+    converter.register_structure_hook_factory(_is_enum, _enum_hook)
+    converter.register_structure_hook_factory(_is_sequence, _sequence_hook)
+    converter.register_structure_hook_factory(_is_union, _union_hook)
+    converter.register_structure_hook_factory(attrs.has, _record_structure_hook)
+    converter.register_unstructure_hook_factory(attrs.has, _record_unstructure_hook)
+    return converter
+
+
+_FAST = make_converter()
+_DETAILED = make_converter(detailed_validation=True)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a bulk step (restored on exit)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# -- public helpers --------------------------------------------------------------------
+
+
+def to_builtins(record: Any) -> Any:
+    """Turn a record (or a tuple/list of records) into JSON-ready builtins."""
+    return _FAST.unstructure(record)
+
+
+def from_builtins(cls: type[T] | Any, data: Any) -> T:
+    """Build a ``cls`` record from JSON-like builtins (e.g. the result of ``json.loads``).
+
+    ``cls`` may be a record class, a tagged union such as ``Failure`` or ``tuple[X, ...]``.
+
+    Raises:
+        InvalidInput: listing every problem with its JSON path.
+    """
+    with _gc_paused():
+        try:
+            return _FAST.structure(data, cls)  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - explained by the detailed converter below
+            pass
+        try:
+            return _DETAILED.structure(data, cls)  # type: ignore[no-any-return]
+        except Exception as exc:  # noqa: BLE001 - never let a cattrs traceback escape
+            raise _as_invalid_input(exc) from None
+
+
+def _reject_constant(name: str) -> None:
+    msg = f"{name} is not valid JSON"
+    raise ValueError(msg)
+
+
+def _parse(text: str | bytes) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise InvalidInput.single("$", msg) from None
+    except ValueError as exc:
+        raise InvalidInput.single("$", f"invalid JSON: {exc}") from None
+
+
+def from_json(cls: type[T] | Any, data: str | bytes) -> T:
+    """Parse one JSON document into a ``cls`` record.
+
+    Raises:
+        InvalidInput: for invalid JSON or any problem of the document, every problem
+            with its JSON path, e.g. ``$.expect.max_tokens_total: expected an integer,
+            got "ten"``.
+    """
+    with _gc_paused():
+        record: T = from_builtins(cls, _parse(data))
+        return record
+
+
+def to_json(record: Any, *, pretty: bool = False) -> str:
+    """Serialize a record to JSON in the reference's wire format.
+
+    Args:
+        record: A record, or a tuple/list of records.
+        pretty: Indent with two spaces (as the reference's pretty printer) instead of
+            the compact one-line form.
+    """
+    with _gc_paused():
+        data = _FAST.unstructure(record)
+        if pretty:
+            return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputUnreadable(str(path), str(exc)) from None
+
+
+def read_ndjson(path: str | os.PathLike[str], cls: type[T] | Any) -> list[T]:
+    """Read one ``cls`` record per line of an NDJSON file.
+
+    Blank and whitespace-only lines are skipped.
+
+    Raises:
+        InputUnreadable: when the file cannot be read.
+        InvalidInput: naming the file and the 1-based line of the first bad line.
+    """
+    source = Path(path)
+    records: list[T] = []
+    with _gc_paused():
+        for number, line in enumerate(_read_text(source).splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(from_json(cls, line))
+            except InvalidInput as exc:
+                raise exc.located(source=str(source), line=number) from None
+    return records
+
+
+def write_ndjson(path: str | os.PathLike[str], records: Iterable[Any]) -> None:
+    """Write one compact JSON line per record, each ending in ``\\n``.
+
+    Missing parent directories are created. The file is replaced atomically: a reader
+    sees the old content or the new, never a partial file, and an error while
+    serializing leaves the old file untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _gc_paused():
+        lines = [to_json(record) + "\n" for record in records]
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).replace(target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_fixture(path: str | os.PathLike[str]) -> Fixture:
+    """Load one fixture file.
+
+    Raises:
+        InputUnreadable: when the file cannot be read.
+        InvalidInput: naming the file and every problem with its JSON path.
+    """
+    source = Path(path)
+    try:
+        return from_json(Fixture, _read_text(source))
+    except InvalidInput as exc:
+        raise exc.located(source=str(source)) from None
+
+
+def load_directory(path: str | os.PathLike[str]) -> list[Fixture]:
+    """Load every fixture of a directory, sorted by id.
+
+    Only regular files whose extension is exactly ``.json`` are read; names starting
+    with ``.`` are skipped; subdirectories are not searched. An empty directory gives
+    an empty list.
+
+    Raises:
+        InputUnreadable: when the directory or a file cannot be read.
+        InvalidInput: for the first file that does not parse, naming it.
+        DuplicateFixtureId: when two files share a fixture id (naming the second file).
+    """
+    directory = Path(path)
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as exc:
+        raise InputUnreadable(str(directory), str(exc)) from None
+    by_id: dict[str, Fixture] = {}
+    for entry in entries:
+        if entry.name.startswith(".") or entry.suffix != ".json" or not entry.is_file():
+            continue
+        fixture = load_fixture(entry)
+        if fixture.id in by_id:
+            raise DuplicateFixtureId(fixture.id, source=str(entry))
+        by_id[fixture.id] = fixture
+    return [by_id[key] for key in sorted(by_id)]
