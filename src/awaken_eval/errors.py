@@ -9,23 +9,41 @@ structured fields of each exception and never carry terminal markup::
     │   ├── InvalidExecutionShape EvalRun execution_mode disagrees with its items' cells
     │   └── DuplicateFixtureId    two fixtures of one directory or dataset share an id
     ├── InvalidRunId              a run id that is empty, "." / "..", or has / \\ NUL
-    └── InputUnreadable           a file or directory that could not be read at all
+    ├── InputUnreadable           a file or directory that could not be read at all
+    └── ServiceError              a request a host should answer with ``status``
+        ├── InvalidRequest        400: the request (or data it names) breaks a rule
+        │   └── DuplicateItemKeys two items (or reports) share one key
+        ├── NotFound              404: a dataset, run, model, agent or judge is unknown
+        ├── Conflict              409: a run id already exists, a revision is stale
+        └── StoreFailure          500: a store failed or holds corrupt data
+
+A host maps every service error to its HTTP status in one line::
+
+    except ServiceError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 import attrs
 
 __all__ = [
     "AwakenEvalError",
+    "Conflict",
     "DuplicateFixtureId",
+    "DuplicateItemKeys",
     "InputUnreadable",
     "InvalidExecutionShape",
     "InvalidInput",
+    "InvalidRequest",
     "InvalidRunId",
+    "NotFound",
     "Problem",
+    "ServiceError",
+    "StoreFailure",
 ]
 
 
@@ -153,3 +171,47 @@ class InputUnreadable(AwakenEvalError, OSError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: cannot read: {reason}")
+
+
+class ServiceError(AwakenEvalError):
+    """An error a host answers with an HTTP-like ``status`` and the plain-text message.
+
+    Attributes:
+        status: The status a host should answer with (400, 404, 409 or 500).
+        message: What went wrong, in plain text.
+    """
+
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        """Create the error with its plain-text ``message``."""
+        self.message = message
+        super().__init__(message)
+
+
+class InvalidRequest(ServiceError, ValueError):
+    """The request, or data it names, breaks a rule (status 400)."""
+
+    status: ClassVar[int] = 400
+
+
+class DuplicateItemKeys(InvalidRequest):
+    """Two run items (or two reports) share one key (status 400)."""
+
+
+class NotFound(ServiceError, LookupError):
+    """A dataset, run, model, agent or judge is unknown (status 404)."""
+
+    status: ClassVar[int] = 404
+
+
+class Conflict(ServiceError):
+    """A write conflicts with existing state: run id taken, revision stale (status 409)."""
+
+    status: ClassVar[int] = 409
+
+
+class StoreFailure(ServiceError):
+    """A store failed or holds corrupt data (status 500)."""
+
+    status: ClassVar[int] = 500

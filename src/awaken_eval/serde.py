@@ -288,6 +288,32 @@ def _sequence_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object,
     return structure
 
 
+def _is_str_mapping(type_: object) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is dict and len(args) == 2 and args[0] is str
+
+
+def _mapping_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    value_type = get_args(type_)[1]
+    value_hook = converter.get_structure_hook(value_type)
+
+    def structure(value: object, _: object) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise _expected("a JSON object", value)
+        result: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key, item in value.items():
+            try:
+                result[key] = value_hook(item, value_type)
+            except Exception as exc:  # noqa: BLE001 - every problem is collected
+                _collect(exc, f"$[{json.dumps(key, ensure_ascii=False)}]", problems, [])
+        if problems:
+            raise InvalidInput(problems)
+        return result
+
+    return structure
+
+
 def _is_union(type_: object) -> bool:
     return get_origin(type_) in (Union, types.UnionType)
 
@@ -475,6 +501,7 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_annotated, _annotated_hook)
     converter.register_structure_hook_factory(_is_enum, _enum_hook)
     converter.register_structure_hook_factory(_is_sequence, _sequence_hook)
+    converter.register_structure_hook_factory(_is_str_mapping, _mapping_hook)
     converter.register_structure_hook_factory(_is_union, _union_hook)
     converter.register_structure_hook_factory(attrs.has, _record_structure_hook)
     converter.register_unstructure_hook_factory(attrs.has, _record_unstructure_hook)
