@@ -19,6 +19,7 @@ Hosts evaluating their own agent implement :class:`~awaken_eval.Replayer` instea
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
@@ -38,6 +39,12 @@ from awaken_eval.failures import (
 )
 from awaken_eval.fixtures import Fixture, StopReason
 from awaken_eval.ids import mint_run_id
+from awaken_eval.judging import (
+    ReviseOutcome,
+    RevisionAnswer,
+    judge_request_for,
+    revise_until_passing,
+)
 from awaken_eval.outcomes import AgentMetrics, InferenceSpan, ReplayOutcome, ToolSpan
 from awaken_eval.protocols import (
     DEFAULT_SYSTEM_PROMPT,
@@ -49,6 +56,7 @@ from awaken_eval.protocols import (
     LlmExecutor,
     MessageRole,
     ReplayContext,
+    ReviseConfig,
     ToolCall,
     ToolDescriptor,
     TraceSink,
@@ -276,13 +284,18 @@ class AgentLoopReplayer:
         )
         started = self.clock()
         final_text = await self._run_turns(dialogue, fixture.turn_inputs())
+        revised: ReviseOutcome | None = None
+        completed = dialogue.error_message is None and not dialogue.budget_exceeded
+        if context.revise is not None and completed:
+            revised = await self._revise(dialogue, fixture, context.revise, final_text)
+            final_text = revised.final_text
         elapsed = self.clock() - started
         failure: ReplayRuntimeFailure | None = None
         if dialogue.error_message is not None:
             failure = ReplayRuntimeError(dialogue.error_message)
         failure = _with_budget(dialogue, failure)
         error = dialogue.last_error if dialogue.error_message is not None else None
-        return ReplayOutcome(
+        outcome = ReplayOutcome(
             fixture_id=fixture.id,
             final_text=final_text,
             metrics=_metrics(dialogue),
@@ -290,6 +303,39 @@ class AgentLoopReplayer:
             error_type=error.kind.value if error is not None else None,
             inference_error_count=dialogue.inference_errors,
             runtime_failure=failure,
+        )
+        if revised is None:
+            return outcome
+        return attrs.evolve(
+            outcome,
+            revision_count=revised.revision_count,
+            judge_score=revised.judge_score,
+            judge_reasoning=revised.judge_reasoning,
+            judge_verdicts=revised.judge_verdicts,
+            judge_attempts=revised.attempts,
+        )
+
+    async def _revise(
+        self, dialogue: _Dialogue, fixture: Fixture, revise: ReviseConfig, answer: str
+    ) -> ReviseOutcome:
+        """Run the revise-and-retry loop on the same thread (spec §3.1.3 step 6)."""
+
+        async def ask_revision(message: str) -> RevisionAnswer:
+            revised = await self._run_turn(dialogue, message)
+            if revised is not None:
+                return RevisionAnswer.answered(revised)
+            if dialogue.error_message is None:  # stopped by the token budget
+                return RevisionAnswer.failed("token budget exhausted during a revision")
+            error = dialogue.last_error
+            return RevisionAnswer.failed(
+                dialogue.error_message, error_type=error.kind.value if error else None
+            )
+
+        return await revise_until_passing(
+            first_answer=answer,
+            request_for=functools.partial(judge_request_for, fixture, rubric=revise.rubric),
+            revise=revise,
+            ask_revision=ask_revision,
         )
 
     # -- the loop --------------------------------------------------------------------------

@@ -14,7 +14,8 @@ structured fields of each exception and never carry terminal markup::
         ├── InvalidRequest        400: the request (or data it names) breaks a rule
         │   └── DuplicateItemKeys two items (or reports) share one key
         ├── NotFound              404: a dataset, run, model, agent or judge is unknown
-        ├── Conflict              409: a run id already exists, a revision is stale
+        ├── Conflict              409: a write conflicts with stored state
+        │   └── AlreadyExists     a run with this id exists (run ids are write-once)
         └── StoreFailure          500: a store failed or holds corrupt data
 
 A host maps every service error to its HTTP status in one line::
@@ -31,6 +32,7 @@ from typing import ClassVar
 import attrs
 
 __all__ = [
+    "AlreadyExists",
     "AwakenEvalError",
     "Conflict",
     "DuplicateFixtureId",
@@ -209,6 +211,19 @@ class Conflict(ServiceError):
     """A write conflicts with existing state: run id taken, revision stale (status 409)."""
 
     status: ClassVar[int] = 409
+
+
+class AlreadyExists(Conflict):
+    """A run with this id is already stored; run ids are write-once (status 409).
+
+    Attributes:
+        run_id: The taken id.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        """Create the error for the taken ``run_id``."""
+        self.run_id = run_id
+        super().__init__(f"eval run already exists: {run_id}")
 
 
 class StoreFailure(ServiceError):

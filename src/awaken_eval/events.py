@@ -16,8 +16,7 @@ import attrs
 
 from awaken_eval._types import U32, U64
 from awaken_eval.evaluation import Evaluation
-from awaken_eval.outcomes import InferenceSpan, ToolSpan
-from awaken_eval.protocols import CriterionVerdict
+from awaken_eval.outcomes import CriterionVerdict, InferenceSpan, ToolSpan
 from awaken_eval.runs import EvalRunItem
 
 __all__ = [

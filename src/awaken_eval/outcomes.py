@@ -18,7 +18,9 @@ from awaken_eval.failures import Failure, ReplayRuntimeFailure
 __all__ = [
     "AgentMetrics",
     "AgentToolStats",
+    "CriterionVerdict",
     "InferenceSpan",
+    "JudgeAttempt",
     "ReplayOutcome",
     "ReplayReport",
     "ToolSpan",
@@ -180,6 +182,39 @@ class AgentMetrics:
         )
 
 
+@attrs.frozen(kw_only=True)
+class CriterionVerdict:
+    """A judge's verdict on one criterion of an expected outcome.
+
+    Attributes:
+        criterion_id: The criterion.
+        score: The criterion's score in [0, 1].
+        reasoning: Why.
+    """
+
+    criterion_id: str
+    score: float
+    reasoning: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class JudgeAttempt:
+    """One judged answer of a revise loop.
+
+    A first-time pass has one attempt; a pass after revising has several, so the two
+    are told apart.
+
+    Attributes:
+        revision: 0 for the first answer, ``n`` for the answer after the n-th revision.
+        score: The judge's score.
+        reasoning: The judge's reasoning.
+    """
+
+    revision: U32
+    score: float
+    reasoning: str | None = None
+
+
 def _first_run_id(spans: Sequence[InferenceSpan | ToolSpan]) -> str | None:
     return spans[0].run_id if spans and spans[0].run_id else None
 
@@ -199,6 +234,8 @@ class ReplayOutcome:
         revision_count: Revise-loop iterations after the first attempt.
         judge_score: Final judge grade, when a judge ran.
         judge_reasoning: The judge's reasoning for that grade.
+        judge_verdicts: Per-criterion verdicts of that grade.
+        judge_attempts: Every answer the revise loop judged, in order.
     """
 
     fixture_id: str
@@ -211,6 +248,8 @@ class ReplayOutcome:
     revision_count: int = 0
     judge_score: float | None = None
     judge_reasoning: str | None = None
+    judge_verdicts: tuple[CriterionVerdict, ...] = ()
+    judge_attempts: tuple[JudgeAttempt, ...] = ()
 
     def total_tokens(self) -> int:
         """Total tokens over every inference span, saturated to the u32 maximum.
@@ -282,6 +321,9 @@ class ReplayReport:
         revision_count: Revise-loop iterations after the first attempt.
         judge_score: The judge's grade, when a judge ran.
         judge_reasoning: The judge's reasoning.
+        judge_verdicts: Per-criterion verdicts (additive field, omitted when empty).
+        judge_attempts: Every answer the revise loop judged (additive field, omitted
+            when empty).
     """
 
     fixture_id: str
@@ -304,6 +346,8 @@ class ReplayReport:
     revision_count: U32 = 0
     judge_score: float | None = None
     judge_reasoning: str | None = None
+    judge_verdicts: tuple[CriterionVerdict, ...] = ()
+    judge_attempts: tuple[JudgeAttempt, ...] = ()
 
     @classmethod
     def from_outcome(cls, outcome: ReplayOutcome, failures: Sequence[Failure]) -> ReplayReport:
@@ -333,4 +377,6 @@ class ReplayReport:
             revision_count=min(outcome.revision_count, U32_MAX),
             judge_score=outcome.judge_score,
             judge_reasoning=outcome.judge_reasoning,
+            judge_verdicts=outcome.judge_verdicts,
+            judge_attempts=outcome.judge_attempts,
         )

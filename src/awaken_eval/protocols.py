@@ -15,7 +15,8 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import builtins
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -25,6 +26,7 @@ from awaken_eval._types import JsonValue
 from awaken_eval.errors import AwakenEvalError
 from awaken_eval.evaluation import ExpectedOutcome
 from awaken_eval.fixtures import DatasetSpec, Fixture, StopReason, TokenUsage
+from awaken_eval.outcomes import CriterionVerdict
 from awaken_eval.runs import (
     EvalRun,
     EvalRunExecutionMode,
@@ -44,7 +46,6 @@ __all__ = [
     "AgentResolver",
     "AgentSpec",
     "ChatMessage",
-    "CriterionVerdict",
     "DatasetRecord",
     "DatasetStore",
     "EvalRunStore",
@@ -367,21 +368,6 @@ class JudgeRequest:
 
 
 @attrs.frozen(kw_only=True)
-class CriterionVerdict:
-    """A judge's verdict on one criterion of an expected outcome.
-
-    Attributes:
-        criterion_id: The criterion.
-        score: The criterion's score in [0, 1].
-        reasoning: Why.
-    """
-
-    criterion_id: str
-    score: float
-    reasoning: str | None = None
-
-
-@attrs.frozen(kw_only=True)
 class JudgeResult:
     """A judge's grade.
 
@@ -540,7 +526,7 @@ class EvalRunStore(Protocol):
         """
         ...
 
-    async def list(self, run_filter: EvalRunFilter) -> list[EvalRunSummary]:
+    async def list(self, run_filter: EvalRunFilter) -> builtins.list[EvalRunSummary]:
         """Summaries of the selected runs, newest first (ties by id, descending)."""
         ...
 
@@ -594,8 +580,21 @@ class StreamingRunStore(Protocol):
         """Durably add finished items to the open run ``run_id``."""
         ...
 
-    async def finish(self, run_id: str, *, ended_at_secs: int) -> EvalRun:
-        """Close the open run and return it as a whole."""
+    async def finish(
+        self,
+        run_id: str,
+        *,
+        ended_at_secs: int,
+        item_order: Sequence[ItemKey] | None = None,
+    ) -> EvalRun:
+        """Close the open run and return it as a whole.
+
+        Args:
+            run_id: The open run.
+            ended_at_secs: Epoch seconds at the end.
+            item_order: The order the finished run lists its items in (items whose
+                key is not listed follow in append order); ``None`` keeps append order.
+        """
         ...
 
 
