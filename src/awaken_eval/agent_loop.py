@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -420,12 +421,13 @@ class AgentLoopReplayer:
         started = self.clock()
         error_type: str | None = None
         result: JsonValue | None
+        feedback = ""
         if dialogue.feed_recorded_results and call.recorded_result is not None:
             result = call.recorded_result
         elif call.name not in dialogue.tools:
             error_type = "tool_not_found"
             result = None
-            feedback: JsonValue = f"error: tool not found: {call.name}"
+            feedback = f"error: tool not found: {call.name}"
         else:
             try:
                 result = await _invoke(dialogue.tools[call.name].function, call.arguments)
@@ -434,7 +436,7 @@ class AgentLoopReplayer:
                 result = None
                 feedback = f"error: {type(exc).__name__}: {exc}"
         if error_type is None:
-            feedback = result
+            result, feedback = _as_json(result)
         span = ToolSpan(
             name=call.name,
             run_id=run_id,
@@ -448,9 +450,7 @@ class AgentLoopReplayer:
         )
         dialogue.tool_spans.append(span)
         await _emit(dialogue.sink, span)
-        dialogue.messages.append(
-            ChatMessage(MessageRole.TOOL, _as_text(feedback), tool_call_id=call.id)
-        )
+        dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
 
 
 async def _invoke(function: Callable[..., Any], arguments: JsonValue) -> JsonValue:
@@ -461,15 +461,20 @@ async def _invoke(function: Callable[..., Any], arguments: JsonValue) -> JsonVal
     return value
 
 
-def _as_text(value: JsonValue) -> str:
-    if isinstance(value, str):
-        return value
-    import json  # noqa: PLC0415 - only needed for non-text tool results
+def _as_json(value: object) -> tuple[JsonValue, str]:
+    """A tool's return value as recordable JSON and as the text fed back to the model.
 
+    A value JSON cannot represent is recorded (and fed back) as its ``repr``, so a span
+    never holds an object a trace sink could not serialize.
+    """
+    if isinstance(value, str):
+        return value, value
     try:
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        return repr(value)
+        text = repr(value)
+        return text, text
+    return value, text
 
 
 def _inference_span(

@@ -144,6 +144,7 @@ class InMemoryRunStore:
                 items=tuple(items),
                 started_at_secs=header.started_at_secs,
                 ended_at_secs=ended_at_secs,
+                fixture_digests=dict(header.fixture_digests),
             )
             del self._open[run_id]
             self._runs[run_id] = run
