@@ -12,6 +12,7 @@ from awaken_eval.errors import InvalidExecutionShape, Problem
 from awaken_eval.outcomes import ReplayReport
 
 __all__ = [
+    "ErrorPolicy",
     "EvalRun",
     "EvalRunExecutionMode",
     "EvalRunFilter",
@@ -148,6 +149,11 @@ class EvalRun:
         items: The items, in (fixture, cell, sample) order.
         started_at_secs: Epoch seconds before execution.
         ended_at_secs: Epoch seconds after execution.
+        fixture_digests: Content digest of each executed fixture, by fixture id (see
+            :func:`awaken_eval.baseline.fixture_digest`), so a baseline comparison can
+            tell a changed case from the same one. Additive field: omitted on the wire
+            when empty, and documents without it load with an empty map. Not part of
+            the run's hash.
     """
 
     id: str
@@ -157,6 +163,7 @@ class EvalRun:
     items: tuple[EvalRunItem, ...] = attrs.field(default=(), validator=_check_shape)
     started_at_secs: U64
     ended_at_secs: U64
+    fixture_digests: dict[str, str] = attrs.field(factory=dict, hash=False)
 
     def passed_count(self) -> int:
         """Number of items whose report passed."""
@@ -228,9 +235,30 @@ class EvalRunFilter:
         return self.until_secs is None or started_at_secs < self.until_secs
 
 
+class ErrorPolicy(Enum):
+    """What the statistics do with an errored sample (a report with a runtime failure).
+
+    An errored sample says nothing about the agent's answer: the replay itself broke
+    (timeout, exhausted script, provider failure). The policy decides whether such a
+    sample still counts towards the estimators and intervals.
+    """
+
+    COUNT_AS_FAILURE = "count_as_failure"
+    """The sample stays in n and counts as a failure (the default, conservative)."""
+    EXCLUDE = "exclude"
+    """The sample is dropped: n shrinks by one and it is neither a pass nor a failure."""
+
+
 @attrs.frozen(kw_only=True)
 class SampleAggregate:
     """Pass statistics of one (fixture, cell) group of a sampled run.
+
+    The first seven fields are the reference's, computed exactly as it does over every
+    item of the group whatever the error policy (``pass_at_k``/``pass_pow_k`` are its
+    empirical booleans). The rest are additive (omitted on the wire when default, so
+    reference documents load unchanged): the errored-sample policy and the unbiased
+    estimators over the *scored* samples, i.e. the samples left after the policy, with
+    errored samples never counted as passes.
 
     Attributes:
         fixture_id: The fixture.
@@ -240,6 +268,17 @@ class SampleAggregate:
         pass_rate: passed / samples (0.0 for an empty group).
         pass_at_k: At least one sample passed (empirical, k = samples).
         pass_pow_k: Every sample passed and there was at least one.
+        errored: Items whose report has a runtime failure.
+        error_policy: How errored items were treated by the fields below.
+        scored_samples: n, the items the estimators use (``samples`` under
+            ``count_as_failure``, ``samples - errored`` under ``exclude``); absent in a
+            reference document.
+        scored_passed: c, the scored items that passed (an errored item never counts
+            as a pass); absent in a reference document.
+        pass_at: Unbiased pass@k (Chen et al. 2021) for k = 1..n; index k - 1.
+        pass_hat: pass^k (Yao et al. 2024, τ-bench) for k = 1..n; index k - 1.
+        pass_rate_low: Lower bound of the Wilson score interval of c / n.
+        pass_rate_high: Upper bound of the Wilson score interval of c / n.
     """
 
     fixture_id: str
@@ -249,3 +288,11 @@ class SampleAggregate:
     pass_rate: float
     pass_at_k: bool
     pass_pow_k: bool
+    errored: U32 = 0
+    error_policy: ErrorPolicy = ErrorPolicy.COUNT_AS_FAILURE
+    scored_samples: U32 | None = None
+    scored_passed: U32 | None = None
+    pass_at: tuple[float, ...] = ()
+    pass_hat: tuple[float, ...] = ()
+    pass_rate_low: float | None = None
+    pass_rate_high: float | None = None
