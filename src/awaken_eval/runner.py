@@ -79,11 +79,15 @@ SKIPPED_PREFIX = "unit skipped: run token budget exhausted"
 token budget was spent."""
 
 _APPEND_BATCH = 64
+"""Finished items are appended to a streaming store in batches of at most this many..."""
+_APPEND_INTERVAL_SECS = 0.25
+"""...or as soon as this long has passed since the last append, so that slow (live)
+units reach the store as they finish."""
 
 
 def timeout_outcome(fixture_id: str, walltime_secs: float) -> ReplayOutcome:
     """The outcome of a cell whose deadline expired during replay (spec §1.5)."""
-    shown = int(walltime_secs) if float(walltime_secs).is_integer() else walltime_secs
+    shown = _shown_seconds(walltime_secs)
     failure = ReplayRuntimeError(f"cell walltime exceeded: max {shown}s")
     return ReplayOutcome(
         fixture_id=fixture_id, elapsed_seconds=walltime_secs, runtime_failure=failure
@@ -103,27 +107,6 @@ def cell_error_outcome(
         updated = attrs.evolve(outcome, runtime_failure=error)
         return updated, score(updated, expectation)
     return outcome, [*score(outcome, expectation), ReplayRuntimeFailed(error)]
-
-
-@attrs.frozen
-class _Unit:
-    fixture: Fixture
-    cell: MatrixCell | None
-    model: ResolvedModel | None
-    sample: int
-
-    def key(self, samples: int) -> ItemKey:
-        model_id = None if self.cell is None else self.cell.model_id
-        return ItemKey(self.fixture.id, model_id, self.sample if samples >= 2 else None)
-
-
-@attrs.define
-class _Progress:
-    total: int
-    done: int = 0
-    tokens: int = 0
-    stop_scheduling: bool = False
-    pending: list[EvalRunItem] = attrs.field(factory=list)
 
 
 async def _emit(sink: TraceSink | None, event: TraceEvent) -> None:
@@ -245,6 +228,11 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
 
     Raises:
         InvalidRequest: when the arguments break a rule (checked before any work).
+        Conflict: when the store refuses the run id (taken, or open without
+            ``resume``); nothing has run then.
+        StoreFailure: or any other error of the store, as raised by it (not wrapped in
+            an exception group), after a :class:`~awaken_eval.RunFailed` event;
+            the items already appended stay in the store and the run can be resumed.
     """
     live = mode is EvalRunExecutionMode.LIVE
     _validate(
@@ -268,22 +256,42 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
         run_id = resume
     run_id = validate_run_id(run_id) if run_id is not None else mint_run_id()
     replayer = replayer if replayer is not None else AgentLoopReplayer()
-    walltime = max_walltime_secs if live else None
-    budget = max_total_tokens if live else None
     if event_mode is None:
         event_mode = RunEventMode.DATASET_LIVE_MATRIX if live else RunEventMode.DATASET_SCRIPTED
+    fixtures = list(fixtures)
+    cells = _cells(live, models)
+    total = len(fixtures) * len(cells) * samples
+    run_unit = (
+        _live_units(
+            fixtures,
+            cells,
+            models,
+            samples=samples,
+            replayer=replayer,
+            agent=agent,
+            judge=judge,
+            rubric=rubric,
+            revise_max_retries=revise_max_retries,
+            walltime=max_walltime_secs,
+            budget=max_total_tokens,
+            sink=sink,
+        )
+        if live
+        else _scripted_units(fixtures, replayer=replayer, agent=agent, sink=sink)
+    )
 
-    units = [
-        _Unit(fixture, cell if live else None, model, sample)
-        for fixture in fixtures
-        for cell, model in _cells(live, models)
-        for sample in range(samples)
-    ]
-    keys = [unit.key(samples) for unit in units]
     started_at = int(clock())
     digests = fixture_digests(fixtures)
-    present: frozenset[ItemKey] = frozenset()
+    item_order: list[ItemKey] | None = None
+    done = 0
+    todo: Iterator[int] = iter(range(total))
     if streaming is not None:
+        item_order = [
+            ItemKey(fixture.id, cell.model_id, sample if samples >= 2 else None)
+            for fixture in fixtures
+            for cell in cells
+            for sample in range(samples)
+        ]
         header = RunHeader(
             id=run_id,
             dataset_id=dataset_id,
@@ -293,79 +301,97 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
             fixture_digests=digests,
         )
         present = await streaming.begin(header, resume=resume is not None)
+        if present:
+            missing = [index for index, key in enumerate(item_order) if key not in present]
+            done = total - len(missing)
+            todo = iter(missing)
 
-    results: list[EvalRunItem | None] = [None] * len(units)
-    state = _Progress(total=len(units), done=sum(key in present for key in keys))
-    todo: Iterator[int] = iter([i for i, key in enumerate(keys) if key not in present])
-    revise_for = functools.partial(
-        revise_config_for, judge=judge, rubric=rubric, revise_max_retries=revise_max_retries
-    )
+    results: list[EvalRunItem | None] = [None] * total
+    tokens = 0
+    stop_scheduling = False
+    pending: list[EvalRunItem] = []
+    flush_due = -math.inf
 
     async def flush() -> None:
-        if streaming is not None and state.pending:
-            batch, state.pending = tuple(state.pending), []
+        # Shielded: a batch taken off `pending` must reach the store even when the run
+        # is being cancelled, or finished units would be lost and re-run on resume.
+        nonlocal pending, flush_due
+        if streaming is None or not pending:
+            return
+        batch, pending = tuple(pending), []
+        flush_due = anyio.current_time() + _APPEND_INTERVAL_SECS
+        with anyio.CancelScope(shield=True):
             await streaming.append(run_id, batch)
 
-    async def finish_unit(index: int, item: EvalRunItem) -> None:
+    async def record(index: int, item: EvalRunItem) -> None:
+        # Everything before the first await happens at once for each item, so `done`
+        # and the progress calls are monotonic and a cancellation arriving at an await
+        # finds the item already pending (it is flushed by the failure path).
+        nonlocal done, tokens, stop_scheduling
         results[index] = item
-        state.done += 1
-        state.tokens += item.report.total_tokens
-        if run_token_budget is not None and state.tokens > run_token_budget:
-            state.stop_scheduling = True
+        done += 1
+        position = done
+        if run_token_budget is not None:
+            tokens += item.report.total_tokens
+            if tokens > run_token_budget:
+                stop_scheduling = True
         if streaming is not None:
-            state.pending.append(item)
-            if len(state.pending) >= _APPEND_BATCH:
-                await flush()
-        if sink is not None:
-            done, total = state.done, state.total
-            await _emit(sink, ItemCompleted(eval_run_id=run_id, item=item, done=done, total=total))
+            pending.append(item)
         if progress is not None:
-            _report_progress(progress, state.done, state.total)
+            _report_progress(progress, position, total)
+        if sink is not None:
+            event = ItemCompleted(eval_run_id=run_id, item=item, done=position, total=total)
+            await _emit(sink, event)
+        if streaming is not None and (
+            len(pending) >= _APPEND_BATCH or anyio.current_time() >= flush_due
+        ):
+            await flush()
+
+    plain = streaming is None and sink is None and progress is None and run_token_budget is None
 
     async def worker() -> None:
+        # Every worker pulls the next unit from the shared iterator. The token budget is
+        # checked *before* pulling: a unit taken from `todo` is always run (or it would
+        # be neither run nor marked as skipped).
         for index in todo:
-            if state.stop_scheduling:
+            item = await run_unit(index)
+            if plain:
+                results[index] = item
+                continue
+            await record(index, item)
+            if stop_scheduling:
                 return
-            unit = units[index]
-            item = await _run_unit(
-                unit,
-                live=live,
-                samples=samples,
-                replayer=replayer,
-                agent=agent,
-                judge=judge,
-                rubric=rubric,
-                revise=revise_for(unit.fixture) if live else None,
-                walltime=walltime,
-                budget=budget,
-                sink=sink,
-            )
-            await finish_unit(index, item)
 
-    await _emit(
-        sink,
-        RunStarted(
-            eval_run_id=run_id,
-            dataset_id=dataset_id,
-            dataset_revision=dataset_revision,
-            mode=event_mode,
-            planned_item_count=len(units),
-            started_at_secs=started_at,
-        ),
-    )
     try:
-        if progress is not None and state.done:
-            _report_progress(progress, state.done, state.total)
-        async with anyio.create_task_group() as group:
-            for _ in range(min(max_concurrency, max(1, len(units)))):
-                group.start_soon(worker)
+        await _emit(
+            sink,
+            RunStarted(
+                eval_run_id=run_id,
+                dataset_id=dataset_id,
+                dataset_revision=dataset_revision,
+                mode=event_mode,
+                planned_item_count=total,
+                started_at_secs=started_at,
+            ),
+        )
+        if progress is not None and done:
+            _report_progress(progress, done, total)
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(min(max_concurrency, max(1, total))):
+                    group.start_soon(worker)
+        except BaseExceptionGroup as group_error:
+            # A worker fails only when the store does (user code failures are data):
+            # raise the store's error itself, not a group around it.
+            first = group_error.exceptions[0]
+            raise first from (group_error if len(group_error.exceptions) > 1 else None)
         for index in todo:  # left unscheduled by the run-wide token budget
-            item = _skipped_item(units[index], samples, state.tokens, run_token_budget)
-            await finish_unit(index, item)
+            unit = _unit_at(index, fixtures, cells, samples, live=live)
+            await record(index, _skipped_item(*unit, spent=tokens, budget=run_token_budget))
         await flush()
         ended_at = int(clock())
         if streaming is not None:
-            run = await streaming.finish(run_id, ended_at_secs=ended_at, item_order=keys)
+            run = await streaming.finish(run_id, ended_at_secs=ended_at, item_order=item_order)
         else:
             run = EvalRun(
                 id=run_id,
@@ -437,13 +463,25 @@ def _streaming(store: EvalRunStore | None) -> StreamingRunStore | None:
     return store if isinstance(store, StreamingRunStore) else None
 
 
-def _cells(
-    live: bool, models: Sequence[ResolvedModel]
-) -> list[tuple[MatrixCell, ResolvedModel | None]]:
+def _cells(live: bool, models: Sequence[ResolvedModel]) -> list[MatrixCell]:
     if not live:
-        return [(MatrixCell(), None)]
-    cells = expand_cells([model.model_id for model in models])
-    return list(zip(cells, models, strict=True))
+        return [MatrixCell()]
+    return expand_cells([model.model_id for model in models])
+
+
+def _unit_at(
+    index: int,
+    fixtures: Sequence[Fixture],
+    cells: Sequence[MatrixCell],
+    samples: int,
+    *,
+    live: bool,
+) -> tuple[Fixture, MatrixCell | None, int | None]:
+    """The (fixture, cell, sample index) of unit ``index`` (fixture-major order)."""
+    fixture_index, rest = divmod(index, len(cells) * samples)
+    cell_index, sample = divmod(rest, samples)
+    cell = cells[cell_index] if live else None
+    return fixtures[fixture_index], cell, sample if samples >= 2 else None
 
 
 def _report_progress(progress: Callable[[int, int], object], done: int, total: int) -> None:
@@ -459,78 +497,177 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _skipped_item(
-    unit: _Unit, samples: int, spent: int, run_token_budget: int | None
+def _failed_item(
+    fixture: Fixture, cell: MatrixCell | None, sample_index: int | None, message: str
 ) -> EvalRunItem:
-    failure = ReplayRuntimeError(f"{SKIPPED_PREFIX} (spent {spent} > max {run_token_budget})")
-    outcome = ReplayOutcome(fixture_id=unit.fixture.id, runtime_failure=failure)
+    """An item whose unit produced no outcome: only a runtime error."""
+    failure = ReplayRuntimeError(message)
+    outcome = ReplayOutcome(fixture_id=fixture.id, runtime_failure=failure)
     report = ReplayReport.from_outcome(outcome, [ReplayRuntimeFailed(failure)])
-    return _item(unit, samples, report, trace_run_id=None)
+    return EvalRunItem(fixture.id, cell=cell, report=report, sample_index=sample_index)
 
 
-def _item(
-    unit: _Unit, samples: int, report: ReplayReport, *, trace_run_id: str | None
-) -> EvalRunItem:
-    return EvalRunItem(
-        unit.fixture.id,
-        cell=unit.cell,
-        report=report,
-        trace_run_id=trace_run_id,
-        sample_index=unit.sample if samples >= 2 else None,
-    )
-
-
-async def _run_unit(
-    unit: _Unit,
+def _skipped_item(
+    fixture: Fixture,
+    cell: MatrixCell | None,
+    sample_index: int | None,
     *,
-    live: bool,
+    spent: int,
+    budget: int | None,
+) -> EvalRunItem:
+    message = f"{SKIPPED_PREFIX} (spent {spent} > max {budget})"
+    return _failed_item(fixture, cell, sample_index, message)
+
+
+def _unusable_outcome(outcome: object, exc: Exception) -> str:
+    """Why an outcome could not be scored or reported (a replayer bug, not a crash)."""
+    if not isinstance(outcome, ReplayOutcome):
+        return f"replayer returned {type(outcome).__name__}, not a ReplayOutcome"
+    return f"scoring failed: {type(exc).__name__}: {exc}"
+
+
+_UnitRunner = Callable[[int], Awaitable[EvalRunItem]]
+
+
+def _scripted_units(
+    fixtures: Sequence[Fixture],
+    *,
+    replayer: Replayer,
+    agent: AgentSpec | None,
+    sink: TraceSink | None,
+) -> _UnitRunner:
+    """Run unit ``index`` of a scripted run: fixture ``index``, no cell, no deadline.
+
+    This is the per-unit hot path of large scripted runs: one shared context, no cancel
+    scope, no judge, no cost; the replay, ``score``, the report and the item.
+    """
+    context = ReplayContext(agent=agent, sink=sink)
+    link = sink is not None
+
+    async def run_unit(index: int) -> EvalRunItem:
+        fixture = fixtures[index]
+        try:
+            outcome = await replayer.replay(fixture, context)
+        except Exception as exc:  # noqa: BLE001 - user code failure is data on the item
+            return _failed_item(fixture, None, None, _replayer_raised(exc))
+        try:
+            report = ReplayReport.from_outcome(outcome, score(outcome, fixture.expect))
+            trace_run_id = outcome.trace_run_id() if link else None
+        except Exception as exc:  # noqa: BLE001 - a malformed outcome is data too
+            return _failed_item(fixture, None, None, _unusable_outcome(outcome, exc))
+        return EvalRunItem(fixture.id, report=report, trace_run_id=trace_run_id)
+
+    return run_unit
+
+
+def _replayer_raised(exc: Exception) -> str:
+    return f"replayer raised {type(exc).__name__}: {exc}"
+
+
+def _live_units(
+    fixtures: Sequence[Fixture],
+    cells: Sequence[MatrixCell],
+    models: Sequence[ResolvedModel],
+    *,
     samples: int,
     replayer: Replayer,
     agent: AgentSpec | None,
     judge: Judge | None,
     rubric: str | None,
-    revise: Any,
+    revise_max_retries: int | None,
     walltime: float | None,
     budget: int | None,
     sink: TraceSink | None,
-) -> EvalRunItem:
-    fixture = unit.fixture
-    model = unit.model
-    deadline = anyio.current_time() + walltime if walltime is not None else math.inf
-    context = ReplayContext(
-        mode=EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED,
-        executor=model.executor if model is not None else None,
-        upstream_model=model.upstream_model if model is not None else None,
-        cell=unit.cell,
-        sample_index=unit.sample if samples >= 2 else None,
-        agent=agent,
-        deadline=deadline if walltime is not None else None,
-        token_budget=budget,
-        sink=sink,
-        revise=revise,
-    )
-    outcome: ReplayOutcome | None = None
-    with anyio.move_on_at(deadline):
-        try:
-            outcome = await replayer.replay(fixture, context)
-        except Exception as exc:  # noqa: BLE001 - user code failure is data on the item
-            failure = ReplayRuntimeError(f"replayer raised {type(exc).__name__}: {exc}")
-            outcome = ReplayOutcome(fixture_id=fixture.id, runtime_failure=failure)
-    if outcome is None:  # the deadline expired during replay: no phantom failures
-        outcome = timeout_outcome(fixture.id, walltime or 0.0)
-        assert outcome.runtime_failure is not None  # noqa: S101 - set by timeout_outcome
-        failures: list[Failure] = [ReplayRuntimeFailed(outcome.runtime_failure)]
-    else:
-        outcome, failures = await _score_unit(
-            outcome, fixture, judge=judge, rubric=rubric, deadline=deadline, walltime=walltime
+) -> _UnitRunner:
+    """Run unit ``index`` of a live run: (fixture, cell, sample) under one deadline."""
+    per_fixture = len(cells) * samples
+    revise = [
+        revise_config_for(
+            fixture, judge=judge, rubric=rubric, revise_max_retries=revise_max_retries
         )
-    report = ReplayReport.from_outcome(outcome, failures)
-    if model is not None:
+        for fixture in fixtures
+    ]
+    link = sink is not None
+
+    async def run_unit(index: int) -> EvalRunItem:
+        fixture_index, rest = divmod(index, per_fixture)
+        cell_index, sample = divmod(rest, samples)
+        fixture = fixtures[fixture_index]
+        cell, model = cells[cell_index], models[cell_index]
+        sample_index = sample if samples >= 2 else None
+        # The deadline starts with the unit (queue time is not counted) and is shared
+        # by replay and judging.
+        deadline = anyio.current_time() + walltime if walltime is not None else None
+        context = ReplayContext(
+            mode=EvalRunExecutionMode.LIVE,
+            executor=model.executor,
+            upstream_model=model.upstream_model,
+            cell=cell,
+            sample_index=sample_index,
+            agent=agent,
+            deadline=deadline,
+            token_budget=budget,
+            sink=sink,
+            revise=revise[fixture_index],
+        )
+        try:
+            replayed = await _replay_live(replayer, fixture, context)
+        except Exception as exc:  # noqa: BLE001 - user code failure is data on the item
+            return _failed_item(fixture, cell, sample_index, _replayer_raised(exc))
+        if isinstance(replayed, _TimedOut):  # expired during replay: no phantom failures
+            outcome = timeout_outcome(fixture.id, walltime or 0.0)
+            assert outcome.runtime_failure is not None  # noqa: S101 - set by timeout_outcome
+            failures: list[Failure] = [ReplayRuntimeFailed(outcome.runtime_failure)]
+        else:
+            outcome = replayed
+            try:
+                outcome, failures = await _score_unit(
+                    outcome,
+                    fixture,
+                    judge=judge,
+                    rubric=rubric,
+                    deadline=deadline,
+                    walltime=walltime,
+                )
+            except Exception as exc:  # noqa: BLE001 - a malformed outcome is data too
+                return _failed_item(fixture, cell, sample_index, _unusable_outcome(outcome, exc))
+        report = ReplayReport.from_outcome(outcome, failures)
         cost = cost_usd_for(report, model.pricing)
         if cost is not None:
             report = attrs.evolve(report, cost_usd=cost)
-    trace_run_id = outcome.trace_run_id() if sink is not None else None
-    return _item(unit, samples, report, trace_run_id=trace_run_id)
+        return EvalRunItem(
+            fixture.id,
+            cell=cell,
+            report=report,
+            trace_run_id=outcome.trace_run_id() if link else None,
+            sample_index=sample_index,
+        )
+
+    return run_unit
+
+
+class _TimedOut:
+    """Marks a replay cancelled at its deadline (a replayer may return anything)."""
+
+
+_TIMED_OUT = _TimedOut()
+
+
+async def _replay_live(
+    replayer: Replayer, fixture: Fixture, context: ReplayContext
+) -> ReplayOutcome | _TimedOut:
+    """Replay under the context's deadline; :data:`_TIMED_OUT` when it expired."""
+    if context.deadline is None:
+        return await replayer.replay(fixture, context)
+    with anyio.move_on_at(context.deadline):
+        return await replayer.replay(fixture, context)
+    return _TIMED_OUT
+
+
+def _shown_seconds(seconds: float | None) -> float | int | None:
+    if seconds is not None and float(seconds).is_integer():
+        return int(seconds)
+    return seconds
 
 
 async def _score_unit(
@@ -539,17 +676,14 @@ async def _score_unit(
     *,
     judge: Judge | None,
     rubric: str | None,
-    deadline: float,
+    deadline: float | None,
     walltime: float | None,
 ) -> tuple[ReplayOutcome, list[Failure]]:
     expectation = fixture.expect
     if judge is None or expectation.min_judge_score is None:
-        try:
-            return outcome, score(outcome, expectation)
-        except Exception as exc:  # noqa: BLE001 - defensive: scoring is pure
-            return cell_error_outcome(outcome, expectation, f"scoring failed: {exc}")
+        return outcome, score(outcome, expectation)
     error: str | None = None
-    with anyio.move_on_at(deadline):
+    with anyio.move_on_at(math.inf if deadline is None else deadline):
         try:
             failures, result = await score_with_judge(
                 outcome,
@@ -573,6 +707,6 @@ async def _score_unit(
                 )
             return outcome, failures
     if error is None:
-        shown = int(walltime) if walltime is not None and float(walltime).is_integer() else walltime
+        shown = _shown_seconds(walltime)
         error = f"scoring timed out after {shown}s wall-clock (replay completed)"
     return cell_error_outcome(outcome, expectation, error)

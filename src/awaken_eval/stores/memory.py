@@ -120,9 +120,12 @@ class InMemoryRunStore:
         """
         async with self._lock:
             open_run = self._require_open(run_id)
-            validate_unique_item_keys([*_items_with_keys(open_run, items), *items])
+            keys = {item.key for item in items}
+            if len(keys) != len(items) or not keys.isdisjoint(open_run.keys):
+                # Only now scan the stored items, to name the clashing key.
+                validate_unique_item_keys([*_items_with_keys(open_run, items), *items])
             open_run.items.extend(items)
-            open_run.keys.update(item.key for item in items)
+            open_run.keys.update(keys)
 
     async def finish(
         self,
