@@ -475,8 +475,8 @@ def diff_against_baseline_checked(
         One entry per fixture id of either side.
 
     Raises:
-        DuplicateItemKeys: the baseline (checked first; message prefixed ``baseline: ``)
-            or the new side (prefixed ``new: ``) repeats a fixture id.
+        DuplicateItemKeys: the baseline (checked first; message prefixed ``"baseline: "``)
+            or the new side (prefixed ``"new: "``) repeats a fixture id.
     """
     baseline_list = _as_sequence(baseline_reports)
     new_list = _as_sequence(new_reports)
@@ -547,8 +547,8 @@ def diff_eval_items_checked(
         One entry per item key of either side.
 
     Raises:
-        DuplicateItemKeys: the baseline (checked first; message prefixed ``baseline: ``)
-            or the new side (prefixed ``new: ``) repeats an item key.
+        DuplicateItemKeys: the baseline (checked first; message prefixed ``"baseline: "``)
+            or the new side (prefixed ``"new: "``) repeats an item key.
     """
     cells = _Cells()
     baseline_list = _as_sequence(baseline_items)
@@ -597,8 +597,8 @@ def diff_runs(
         One entry per item key (or fixture id) of either run.
 
     Raises:
-        DuplicateItemKeys: with the message prefixed ``current run <id>: `` or
-            ``baseline run <id>: ``.
+        DuplicateItemKeys: with the message prefixed ``"current run <id>: "`` or
+            ``"baseline run <id>: "``.
     """
     if policy is None:
         live = EvalRunExecutionMode.LIVE in (

@@ -357,20 +357,27 @@ class ReplayReport:
         """
         metrics = outcome.metrics
         inferences = metrics.inferences
+        tools = metrics.tools
+        if inferences:
+            input_tokens = _clamped_sum((s.input_tokens for s in inferences), U32_MAX)
+            output_tokens = _clamped_sum((s.output_tokens for s in inferences), U32_MAX)
+            total_tokens = outcome.total_tokens()
+        else:  # no inference: skip three empty sums (a hot path of big runs)
+            input_tokens = output_tokens = total_tokens = 0
         return cls(
             fixture_id=outcome.fixture_id,
             passed=not failures,
             failures=tuple(failures),
             final_text=outcome.final_text,
             inference_count=min(len(inferences), U32_MAX),
-            tool_count=min(len(metrics.tools), U32_MAX),
-            tool_failures=min(metrics.tool_failures(), U32_MAX),
-            total_input_tokens=_clamped_sum((s.input_tokens for s in inferences), U32_MAX),
-            total_output_tokens=_clamped_sum((s.output_tokens for s in inferences), U32_MAX),
-            total_tokens=outcome.total_tokens(),
+            tool_count=min(len(tools), U32_MAX),
+            tool_failures=min(metrics.tool_failures(), U32_MAX) if tools else 0,
+            total_input_tokens=input_tokens,
+            total_output_tokens=output_tokens,
+            total_tokens=total_tokens,
             session_duration_ms=metrics.session_duration_ms,
             elapsed_ms=_milliseconds(outcome.elapsed_seconds),
-            tool_calls_by_agent=metrics.stats_by_agent_tool(),
+            tool_calls_by_agent=metrics.stats_by_agent_tool() if tools else (),
             error_type=outcome.error_type,
             inference_error_count=min(outcome.inference_error_count, U32_MAX),
             runtime_failure=outcome.runtime_failure,
