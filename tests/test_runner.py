@@ -190,6 +190,25 @@ class RecordingReplayer:
         )
 
 
+class ReverseOrderReplayer(RecordingReplayer):
+    """Completes the units strictly in reverse of ``order``, whatever the timing:
+    each unit waits until the unit after it in ``order`` has completed."""
+
+    def __init__(self, order: list[ItemKey]) -> None:
+        super().__init__()
+        self.order = order
+        self.done = {key: anyio.Event() for key in order}
+
+    async def replay(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
+        key = unit_key(fixture, context)
+        position = self.order.index(key)
+        if position + 1 < len(self.order):
+            await self.done[self.order[position + 1]].wait()
+        outcome = await super().replay(fixture, context)
+        self.done[key].set()
+        return outcome
+
+
 class RaisingReplayer:
     """Raises ``ValueError`` for the fixtures named in ``bad``; otherwise passes."""
 
@@ -450,9 +469,7 @@ async def test_live_items_come_back_in_fixture_cell_sample_order_whatever_the_co
         for model_id in ("m2", "m1")
         for sample in range(3)
     ]
-    position = {key: index for index, key in enumerate(order)}
-    # Earlier units sleep longer: they complete last.
-    replayer = RecordingReplayer(delay=lambda key: 0.02 * (len(order) - position[key]))
+    replayer = ReverseOrderReplayer(order)
     run = await run_eval(
         fixtures,
         mode=LIVE,
