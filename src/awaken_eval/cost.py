@@ -19,6 +19,6 @@ def cost_usd_for(report: ReplayReport, pricing: ModelPricing | None) -> float | 
     if pricing is None:
         return None
     return (
-        report.total_input_tokens * pricing.input_per_million_usd / 1_000_000
-        + report.total_output_tokens * pricing.output_per_million_usd / 1_000_000
-    )
+        report.total_input_tokens * pricing.input_per_million_usd
+        + report.total_output_tokens * pricing.output_per_million_usd
+    ) / 1_000_000
