@@ -18,10 +18,17 @@ Every strategy generates values that are valid on the wire, so
   absent value from an explicit ``null``, so those fields draw ``None`` or a value
   from :func:`json_values` (which may itself be ``None``: it reads back as ``None``);
 * :func:`replay_reports` always has ``elapsed_ms == 0`` (the field is never written)
-  and ``passed == (not failures)``, as :meth:`ReplayReport.from_outcome` builds it;
+  and ``passed == (not failures)``, as :meth:`ReplayReport.from_outcome` builds it; its
+  judge attempts, revision count, grade and verdicts are those a revise loop leaves;
 * :func:`eval_runs` respects the execution-mode/cell invariant (live: every item has a
-  cell; scripted: none) and gives unique item keys;
-* aggregates and summaries are internally consistent (``passed <= samples``, ...).
+  cell; scripted: none), gives unique item keys and digests exactly the items'
+  fixtures (or none);
+* aggregates and summaries are internally consistent (``passed <= samples``, estimator
+  tuples of length n, ``low <= rate <= high``, ...); sampled diff entries agree with
+  their kind and a summary's ``alpha`` with its entries' p-values;
+* trace events and the protocol records (requests, results, messages) hold data only:
+  records carrying executors or judges (``ResolvedModel``, ``ReviseConfig``) have no
+  wire format and no strategy.
 
 Collections are kept small (at most 3-4 elements) so that property tests stay fast.
 Every factory is cached (``fixtures() is fixtures()``): Hypothesis validates a strategy
@@ -33,6 +40,7 @@ diff and aggregation properties to be interesting.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -42,21 +50,28 @@ from hypothesis import strategies as st
 from awaken_eval import (
     FAILURE_KINDS,
     AgentMetrics,
+    AgentSpec,
     AgentToolStats,
     AnswerContainsExcludedPhrase,
     AnswerMissingPhrase,
+    BaselineCheck,
+    ChatMessage,
     ChatResponseEvent,
     CountConstraint,
     CountOp,
+    CriterionVerdict,
     CustomScope,
+    DatasetRecord,
     DatasetSpec,
     DialogueTurn,
     DiffEntry,
     DiffSummary,
     Drift,
+    DriftPolicy,
     DurationExceeded,
     EntityRef,
     ErrorEvent,
+    ErrorPolicy,
     ErrorTypeMismatch,
     EvalRun,
     EvalRunExecutionMode,
@@ -65,6 +80,7 @@ from awaken_eval import (
     EvalRunSummary,
     Evaluation,
     EvaluationCriterion,
+    EvaluationResult,
     EvaluationScope,
     EvaluationSubject,
     EvaluationSubjectRole,
@@ -75,15 +91,25 @@ from awaken_eval import (
     Fixed,
     Fixture,
     ForbiddenToolUsed,
+    GroupPassRate,
+    InferenceRequest,
+    InferenceResult,
     InferenceSpan,
+    ItemCompleted,
     ItemKey,
+    JudgeAttempt,
     JudgeBelowThreshold,
+    JudgeRequest,
+    JudgeResult,
     MatrixCell,
+    MessageRole,
     MissingFromNew,
     MockErrorResponse,
     MockResponse,
     MockTextResponse,
+    ModelPricing,
     NewlyAdded,
+    NewRunMeta,
     ProviderScriptEvent,
     ProviderScriptUnused,
     Regression,
@@ -93,21 +119,39 @@ from awaken_eval import (
     ReplayRuntimeFailed,
     ReplayRuntimeFailure,
     RequiredToolCallNotSatisfied,
+    RunCompleted,
+    RunEventMode,
+    RunFailed,
+    RunHeader,
     RunId,
     RunScope,
+    RunStarted,
     SampleAggregate,
+    SampledDiffEntry,
+    SampledDiffSummary,
+    SampledFlaky,
+    SampledImproved,
+    SampledMissingFromNew,
+    SampledNewlyAdded,
+    SampledRegression,
+    SampledUnchanged,
+    SamplingParams,
     ScriptExhausted,
     SessionId,
     SessionScope,
+    SpanRecorded,
     StillFailing,
     StopReason,
     TokenBudgetExceeded,
     TokenUsage,
+    ToolCall,
     ToolCallEvent,
     ToolCallMatcher,
+    ToolDescriptor,
     ToolSequenceMismatch,
     ToolSequenceMode,
     ToolSpan,
+    TraceEvent,
     TurnId,
     TurnScope,
     Unchanged,
@@ -115,23 +159,31 @@ from awaken_eval import (
 
 __all__ = [
     "DRIFT_FIELDS",
+    "ESTIMATED_SAMPLES",
     "FIXTURE_ID_POOL",
     "MAX_LIST",
     "MODEL_ID_POOL",
     "TOOL_NAME_POOL",
     "agent_metrics",
+    "agent_specs",
     "agent_tool_stats",
     "answer_contains_excluded_phrases",
     "answer_missing_phrases",
+    "baseline_checks",
+    "chat_messages",
     "chat_response_events",
     "count_constraints",
+    "criterion_verdicts",
     "criterion_weights",
     "custom_scopes",
+    "dataset_records",
     "dataset_specs",
     "dialogue_turns",
     "diff_entries",
     "diff_summaries",
+    "digests",
     "drift_entries",
+    "drift_policies",
     "duration_exceeded",
     "entity_refs",
     "error_events",
@@ -141,6 +193,7 @@ __all__ = [
     "eval_run_summaries",
     "eval_runs",
     "evaluation_criteria",
+    "evaluation_results",
     "evaluation_scopes",
     "evaluation_subjects",
     "evaluations",
@@ -154,16 +207,25 @@ __all__ = [
     "fixture_ids",
     "fixtures",
     "forbidden_tools_used",
+    "group_pass_rates",
     "i32s",
+    "inference_requests",
+    "inference_results",
     "inference_spans",
+    "item_completed_events",
     "json_values",
+    "judge_attempts",
     "judge_below_threshold",
+    "judge_requests",
+    "judge_results",
     "matrix_cells",
     "missing_from_new_entries",
     "mock_error_responses",
     "mock_responses",
     "mock_text_responses",
     "model_ids",
+    "model_pricings",
+    "new_run_metas",
     "newly_added_entries",
     "provider_script_events",
     "provider_script_unused",
@@ -174,11 +236,25 @@ __all__ = [
     "replay_runtime_failed",
     "replay_runtime_failures",
     "required_tool_calls_not_satisfied",
+    "run_completed_events",
+    "run_failed_events",
+    "run_headers",
     "run_scopes",
+    "run_started_events",
     "sample_aggregates",
+    "sampled_diff_entries",
+    "sampled_diff_summaries",
+    "sampled_flaky_entries",
+    "sampled_improved_entries",
+    "sampled_missing_from_new_entries",
+    "sampled_newly_added_entries",
+    "sampled_regressions",
+    "sampled_unchanged_entries",
+    "sampling_params",
     "scores",
     "script_exhausted",
     "session_scopes",
+    "span_recorded_events",
     "still_failing_entries",
     "summaries",
     "texts",
@@ -186,9 +262,12 @@ __all__ = [
     "token_usages",
     "tool_call_events",
     "tool_call_matchers",
+    "tool_calls",
+    "tool_descriptors",
     "tool_names",
     "tool_sequence_mismatches",
     "tool_spans",
+    "trace_events",
     "turn_scopes",
     "u32s",
     "u64s",
@@ -310,6 +389,12 @@ def _optional_json() -> st.SearchStrategy[Any]:
 def fixture_ids() -> st.SearchStrategy[str]:
     """Fixture ids: mostly from :data:`FIXTURE_ID_POOL`, sometimes arbitrary text."""
     return st.sampled_from(FIXTURE_ID_POOL) | texts()
+
+
+@cache
+def digests() -> st.SearchStrategy[str]:
+    """Fixture content digests: 64 lowercase hex digits (a SHA-256)."""
+    return st.binary(min_size=32, max_size=32).map(bytes.hex)
 
 
 @cache
@@ -815,27 +900,96 @@ def agent_tool_stats() -> st.SearchStrategy[AgentToolStats]:
 
 
 @cache
+def criterion_verdicts() -> st.SearchStrategy[CriterionVerdict]:
+    """:class:`~awaken_eval.CriterionVerdict` with a score in [0, 1]."""
+    return st.builds(
+        CriterionVerdict,
+        criterion_id=st.sampled_from(("criterion.completed", "criterion.cited")) | texts(),
+        score=scores(),
+        reasoning=st.none() | texts(),
+    )
+
+
+@cache
+def judge_attempts() -> st.SearchStrategy[JudgeAttempt]:
+    """A single :class:`~awaken_eval.JudgeAttempt` (score in [0, 1]).
+
+    The attempts of a report or outcome come as a sequence instead (see
+    :func:`replay_reports`).
+    """
+    return st.builds(
+        JudgeAttempt,
+        revision=_small_or(u32s(), 3),
+        score=scores(),
+        reasoning=st.none() | texts(),
+    )
+
+
+@st.composite
+def _judge_fields(draw: st.DrawFn, revision_counts: st.SearchStrategy[int]) -> dict[str, Any]:
+    """The judge fields of an outcome or report, as a revise loop leaves them.
+
+    With ``m`` attempts, their revisions are ``0..m-1`` and either the loop stopped on
+    a grade (``revision_count == m - 1``; the grade is the last attempt's) or it asked
+    for one more revision that was never graded (``revision_count == m``, no grade).
+    Without attempts (no judge, a judge outside a revise loop, or a document written
+    before attempts were recorded), count and grade are drawn independently. Verdicts
+    only come with a grade.
+    """
+    count = draw(st.integers(0, MAX_LIST))
+    attempts = tuple(
+        JudgeAttempt(revision=revision, score=draw(scores()), reasoning=draw(_optional(texts())))
+        for revision in range(count)
+    )
+    score: float | None
+    reasoning: str | None
+    if not attempts:
+        revision_count = draw(revision_counts)
+        score, reasoning = draw(_optional(scores())), draw(_optional(texts()))
+    elif draw(st.booleans()):
+        revision_count = count - 1
+        score, reasoning = attempts[-1].score, attempts[-1].reasoning
+    else:
+        revision_count, score, reasoning = count, None, None
+    return {
+        "revision_count": revision_count,
+        "judge_score": score,
+        "judge_reasoning": reasoning,
+        "judge_verdicts": () if score is None else draw(_small_lists(criterion_verdicts())),
+        "judge_attempts": attempts,
+    }
+
+
+_OUTCOME_JUDGING = _judge_fields(st.integers(0, 3))
+_REPORT_JUDGING = _judge_fields(_small_or(u32s(), 3))
+
+
+@st.composite
+def _replay_outcomes(draw: st.DrawFn, fixture_id: st.SearchStrategy[str]) -> ReplayOutcome:
+    return ReplayOutcome(
+        fixture_id=draw(fixture_id),
+        final_text=draw(texts()),
+        metrics=draw(agent_metrics()),
+        elapsed_seconds=draw(finite_floats(min_value=0.0, max_value=1e6)),
+        error_type=draw(_optional(texts())),
+        inference_error_count=draw(st.integers(0, 3)),
+        runtime_failure=draw(_optional(replay_runtime_failures())),
+        **draw(_OUTCOME_JUDGING),
+    )
+
+
+@cache
 def replay_outcomes(
     *, fixture_id: st.SearchStrategy[str] | None = None
 ) -> st.SearchStrategy[ReplayOutcome]:
     """:class:`~awaken_eval.ReplayOutcome` (in memory only; elapsed time is finite >= 0).
 
+    The judge fields are consistent with a revise loop (see :func:`replay_reports`).
+
     Args:
         fixture_id: Strategy for the fixture id (default :func:`fixture_ids`).
     """
-    return st.builds(
-        ReplayOutcome,
-        fixture_id=fixture_ids() if fixture_id is None else fixture_id,
-        final_text=texts(),
-        metrics=agent_metrics(),
-        elapsed_seconds=finite_floats(min_value=0.0, max_value=1e6),
-        error_type=st.none() | texts(),
-        inference_error_count=st.integers(0, 3),
-        runtime_failure=st.none() | replay_runtime_failures(),
-        revision_count=st.integers(0, 3),
-        judge_score=st.none() | scores(),
-        judge_reasoning=st.none() | texts(),
-    )
+    return _replay_outcomes(fixture_ids() if fixture_id is None else fixture_id)
 
 
 _BOOLEANS = st.booleans()
@@ -876,9 +1030,7 @@ def _replay_reports(
         inference_error_count=draw(_small_or(u32s(), 3)),
         runtime_failure=draw(_optional(replay_runtime_failures())),
         cost_usd=draw(_optional(finite_floats(min_value=0.0))),
-        revision_count=draw(_small_or(u32s(), 3)),
-        judge_score=draw(_optional(scores())),
-        judge_reasoning=draw(_optional(texts())),
+        **draw(_REPORT_JUDGING),
     )
 
 
@@ -888,7 +1040,11 @@ def replay_reports(
 ) -> st.SearchStrategy[ReplayReport]:
     """:class:`~awaken_eval.ReplayReport` with ``passed == (not failures)``.
 
-    ``elapsed_ms`` is always 0: it is never written, so a report read back has 0.
+    ``elapsed_ms`` is always 0: it is never written, so a report read back has 0. The
+    judge fields are those a revise loop leaves: attempts numbered ``0..m-1``, then
+    either a grade equal to the last attempt's (``revision_count == m - 1``) or no
+    grade after one more revision (``m``); verdicts only with a grade. Reports without
+    attempts draw the revision count and grade independently.
 
     Args:
         fixture_id: Strategy for the fixture id (default :func:`fixture_ids`).
@@ -962,6 +1118,7 @@ def _eval_runs(draw: st.DrawFn, mode: EvalRunExecutionMode | None, max_items: in
     live = run_mode is EvalRunExecutionMode.LIVE
     items = draw(_unique_item_lists(live, max_items))
     started, ended = sorted(draw(_TIMESTAMP_PAIRS))
+    digested = draw(_BOOLEANS)
     return EvalRun(
         id=draw(_RUN_IDS),
         dataset_id=draw(_DATASET_IDS),
@@ -970,6 +1127,7 @@ def _eval_runs(draw: st.DrawFn, mode: EvalRunExecutionMode | None, max_items: in
         items=tuple(items),
         started_at_secs=started,
         ended_at_secs=ended,
+        fixture_digests={item.fixture_id: draw(digests()) for item in items} if digested else {},
     )
 
 
@@ -980,7 +1138,9 @@ def eval_runs(
     """:class:`~awaken_eval.EvalRun` obeying the execution-mode/cell invariant.
 
     Live runs have a cell on every item, scripted runs on none; item keys are unique
-    and ``ended_at_secs >= started_at_secs``.
+    and ``ended_at_secs >= started_at_secs``. ``fixture_digests`` is either empty (a run
+    written before digests were recorded) or maps each fixture id of the items to a
+    64-hex digest.
 
     Args:
         mode: Force the execution mode; ``None`` draws either.
@@ -1023,24 +1183,88 @@ def eval_run_filters() -> st.SearchStrategy[EvalRunFilter]:
     )
 
 
+ESTIMATED_SAMPLES = 5
+"""Largest drawn group with estimators (``pass_at``/``pass_hat`` hold one value per k)."""
+
+
+def _estimators(n: int, c: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """pass@k and pass^k for k = 1..n by their definitions; k = 1 is exactly c / n."""
+    at = [1.0 - math.comb(n - c, k) / math.comb(n, k) for k in range(1, n + 1)]
+    hat = [math.comb(c, k) / math.comb(n, k) for k in range(1, n + 1)]
+    if n:
+        at[0] = hat[0] = c / n
+    return tuple(at), tuple(hat)
+
+
+def _interval(draw: st.DrawFn, successes: int, n: int) -> tuple[float, float]:
+    """A confidence interval shaped like the Wilson interval of ``successes / n``.
+
+    ``(0.0, 1.0)`` without trials; otherwise ``low <= successes / n <= high``, with
+    ``low`` exactly 0.0 without successes and ``high`` exactly 1.0 when all succeeded.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    rate = successes / n
+    low = 0.0 if successes == 0 else rate * draw(scores())
+    high = 1.0 if successes == n else min(1.0, rate + (1.0 - rate) * draw(scores()))
+    return low, high
+
+
 @st.composite
 def _sample_aggregates(draw: st.DrawFn) -> SampleAggregate:
-    samples = draw(_small_or(u32s(), 10))
-    passed = draw(st.integers(0, samples))
-    return SampleAggregate(
-        fixture_id=draw(fixture_ids()),
-        cell=draw(_optional(matrix_cells())),
+    fixture_id, cell = draw(fixture_ids()), draw(_optional(matrix_cells()))
+    if draw(_BOOLEANS):  # a reference document: the additive fields keep their defaults
+        samples = draw(_small_or(u32s(), 10))
+        passed = draw(st.integers(0, samples))
+        errored = 0
+        policy = ErrorPolicy.COUNT_AS_FAILURE
+        scored: tuple[int, int] | None = None
+    else:
+        samples = draw(st.integers(0, ESTIMATED_SAMPLES))
+        errored = draw(st.integers(0, samples))
+        clean_passed = draw(st.integers(0, samples - errored))
+        passed = clean_passed + draw(st.integers(0, errored))  # an errored report may pass
+        policy = draw(st.sampled_from(ErrorPolicy))
+        n = samples - errored if policy is ErrorPolicy.EXCLUDE else samples
+        scored = (n, clean_passed)
+    aggregate = SampleAggregate(
+        fixture_id=fixture_id,
+        cell=cell,
         samples=samples,
         passed=passed,
         pass_rate=passed / samples if samples else 0.0,
         pass_at_k=passed >= 1,
         pass_pow_k=samples > 0 and passed == samples,
+        errored=errored,
+        error_policy=policy,
+    )
+    if scored is None:
+        return aggregate
+    n, c = scored
+    pass_at, pass_hat = _estimators(n, c)
+    low, high = _interval(draw, c, n)
+    return attrs.evolve(
+        aggregate,
+        scored_samples=n,
+        scored_passed=c,
+        pass_at=pass_at,
+        pass_hat=pass_hat,
+        pass_rate_low=low,
+        pass_rate_high=high,
     )
 
 
 @cache
 def sample_aggregates() -> st.SearchStrategy[SampleAggregate]:
-    """:class:`~awaken_eval.SampleAggregate` consistent with its counts (spec §2.6)."""
+    """:class:`~awaken_eval.SampleAggregate` consistent with its counts (spec §2.6).
+
+    Half are reference documents (the seven reference fields, additive fields at their
+    defaults, any u32 counts); the others are small groups (at most
+    :data:`ESTIMATED_SAMPLES` items) with every additive field: ``errored <= samples``,
+    the scored counts ``n``/``c`` follow the error policy (errored items never count as
+    passes), ``pass_at``/``pass_hat`` are the exact estimators for k = 1..n (in [0, 1],
+    pass@k non-decreasing, pass^k non-increasing) and ``low <= c / n <= high``.
+    """
     return _sample_aggregates()
 
 
@@ -1146,3 +1370,565 @@ def diff_entries() -> st.SearchStrategy[DiffEntry]:
 def diff_summaries() -> st.SearchStrategy[DiffSummary]:
     """:class:`~awaken_eval.DiffSummary` with a few entries (not sorted by key)."""
     return st.builds(DiffSummary, entries=_small_lists(diff_entries()))
+
+
+# -- sampled diffs -------------------------------------------------------------------------
+
+_SCORED_COUNTS = st.integers(1, ESTIMATED_SAMPLES) | st.integers(1, U32_MAX)
+"""Scored sample counts of a group present on a side: mostly small, at least 1."""
+
+_SIGNIFICANT_P_VALUES = finite_floats(min_value=0.0, max_value=0.01).filter(lambda p: p < 0.01)
+"""p-values of regressions and improvements: below every alpha of a drawn summary."""
+
+_FLAKY_P_VALUES = finite_floats(min_value=0.1, max_value=1.0)
+"""p-values of flaky entries: at least every alpha of a drawn summary."""
+
+_ALPHAS = st.sampled_from((0.01, 0.05, 0.1)) | finite_floats(min_value=0.01, max_value=0.1)
+_CONFIDENCES = st.sampled_from((0.9, 0.95, 0.99)) | finite_floats(min_value=0.5, max_value=0.999)
+
+
+def _group_rate(draw: st.DrawFn, passed: int, samples: int) -> GroupPassRate:
+    """The counts of one side: errored samples are among the failures."""
+    low, high = _interval(draw, passed, samples)
+    return GroupPassRate(
+        passed=passed,
+        samples=samples,
+        errored=draw(st.integers(0, samples - passed)),
+        pass_rate=passed / samples if samples else 0.0,
+        pass_rate_low=low,
+        pass_rate_high=high,
+    )
+
+
+@st.composite
+def _group_pass_rates(draw: st.DrawFn, min_samples: int) -> GroupPassRate:
+    samples = draw(_SCORED_COUNTS if min_samples else _small_or(u32s(), ESTIMATED_SAMPLES))
+    return _group_rate(draw, draw(st.integers(0, samples)), samples)
+
+
+@cache
+def group_pass_rates(*, min_samples: int = 0) -> st.SearchStrategy[GroupPassRate]:
+    """:class:`~awaken_eval.GroupPassRate` consistent with its counts.
+
+    ``passed <= samples``, ``errored`` is among the failures, ``pass_rate`` is
+    ``passed / samples`` (0.0 without samples) and the interval is Wilson-shaped around
+    it (``(0.0, 1.0)`` without samples).
+
+    Args:
+        min_samples: 0 for any group, 1 for a group with scored samples.
+    """
+    return _group_pass_rates(min_samples)
+
+
+@st.composite
+def _excluded_rates(draw: st.DrawFn) -> GroupPassRate:
+    """A side whose every sample was excluded as errored (``ErrorPolicy.EXCLUDE`` only)."""
+    errored = draw(st.integers(1, ESTIMATED_SAMPLES) | st.integers(1, U32_MAX))
+    return GroupPassRate(
+        passed=0, samples=0, errored=errored, pass_rate=0.0, pass_rate_low=0.0, pass_rate_high=1.0
+    )
+
+
+@st.composite
+def _compared_fields(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """Fields of an entry present on both sides with scored samples, as ``kind`` needs.
+
+    ``regression``: the new pass rate is lower; ``improved``: higher; ``flaky``: the
+    pooled samples hold passes and failures; ``unchanged``: both sides all-pass or
+    both all-fail, p-value 1.0.
+    """
+    old_n, new_n = draw(_SCORED_COUNTS), draw(_SCORED_COUNTS)
+    if kind == "unchanged":
+        old_c, new_c = (old_n, new_n) if draw(_BOOLEANS) else (0, 0)
+        p_value = 1.0
+    elif kind == "flaky":
+        old_c, new_c = draw(st.integers(0, old_n)), draw(st.integers(0, new_n))
+        if old_c + new_c == 0:
+            new_c = 1
+        elif old_c + new_c == old_n + new_n:
+            new_c -= 1
+        p_value = draw(_FLAKY_P_VALUES)
+    else:  # a drop from old to new, swapped for an improvement
+        old_c = draw(st.integers(1, old_n))
+        new_c = draw(st.integers(0, (old_c * new_n - 1) // old_n))  # new_c/new_n < old_c/old_n
+        if kind == "improved":
+            (old_n, old_c), (new_n, new_c) = (new_n, new_c), (old_n, old_c)
+        p_value = draw(_SIGNIFICANT_P_VALUES)
+    return {
+        "fixture_id": draw(fixture_ids()),
+        "cell": draw(_CELLS),
+        "baseline": _group_rate(draw, old_c, old_n),
+        "new": _group_rate(draw, new_c, new_n),
+        "p_value": p_value,
+    }
+
+
+@cache
+def sampled_regressions() -> st.SearchStrategy[SampledRegression]:
+    """:class:`~awaken_eval.SampledRegression`: lower new rate, p-value below 0.01."""
+    return _compared_fields("regression").map(lambda fields: SampledRegression(**fields))
+
+
+@cache
+def sampled_improved_entries() -> st.SearchStrategy[SampledImproved]:
+    """:class:`~awaken_eval.SampledImproved`: higher new rate, p-value below 0.01."""
+    return _compared_fields("improved").map(lambda fields: SampledImproved(**fields))
+
+
+@cache
+def sampled_flaky_entries() -> st.SearchStrategy[SampledFlaky]:
+    """:class:`~awaken_eval.SampledFlaky`: mixed pooled samples, p-value at least 0.1."""
+    return _compared_fields("flaky").map(lambda fields: SampledFlaky(**fields))
+
+
+@cache
+def sampled_unchanged_entries() -> st.SearchStrategy[SampledUnchanged]:
+    """:class:`~awaken_eval.SampledUnchanged`: both sides all-pass or all-fail."""
+    return _compared_fields("unchanged").map(lambda fields: SampledUnchanged(**fields))
+
+
+@cache
+def _absent_sides(error_policy: ErrorPolicy | None) -> st.SearchStrategy[GroupPassRate | None]:
+    """The side without scored samples: absent, or (when excluding) all excluded."""
+    if error_policy is ErrorPolicy.COUNT_AS_FAILURE:
+        return st.none()
+    return st.none() | _excluded_rates()
+
+
+@cache
+def sampled_missing_from_new_entries(
+    error_policy: ErrorPolicy | None = None,
+) -> st.SearchStrategy[SampledMissingFromNew]:
+    """:class:`~awaken_eval.SampledMissingFromNew`: a baseline group the new run lacks.
+
+    The new side is absent or, unless ``error_policy`` counts errors as failures,
+    entirely excluded as errored.
+    """
+    return st.builds(
+        SampledMissingFromNew,
+        fixture_id=fixture_ids(),
+        cell=_CELLS,
+        baseline=group_pass_rates(min_samples=1),
+        new=_absent_sides(error_policy),
+    )
+
+
+@cache
+def sampled_newly_added_entries(
+    error_policy: ErrorPolicy | None = None,
+) -> st.SearchStrategy[SampledNewlyAdded]:
+    """:class:`~awaken_eval.SampledNewlyAdded`: a new group the baseline lacks.
+
+    The baseline side is absent or, unless ``error_policy`` counts errors as failures,
+    entirely excluded as errored.
+    """
+    return st.builds(
+        SampledNewlyAdded,
+        fixture_id=fixture_ids(),
+        cell=_CELLS,
+        baseline=_absent_sides(error_policy),
+        new=group_pass_rates(min_samples=1),
+    )
+
+
+@cache
+def sampled_diff_entries(
+    error_policy: ErrorPolicy | None = None,
+) -> st.SearchStrategy[SampledDiffEntry]:
+    """Any of the six :data:`~awaken_eval.SampledDiffEntry` variants.
+
+    Args:
+        error_policy: The policy the entries were computed under (``None``: either);
+            only ``exclude`` leaves a side with every sample excluded.
+    """
+    return st.one_of(
+        sampled_regressions(),
+        sampled_improved_entries(),
+        sampled_flaky_entries(),
+        sampled_unchanged_entries(),
+        sampled_missing_from_new_entries(error_policy),
+        sampled_newly_added_entries(error_policy),
+    )
+
+
+def _group_sort_key(entry: SampledDiffEntry) -> tuple[str, bool, str]:
+    model = None if entry.cell is None else entry.cell.model_id
+    return (entry.fixture_id, model is not None, model or "")
+
+
+@cache
+def _sampled_entry_lists(error_policy: ErrorPolicy) -> st.SearchStrategy[list[SampledDiffEntry]]:
+    return st.lists(
+        sampled_diff_entries(error_policy), max_size=MAX_LIST, unique_by=_group_sort_key
+    )
+
+
+@st.composite
+def _sampled_diff_summaries(draw: st.DrawFn) -> SampledDiffSummary:
+    policy = draw(st.sampled_from(ErrorPolicy))
+    entries = sorted(draw(_sampled_entry_lists(policy)), key=_group_sort_key)
+    return SampledDiffSummary(
+        entries=tuple(entries),
+        alpha=draw(_ALPHAS),
+        error_policy=policy,
+        confidence=draw(_CONFIDENCES),
+    )
+
+
+@cache
+def sampled_diff_summaries() -> st.SearchStrategy[SampledDiffSummary]:
+    """:class:`~awaken_eval.SampledDiffSummary` as :func:`~awaken_eval.diff_sampled` makes it.
+
+    One entry per (fixture, cell) group, sorted by fixture id then cell; ``alpha`` in
+    [0.01, 0.1] separates the significant p-values (below 0.01) from the flaky ones (at
+    least 0.1); confidence in [0.5, 0.999].
+    """
+    return _sampled_diff_summaries()
+
+
+# -- trace events --------------------------------------------------------------------------
+
+_EVENT_MODES = st.sampled_from(RunEventMode)
+
+
+@cache
+def span_recorded_events() -> st.SearchStrategy[SpanRecorded]:
+    """:class:`~awaken_eval.SpanRecorded` carrying an inference or a tool span."""
+    return st.builds(SpanRecorded, span=inference_spans() | tool_spans())
+
+
+@cache
+def run_started_events() -> st.SearchStrategy[RunStarted]:
+    """:class:`~awaken_eval.RunStarted` (wire tag ``type: eval_run_started``)."""
+    return st.builds(
+        RunStarted,
+        eval_run_id=_RUN_IDS,
+        dataset_id=_DATASET_IDS,
+        dataset_revision=_small_or(u64s(), 5),
+        mode=_EVENT_MODES,
+        planned_item_count=_small_or(u32s(), 10),
+        started_at_secs=_TIMESTAMPS,
+    )
+
+
+@st.composite
+def _item_completed_events(draw: st.DrawFn) -> ItemCompleted:
+    done = draw(st.integers(1, 10) | st.integers(1, U32_MAX))
+    return ItemCompleted(
+        eval_run_id=draw(_RUN_IDS),
+        item=draw(eval_run_items()),
+        done=done,
+        total=min(done + draw(st.integers(0, 5)), U32_MAX),
+    )
+
+
+@cache
+def item_completed_events() -> st.SearchStrategy[ItemCompleted]:
+    """:class:`~awaken_eval.ItemCompleted` with ``1 <= done <= total``."""
+    return _item_completed_events()
+
+
+@st.composite
+def _run_completed_events(draw: st.DrawFn) -> RunCompleted:
+    passed = draw(_small_or(u32s(), 10))
+    failed = min(draw(_small_or(u32s(), 10)), U32_MAX - passed)
+    started, ended = sorted(draw(_TIMESTAMP_PAIRS))
+    return RunCompleted(
+        eval_run_id=draw(_RUN_IDS),
+        dataset_id=draw(_DATASET_IDS),
+        dataset_revision=draw(_small_or(u64s(), 5)),
+        mode=draw(_EVENT_MODES),
+        item_count=passed + failed,
+        passed_count=passed,
+        failed_count=failed,
+        total_cost_usd=draw(finite_floats(min_value=0.0, max_value=1e6)),
+        started_at_secs=started,
+        ended_at_secs=ended,
+        persisted=draw(_BOOLEANS),
+    )
+
+
+@cache
+def run_completed_events() -> st.SearchStrategy[RunCompleted]:
+    """:class:`~awaken_eval.RunCompleted` consistent with its counts and times.
+
+    ``item_count == passed + failed``, the cost is >= 0 and ``ended_at_secs >=
+    started_at_secs``.
+    """
+    return _run_completed_events()
+
+
+@st.composite
+def _run_failed_events(draw: st.DrawFn) -> RunFailed:
+    started, ended = sorted(draw(_TIMESTAMP_PAIRS))
+    return RunFailed(
+        eval_run_id=draw(_RUN_IDS),
+        dataset_id=draw(_DATASET_IDS),
+        mode=draw(_EVENT_MODES),
+        error=draw(texts()),
+        started_at_secs=started,
+        ended_at_secs=ended,
+    )
+
+
+@cache
+def run_failed_events() -> st.SearchStrategy[RunFailed]:
+    """:class:`~awaken_eval.RunFailed` with ``ended_at_secs >= started_at_secs``."""
+    return _run_failed_events()
+
+
+@st.composite
+def _grades(draw: st.DrawFn) -> tuple[float, tuple[CriterionVerdict, ...]]:
+    """A judge's score and verdicts.
+
+    The score is the mean of the verdicts' scores when there are any (equal weights),
+    any score in [0, 1] otherwise.
+    """
+    verdicts = draw(_small_lists(criterion_verdicts()))
+    if not verdicts:
+        return draw(scores()), ()
+    return min(1.0, math.fsum(v.score for v in verdicts) / len(verdicts)), verdicts
+
+
+@st.composite
+def _evaluation_results(draw: st.DrawFn) -> EvaluationResult:
+    score, verdicts = draw(_grades())
+    return EvaluationResult(
+        evaluation=draw(evaluations()),
+        score=score,
+        reasoning=draw(_optional(texts())),
+        verdicts=verdicts,
+        passed=draw(_optional(_BOOLEANS)),
+    )
+
+
+@cache
+def evaluation_results() -> st.SearchStrategy[EvaluationResult]:
+    """:class:`~awaken_eval.EvaluationResult`; its score is the verdicts' mean if any."""
+    return _evaluation_results()
+
+
+@cache
+def trace_events() -> st.SearchStrategy[TraceEvent]:
+    """Any of the six :data:`~awaken_eval.TraceEvent` variants (wire tag key ``type``)."""
+    return st.one_of(
+        span_recorded_events(),
+        run_started_events(),
+        item_completed_events(),
+        run_completed_events(),
+        run_failed_events(),
+        evaluation_results(),
+    )
+
+
+# -- protocol records ------------------------------------------------------------------------
+
+
+@cache
+def tool_calls() -> st.SearchStrategy[ToolCall]:
+    """:class:`~awaken_eval.ToolCall` with JSON arguments and an optional recorded result."""
+    return st.builds(
+        ToolCall,
+        id=texts(),
+        name=tool_names(),
+        arguments=json_values(),
+        recorded_result=_optional_json(),
+    )
+
+
+@st.composite
+def _chat_messages(draw: st.DrawFn) -> ChatMessage:
+    role = draw(st.sampled_from(MessageRole))
+    return ChatMessage(
+        role,
+        draw(texts()),
+        tool_calls=draw(_small_lists(tool_calls())) if role is MessageRole.ASSISTANT else (),
+        tool_call_id=draw(texts()) if role is MessageRole.TOOL else None,
+    )
+
+
+@cache
+def chat_messages() -> st.SearchStrategy[ChatMessage]:
+    """:class:`~awaken_eval.ChatMessage` of any role.
+
+    Only assistant messages request tool calls, and only tool messages (always) name
+    the call they answer.
+    """
+    return _chat_messages()
+
+
+@cache
+def tool_descriptors() -> st.SearchStrategy[ToolDescriptor]:
+    """:class:`~awaken_eval.ToolDescriptor`; parameters are the default schema or any JSON."""
+    return st.builds(
+        ToolDescriptor,
+        name=tool_names(),
+        description=texts(),
+        parameters=st.just({"type": "object"}) | json_values(),
+    )
+
+
+@cache
+def sampling_params() -> st.SearchStrategy[SamplingParams]:
+    """:class:`~awaken_eval.SamplingParams`; each override absent or in its usual range."""
+    return st.builds(
+        SamplingParams,
+        temperature=st.none() | finite_floats(min_value=0.0, max_value=2.0),
+        top_p=st.none() | scores(),
+        max_tokens=st.none() | st.integers(1, 4096) | u32s(),
+    )
+
+
+@cache
+def inference_requests() -> st.SearchStrategy[InferenceRequest]:
+    """:class:`~awaken_eval.InferenceRequest` with a short conversation and tool list."""
+    return st.builds(
+        InferenceRequest,
+        model=model_ids(),
+        messages=_small_lists(chat_messages()),
+        system=st.none() | texts(),
+        tools=_small_lists(tool_descriptors()),
+        sampling=sampling_params(),
+        run_id=texts(),
+        thread_id=texts(),
+    )
+
+
+@cache
+def inference_results() -> st.SearchStrategy[InferenceResult]:
+    """:class:`~awaken_eval.InferenceResult`, stop reason and model optional."""
+    return st.builds(
+        InferenceResult,
+        text=texts(),
+        tool_calls=_small_lists(tool_calls()),
+        usage=token_usages(),
+        stop_reason=st.none() | st.sampled_from(StopReason),
+        model=st.just("") | model_ids(),
+    )
+
+
+@cache
+def agent_specs() -> st.SearchStrategy[AgentSpec]:
+    """:class:`~awaken_eval.AgentSpec`; ``allowed_tools`` absent (every tool) or a list."""
+    return st.builds(
+        AgentSpec,
+        id=st.just("default") | texts(),
+        system_prompt=texts(),
+        allowed_tools=st.none() | _small_lists(tool_names()),
+        sampling=sampling_params(),
+        max_rounds=st.none() | st.integers(1, 10) | u32s(),
+    )
+
+
+@cache
+def model_pricings() -> st.SearchStrategy[ModelPricing]:
+    """:class:`~awaken_eval.ModelPricing` with non-negative prices."""
+    prices = finite_floats(min_value=0.0, max_value=1e3)
+    return st.builds(ModelPricing, input_per_million_usd=prices, output_per_million_usd=prices)
+
+
+@cache
+def judge_requests() -> st.SearchStrategy[JudgeRequest]:
+    """:class:`~awaken_eval.JudgeRequest`, rubric and expected outcome optional."""
+    return st.builds(
+        JudgeRequest,
+        fixture_id=st.just("_adhoc") | fixture_ids(),
+        user_prompt=texts(),
+        answer=texts(),
+        rubric=st.none() | texts(),
+        expected_outcome=st.none() | expected_outcomes(),
+    )
+
+
+@st.composite
+def _judge_results(draw: st.DrawFn) -> JudgeResult:
+    score, verdicts = draw(_grades())
+    return JudgeResult(
+        score=score,
+        reasoning=draw(_optional(texts())),
+        verdicts=verdicts,
+        inference_id=draw(_optional(texts())),
+    )
+
+
+@cache
+def judge_results() -> st.SearchStrategy[JudgeResult]:
+    """:class:`~awaken_eval.JudgeResult`; its score is the verdicts' mean if any."""
+    return _judge_results()
+
+
+@cache
+def _digest_maps() -> st.SearchStrategy[dict[str, str]]:
+    return st.dictionaries(fixture_ids(), digests(), max_size=MAX_LIST)
+
+
+@cache
+def run_headers() -> st.SearchStrategy[RunHeader]:
+    """:class:`~awaken_eval.RunHeader` with a few fixture digests."""
+    return st.builds(
+        RunHeader,
+        id=_RUN_IDS,
+        dataset_id=_DATASET_IDS,
+        dataset_revision=_small_or(u64s(), 5),
+        execution_mode=_EXECUTION_MODES,
+        started_at_secs=_TIMESTAMPS,
+        fixture_digests=_digest_maps(),
+    )
+
+
+@cache
+def dataset_records() -> st.SearchStrategy[DatasetRecord]:
+    """:class:`~awaken_eval.DatasetRecord`: a dataset and its revision."""
+    return st.builds(DatasetRecord, spec=dataset_specs(), revision=_small_or(u64s(), 5))
+
+
+@cache
+def drift_policies() -> st.SearchStrategy[DriftPolicy]:
+    """:class:`~awaken_eval.DriftPolicy` comparing any subset of :data:`DRIFT_FIELDS`."""
+    fields = st.lists(st.sampled_from(DRIFT_FIELDS), max_size=len(DRIFT_FIELDS), unique=True)
+    return st.builds(
+        DriftPolicy,
+        fields=fields.map(lambda names: tuple(sorted(names, key=DRIFT_FIELDS.index))),
+        worsened_still_failing_blocks=st.booleans(),
+    )
+
+
+@cache
+def new_run_metas() -> st.SearchStrategy[NewRunMeta]:
+    """:class:`~awaken_eval.NewRunMeta`, samples and digests optional."""
+    return st.builds(
+        NewRunMeta,
+        dataset_id=_DATASET_IDS,
+        dataset_revision=_small_or(u64s(), 5),
+        execution_mode=_EXECUTION_MODES,
+        samples=st.none() | st.integers(1, 10),
+        fixture_digests=_digest_maps(),
+    )
+
+
+@st.composite
+def _baseline_checks(draw: st.DrawFn) -> BaselineCheck:
+    run_id = draw(_RUN_IDS)
+    if not draw(_BOOLEANS):
+        return BaselineCheck(baseline_run_id=run_id)
+    buckets: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for fixture_id in draw(st.lists(fixture_ids(), max_size=4, unique=True)):
+        buckets[draw(st.integers(0, 2))].append(fixture_id)
+    changed, added, removed = (tuple(sorted(bucket)) for bucket in buckets)
+    return BaselineCheck(
+        baseline_run_id=run_id,
+        digests_compared=True,
+        changed_fixtures=changed,
+        added_fixtures=added,
+        removed_fixtures=removed,
+    )
+
+
+@cache
+def baseline_checks() -> st.SearchStrategy[BaselineCheck]:
+    """:class:`~awaken_eval.BaselineCheck` as :func:`~awaken_eval.validate_baseline` makes it.
+
+    The fixture lists are filled only when digests were compared; each id is in at
+    most one list, and every list is sorted.
+    """
+    return _baseline_checks()

@@ -16,17 +16,23 @@ from hypothesis import strategies as st
 import strategies as s
 from awaken_eval import (
     AgentMetrics,
+    AgentSpec,
     AgentToolStats,
     AnswerContainsExcludedPhrase,
     AnswerMissingPhrase,
+    BaselineCheck,
+    ChatMessage,
     ChatResponseEvent,
     CountConstraint,
+    CriterionVerdict,
     CustomScope,
+    DatasetRecord,
     DatasetSpec,
     DialogueTurn,
     DiffEntry,
     DiffSummary,
     Drift,
+    DriftPolicy,
     DurationExceeded,
     EntityRef,
     ErrorEvent,
@@ -38,6 +44,7 @@ from awaken_eval import (
     EvalRunSummary,
     Evaluation,
     EvaluationCriterion,
+    EvaluationResult,
     EvaluationScope,
     EvaluationSubject,
     Expectation,
@@ -47,14 +54,23 @@ from awaken_eval import (
     Fixed,
     Fixture,
     ForbiddenToolUsed,
+    GroupPassRate,
+    InferenceRequest,
+    InferenceResult,
     InferenceSpan,
+    ItemCompleted,
+    JudgeAttempt,
     JudgeBelowThreshold,
+    JudgeRequest,
+    JudgeResult,
     MatrixCell,
     MissingFromNew,
     MockErrorResponse,
     MockResponse,
     MockTextResponse,
+    ModelPricing,
     NewlyAdded,
+    NewRunMeta,
     ProviderScriptEvent,
     ProviderScriptUnused,
     Regression,
@@ -63,17 +79,34 @@ from awaken_eval import (
     ReplayRuntimeFailed,
     ReplayRuntimeFailure,
     RequiredToolCallNotSatisfied,
+    RunCompleted,
+    RunFailed,
+    RunHeader,
     RunScope,
+    RunStarted,
     SampleAggregate,
+    SampledDiffEntry,
+    SampledDiffSummary,
+    SampledFlaky,
+    SampledImproved,
+    SampledMissingFromNew,
+    SampledNewlyAdded,
+    SampledRegression,
+    SampledUnchanged,
+    SamplingParams,
     ScriptExhausted,
     SessionScope,
+    SpanRecorded,
     StillFailing,
     TokenBudgetExceeded,
     TokenUsage,
+    ToolCall,
     ToolCallEvent,
     ToolCallMatcher,
+    ToolDescriptor,
     ToolSequenceMismatch,
     ToolSpan,
+    TraceEvent,
     TurnScope,
     Unchanged,
     from_builtins,
@@ -135,6 +168,8 @@ WIRE_TYPES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (ToolSpan, s.tool_spans()),
     (AgentMetrics, s.agent_metrics()),
     (AgentToolStats, s.agent_tool_stats()),
+    (CriterionVerdict, s.criterion_verdicts()),
+    (JudgeAttempt, s.judge_attempts()),
     (ReplayReport, s.replay_reports()),
     # runs
     (MatrixCell, s.matrix_cells()),
@@ -153,6 +188,41 @@ WIRE_TYPES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (NewlyAdded, s.newly_added_entries()),
     (DiffEntry, s.diff_entries()),
     (DiffSummary, s.diff_summaries()),
+    (DriftPolicy, s.drift_policies()),
+    # sampled diffs
+    (GroupPassRate, s.group_pass_rates()),
+    (SampledRegression, s.sampled_regressions()),
+    (SampledImproved, s.sampled_improved_entries()),
+    (SampledFlaky, s.sampled_flaky_entries()),
+    (SampledUnchanged, s.sampled_unchanged_entries()),
+    (SampledMissingFromNew, s.sampled_missing_from_new_entries()),
+    (SampledNewlyAdded, s.sampled_newly_added_entries()),
+    (SampledDiffEntry, s.sampled_diff_entries()),
+    (SampledDiffSummary, s.sampled_diff_summaries()),
+    # baselines
+    (NewRunMeta, s.new_run_metas()),
+    (BaselineCheck, s.baseline_checks()),
+    # trace events
+    (SpanRecorded, s.span_recorded_events()),
+    (RunStarted, s.run_started_events()),
+    (ItemCompleted, s.item_completed_events()),
+    (RunCompleted, s.run_completed_events()),
+    (RunFailed, s.run_failed_events()),
+    (EvaluationResult, s.evaluation_results()),
+    (TraceEvent, s.trace_events()),
+    # protocol records
+    (ToolCall, s.tool_calls()),
+    (ChatMessage, s.chat_messages()),
+    (ToolDescriptor, s.tool_descriptors()),
+    (SamplingParams, s.sampling_params()),
+    (InferenceRequest, s.inference_requests()),
+    (InferenceResult, s.inference_results()),
+    (AgentSpec, s.agent_specs()),
+    (ModelPricing, s.model_pricings()),
+    (JudgeRequest, s.judge_requests()),
+    (JudgeResult, s.judge_results()),
+    (RunHeader, s.run_headers()),
+    (DatasetRecord, s.dataset_records()),
 ]
 
 
@@ -234,6 +304,19 @@ def test_ndjson_round_trip_of_a_tagged_union(records: list[Failure]) -> None:
         path = Path(directory) / "failures.ndjson"
         write_ndjson(path, records)
         assert records == read_ndjson(path, Failure)
+
+
+@QUICK_SETTINGS
+@given(st.lists(s.trace_events(), max_size=4))
+def test_ndjson_round_trip_of_an_event_log(events: list[TraceEvent]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "events.ndjson"
+        write_ndjson(path, events)
+        lines = path.read_text(encoding="utf-8").split("\n")[:-1]
+        assert [type(event).kind for event in events] == [
+            json.loads(line)["type"] for line in lines
+        ]
+        assert events == read_ndjson(path, TraceEvent)
 
 
 @QUICK_SETTINGS

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from awaken_eval import (
@@ -17,6 +18,7 @@ from awaken_eval import (
     ChatResponseEvent,
     CountConstraint,
     CountOp,
+    CriterionVerdict,
     CustomScope,
     DatasetSpec,
     DialogueTurn,
@@ -34,6 +36,7 @@ from awaken_eval import (
     EvalRunSummary,
     Evaluation,
     EvaluationCriterion,
+    EvaluationResult,
     EvaluationScope,
     EvaluationSubject,
     EvaluationSubjectRole,
@@ -44,9 +47,12 @@ from awaken_eval import (
     Fixed,
     Fixture,
     ForbiddenToolUsed,
+    GroupPassRate,
     InferenceSpan,
     InvalidExecutionShape,
     InvalidInput,
+    ItemCompleted,
+    JudgeAttempt,
     JudgeBelowThreshold,
     MatrixCell,
     MissingFromNew,
@@ -62,12 +68,20 @@ from awaken_eval import (
     ReplayRuntimeFailed,
     ReplayRuntimeFailure,
     RequiredToolCallNotSatisfied,
+    RunCompleted,
+    RunEventMode,
+    RunFailed,
     RunId,
     RunScope,
+    RunStarted,
     SampleAggregate,
+    SampledDiffSummary,
+    SampledMissingFromNew,
+    SampledRegression,
     ScriptExhausted,
     SessionId,
     SessionScope,
+    SpanRecorded,
     StillFailing,
     StopReason,
     TokenBudgetExceeded,
@@ -77,6 +91,7 @@ from awaken_eval import (
     ToolSequenceMismatch,
     ToolSequenceMode,
     ToolSpan,
+    TraceEvent,
     TurnId,
     TurnScope,
     Unchanged,
@@ -655,6 +670,32 @@ def test_report_writes_optional_keys_in_spec_order() -> None:
     assert_golden(ReplayReport, report, text)
 
 
+def test_report_writes_judge_verdicts_and_attempts_after_the_grade() -> None:
+    report = _report(
+        revision_count=1,
+        judge_score=0.9,
+        judge_reasoning="cites",
+        judge_verdicts=(CriterionVerdict(criterion_id="criterion.cited", score=0.9),),
+        judge_attempts=(
+            JudgeAttempt(revision=0, score=0.25, reasoning="no source"),
+            JudgeAttempt(revision=1, score=0.9),
+        ),
+    )
+    text = (
+        _REPORT_HEAD + ',"total_tokens":0,"session_duration_ms":0,"revision_count":1,'
+        '"judge_score":0.9,"judge_reasoning":"cites",'
+        '"judge_verdicts":[{"criterion_id":"criterion.cited","score":0.9}],'
+        '"judge_attempts":[{"revision":0,"score":0.25,"reasoning":"no source"},'
+        '{"revision":1,"score":0.9}]}'
+    )
+    assert_golden(ReplayReport, report, text)
+
+
+def test_report_omits_empty_judge_verdicts_and_attempts() -> None:
+    text = _REPORT_HEAD + ',"total_tokens":0,"session_duration_ms":0,"judge_score":0.5}'
+    assert_golden(ReplayReport, _report(judge_score=0.5), text)
+
+
 def test_legacy_report_line_without_new_fields_loads_with_defaults() -> None:
     legacy = (
         '{"fixture_id":"old","passed":true,"failures":[],"final_text":"4",'
@@ -777,6 +818,27 @@ def test_eval_run_always_writes_execution_mode_and_items() -> None:
     assert_golden(EvalRun, _run(EvalRunExecutionMode.SCRIPTED), _run_json([], "scripted"))
     live = _run(EvalRunExecutionMode.LIVE, (EvalRunItem("f", cell=MatrixCell(), report=_report()),))
     assert_golden(EvalRun, live, _run_json([_item_json("{}")], "live"))
+
+
+DIGEST = "0123456789abcdef" * 4
+
+
+def test_eval_run_writes_fixture_digests_last() -> None:
+    run = attrs.evolve(
+        _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=_report()),)),
+        fixture_digests={"f": DIGEST},
+    )
+    text = (
+        _run_json([_item_json(None)], "scripted")[:-1] + f',"fixture_digests":{{"f":"{DIGEST}"}}}}'
+    )
+    assert_golden(EvalRun, run, text)
+
+
+def test_eval_run_without_fixture_digests_omits_the_key() -> None:
+    run = _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=_report()),))
+    text = _run_json([_item_json(None)], "scripted")
+    assert_golden(EvalRun, run, text)
+    assert "fixture_digests" not in json.loads(to_json(run))
 
 
 def test_legacy_run_without_items_or_cells_is_scripted() -> None:
@@ -1002,6 +1064,43 @@ def test_diff_summary_always_writes_entries() -> None:
     assert_golden(DiffSummary, summary, text)
 
 
+def test_sampled_diff_summary_always_writes_entries() -> None:
+    assert_golden(SampledDiffSummary, SampledDiffSummary(), '{"entries":[]}')
+
+
+def test_sampled_diff_entries_are_tagged_by_kind_and_omit_defaults() -> None:
+    rate = GroupPassRate(passed=2, samples=2, pass_rate=1.0, pass_rate_low=0.25, pass_rate_high=1.0)
+    summary = SampledDiffSummary(
+        entries=(
+            SampledMissingFromNew(fixture_id="a", baseline=rate),
+            SampledRegression(
+                fixture_id="b",
+                cell=MatrixCell("m"),
+                baseline=rate,
+                new=GroupPassRate(
+                    passed=0,
+                    samples=2,
+                    errored=1,
+                    pass_rate=0.0,
+                    pass_rate_low=0.0,
+                    pass_rate_high=0.75,
+                ),
+                p_value=0.125,
+            ),
+        ),
+        alpha=0.2,
+    )
+    rate_json = '{"passed":2,"samples":2,"pass_rate":1.0,"pass_rate_low":0.25,"pass_rate_high":1.0}'
+    text = (
+        '{"entries":[{"kind":"missing_from_new","fixture_id":"a","baseline":' + rate_json + "},"
+        '{"kind":"regression","fixture_id":"b","cell":{"model_id":"m"},"baseline":'
+        + rate_json
+        + ',"new":{"passed":0,"samples":2,"errored":1,"pass_rate":0.0,"pass_rate_low":0.0,'
+        '"pass_rate_high":0.75},"p_value":0.125}],"alpha":0.2}'
+    )
+    assert_golden(SampledDiffSummary, summary, text)
+
+
 # -- evaluation vocabulary ----------------------------------------------------------------------
 
 
@@ -1077,3 +1176,120 @@ def test_evaluation_vocabulary_reads_absent_optionals_as_none() -> None:
     assert EvaluationSubject.primary(EntityRef("k", "i")) == from_json(
         EvaluationSubject, '{"subject_ref":{"kind":"k","id":"i"},"role":"primary"}'
     )
+
+
+# -- trace events -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "text"),
+    [
+        (
+            RunStarted(
+                eval_run_id="r",
+                dataset_id="d",
+                dataset_revision=1,
+                mode=RunEventMode.DATASET_SCRIPTED,
+                planned_item_count=3,
+                started_at_secs=10,
+            ),
+            (
+                '{"type":"eval_run_started","eval_run_id":"r","dataset_id":"d",'
+                '"dataset_revision":1,"mode":"dataset_scripted","planned_item_count":3,'
+                '"started_at_secs":10}'
+            ),
+        ),
+        (
+            ItemCompleted(
+                eval_run_id="r", item=EvalRunItem("f", report=_report()), done=1, total=3
+            ),
+            '{"type":"eval_item_completed","eval_run_id":"r","item":{"fixture_id":"f","report":'
+            + _REPORT_JSON
+            + '},"done":1,"total":3}',
+        ),
+        (
+            RunCompleted(
+                eval_run_id="r",
+                dataset_id="d",
+                dataset_revision=1,
+                mode=RunEventMode.DATASET_LIVE_MATRIX,
+                item_count=3,
+                passed_count=2,
+                failed_count=1,
+                total_cost_usd=0.0,
+                started_at_secs=10,
+                ended_at_secs=20,
+                persisted=True,
+            ),
+            (
+                '{"type":"eval_run_completed","eval_run_id":"r","dataset_id":"d",'
+                '"dataset_revision":1,"mode":"dataset_live_matrix","item_count":3,"passed_count":2,'
+                '"failed_count":1,"total_cost_usd":0.0,"started_at_secs":10,"ended_at_secs":20,'
+                '"persisted":true}'
+            ),
+        ),
+        (
+            RunFailed(
+                eval_run_id="r",
+                dataset_id="_adhoc",
+                mode=RunEventMode.ONLINE_LIVE_MATRIX,
+                error="boom",
+                started_at_secs=10,
+                ended_at_secs=11,
+            ),
+            (
+                '{"type":"eval_run_failed","eval_run_id":"r","dataset_id":"_adhoc",'
+                '"mode":"online_live_matrix","error":"boom","started_at_secs":10,'
+                '"ended_at_secs":11}'
+            ),
+        ),
+        (
+            SpanRecorded(span=ToolSpan(name="search", duration_ms=5)),
+            '{"type":"span","span":{"name":"search","duration_ms":5}}',
+        ),
+        (
+            SpanRecorded(span=InferenceSpan(run_id="run-1", input_tokens=3)),
+            '{"type":"span","span":{"run_id":"run-1","input_tokens":3}}',
+        ),
+        (SpanRecorded(span=InferenceSpan()), '{"type":"span","span":{}}'),
+        (
+            EvaluationResult(
+                evaluation=Evaluation(RunScope(RunId("r")), expected=ExpectedOutcome("done")),
+                score=1.0,
+                verdicts=(CriterionVerdict(criterion_id="c", score=1.0, reasoning="yes"),),
+                passed=True,
+            ),
+            (
+                '{"type":"evaluation_result","evaluation":{"scope":{"scope":"run","run_id":"r"},'
+                '"subjects":[],"expected":{"outcome_ref":null,"criteria":[],'
+                '"redacted_summary":"done"}},"score":1.0,'
+                '"verdicts":[{"criterion_id":"c","score":1.0,"reasoning":"yes"}],"passed":true}'
+            ),
+        ),
+    ],
+    ids=lambda value: getattr(value, "kind", ""),
+)
+def test_trace_events_are_tagged_by_type(event: TraceEvent, text: str) -> None:
+    assert_golden(TraceEvent, event, text)
+    assert event == from_json(type(event), text)
+
+
+def test_a_span_is_told_apart_by_the_tool_name() -> None:
+    event: TraceEvent = from_json(
+        TraceEvent, '{"type":"span","span":{"name":"fetch","run_id":"run-1"}}'
+    )
+    assert SpanRecorded(span=ToolSpan(name="fetch", run_id="run-1")) == event
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('{"kind":"eval_run_failed"}', "$.type"),
+        ('{"type":"eval_run_paused"}', "$.type"),
+        ('{"type":"span","span":{"call_id":"c"}}', "$.span.call_id"),
+    ],
+)
+def test_bad_trace_events_are_rejected_with_a_path(text: str, path: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        from_json(TraceEvent, text)
+    assert [path] == [problem.path for problem in caught.value.problems]
