@@ -35,16 +35,15 @@ paused while a diff runs (it only builds acyclic records), which is restored on 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import filterfalse
 from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
 
+from awaken_eval._gc import gc_paused
 from awaken_eval.comparison import (
     DiffEntry,
     DiffSummary,
@@ -398,18 +397,6 @@ def _diff(baseline: _Index, new: _Index, cells: _Cells, policy: DriftPolicy) -> 
     return DiffSummary(tuple(entries))
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around a bulk step (restored on exit)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _raise_duplicate(prefix: str, check: Callable[[Any], None], values: Sequence[Any]) -> None:
     """Re-run the spec's validator on ``values`` (known to hold a duplicate), prefixed."""
     try:
@@ -452,7 +439,7 @@ def diff_against_baseline(
     Returns:
         One entry per fixture id of either side.
     """
-    with _gc_paused():
+    with gc_paused():
         baseline = _index_reports(_as_sequence(baseline_reports))
         new = _index_reports(_as_sequence(new_reports))
         return _diff(baseline, new, _NO_CELLS, policy or DriftPolicy.scripted())
@@ -480,7 +467,7 @@ def diff_against_baseline_checked(
     """
     baseline_list = _as_sequence(baseline_reports)
     new_list = _as_sequence(new_reports)
-    with _gc_paused():
+    with gc_paused():
         baseline = _index_reports(baseline_list)
         if baseline.has_duplicates:
             _raise_duplicate("baseline: ", validate_unique_report_keys, baseline_list)
@@ -523,7 +510,7 @@ def diff_eval_items(
         One entry per item key of either side.
     """
     cells = _Cells()
-    with _gc_paused():
+    with gc_paused():
         baseline = _index_items(_as_sequence(baseline_items), cells)
         new = _index_items(_as_sequence(new_items), cells)
         live = baseline.any_cell or new.any_cell
@@ -553,7 +540,7 @@ def diff_eval_items_checked(
     cells = _Cells()
     baseline_list = _as_sequence(baseline_items)
     new_list = _as_sequence(new_items)
-    with _gc_paused():
+    with gc_paused():
         baseline = _index_items(baseline_list, cells)
         if baseline.has_duplicates:
             _raise_duplicate("baseline: ", validate_unique_item_keys, baseline_list)
@@ -609,7 +596,7 @@ def diff_runs(
     current_prefix = f"current run {current_run.id}: "
     baseline_prefix = f"baseline run {baseline_run.id}: "
     cells = _Cells()
-    with _gc_paused():
+    with gc_paused():
         current = _index_items(current_run.items, cells)
         if current.has_duplicates:
             _raise_duplicate(current_prefix, validate_unique_item_keys, current_run.items)

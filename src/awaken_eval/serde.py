@@ -13,17 +13,15 @@ collects every problem, used only to explain a document the fast one rejected.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import tempfile
 import types
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, overload
 
 import attrs
 import cattrs
@@ -36,6 +34,7 @@ from cattrs.errors import (
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from awaken_eval._gc import gc_paused
 from awaken_eval._types import Unsigned
 from awaken_eval.comparison import DiffEntry, DiffSummary, Drift, Regression, StillFailing
 from awaken_eval.errors import (
@@ -724,35 +723,6 @@ _FAST = make_converter()
 _DETAILED = make_converter(detailed_validation=True)
 
 
-_PROMOTE_AFTER = 10_000
-"""New objects left by a paused step above which they are promoted (see _gc_paused)."""
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around a bulk step (restored on exit).
-
-    Without the pause, the collector would visit the growing document again and again
-    while it is built. A step that leaves many new objects behind (a loaded run) would
-    still have every one of them visited twice more, by the young-generation
-    collections that follow; they are moved straight to the oldest generation instead
-    (``gc.freeze()`` then ``gc.unfreeze()``), which is where those collections would
-    have put the survivors. Skipped when the application keeps frozen objects of its
-    own, which ``gc.unfreeze()`` would release.
-    """
-    if not gc.isenabled():  # paused by an enclosing step or by the application
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_count()[0] > _PROMOTE_AFTER and not gc.get_freeze_count():
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
-
-
 # -- public helpers --------------------------------------------------------------------
 
 
@@ -761,7 +731,11 @@ def to_builtins(record: Any) -> Any:
     return _FAST.unstructure(record)
 
 
-def from_builtins(cls: type[T] | Any, data: Any) -> T:
+@overload
+def from_builtins(cls: type[T], data: Any) -> T: ...
+@overload
+def from_builtins(cls: Any, data: Any) -> Any: ...
+def from_builtins(cls: Any, data: Any) -> Any:
     """Build a ``cls`` record from JSON-like builtins (e.g. the result of ``json.loads``).
 
     ``cls`` may be a record class, a tagged union such as ``Failure`` or ``tuple[X, ...]``.
@@ -769,13 +743,13 @@ def from_builtins(cls: type[T] | Any, data: Any) -> T:
     Raises:
         InvalidInput: listing every problem with its JSON path.
     """
-    with _gc_paused():
+    with gc_paused():
         try:
-            return _FAST.structure(data, cls)  # type: ignore[no-any-return]
+            return _FAST.structure(data, cls)
         except Exception:  # noqa: BLE001 - explained by the detailed converter below
             pass
         try:
-            return _DETAILED.structure(data, cls)  # type: ignore[no-any-return]
+            return _DETAILED.structure(data, cls)
         except Exception as exc:  # noqa: BLE001 - never let a cattrs traceback escape
             raise _as_invalid_input(exc) from None
 
@@ -795,7 +769,11 @@ def _parse(text: str | bytes) -> Any:
         raise InvalidInput.single("$", f"invalid JSON: {exc}") from None
 
 
-def from_json(cls: type[T] | Any, data: str | bytes) -> T:
+@overload
+def from_json(cls: type[T], data: str | bytes) -> T: ...
+@overload
+def from_json(cls: Any, data: str | bytes) -> Any: ...
+def from_json(cls: Any, data: str | bytes) -> Any:
     """Parse one JSON document into a ``cls`` record.
 
     Raises:
@@ -803,9 +781,8 @@ def from_json(cls: type[T] | Any, data: str | bytes) -> T:
             with its JSON path, e.g. ``$.expect.max_tokens_total: expected an integer,
             got "ten"``.
     """
-    with _gc_paused():
-        record: T = from_builtins(cls, _parse(data))
-        return record
+    with gc_paused():
+        return from_builtins(cls, _parse(data))
 
 
 def to_json(record: Any, *, pretty: bool = False) -> str:
@@ -818,7 +795,7 @@ def to_json(record: Any, *, pretty: bool = False) -> str:
     """
     # The builtins are a temporary: released inside the paused step, they leave
     # nothing for the collector (and nothing to promote).
-    with _gc_paused():
+    with gc_paused():
         if pretty:
             return json.dumps(
                 _FAST.unstructure(record), ensure_ascii=False, indent=2, allow_nan=False
@@ -835,7 +812,11 @@ def _read_text(path: Path) -> str:
         raise InputUnreadable(str(path), str(exc)) from None
 
 
-def read_ndjson(path: str | os.PathLike[str], cls: type[T] | Any) -> list[T]:
+@overload
+def read_ndjson(path: str | os.PathLike[str], cls: type[T]) -> list[T]: ...
+@overload
+def read_ndjson(path: str | os.PathLike[str], cls: Any) -> list[Any]: ...
+def read_ndjson(path: str | os.PathLike[str], cls: Any) -> list[Any]:
     """Read one ``cls`` record per line of an NDJSON file.
 
     Blank and whitespace-only lines are skipped.
@@ -845,8 +826,8 @@ def read_ndjson(path: str | os.PathLike[str], cls: type[T] | Any) -> list[T]:
         InvalidInput: naming the file and the 1-based line of the first bad line.
     """
     source = Path(path)
-    records: list[T] = []
-    with _gc_paused():
+    records: list[Any] = []
+    with gc_paused():
         for number, line in enumerate(_read_text(source).split("\n"), start=1):
             if not line.strip():
                 continue
@@ -866,7 +847,7 @@ def write_ndjson(path: str | os.PathLike[str], records: Iterable[Any]) -> None:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _gc_paused():
+    with gc_paused():
         lines = [to_json(record) + "\n" for record in records]
     descriptor, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
