@@ -120,10 +120,6 @@ _WRITES_NULLS: frozenset[type] = frozenset(
 )
 """Records written with every key, absent values as ``null`` (as the reference does)."""
 
-_ADDITIVE_FALSE_OMITTED: Mapping[type, tuple[str, ...]] = {
-    StillFailing: ("failures_added", "failures_removed", "worsened", "blocks"),
-}
-
 
 def _tag_table() -> dict[type, tuple[str, str]]:
     table: dict[type, tuple[str, str]] = {}
