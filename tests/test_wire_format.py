@@ -1293,3 +1293,42 @@ def test_bad_trace_events_are_rejected_with_a_path(text: str, path: str) -> None
     with pytest.raises(InvalidInput) as caught:
         from_json(TraceEvent, text)
     assert [path] == [problem.path for problem in caught.value.problems]
+
+
+def test_reference_inference_span_with_unused_fields_loads() -> None:
+    # A span as the reference's observability layer writes it, request, timing and
+    # attribution fields included: eval ignores them, but they must not be "unknown".
+    line = (
+        '{"run_id":"r1","thread_id":"t1","agent_id":"a","prompt_id":"p7",'
+        '"tool_desc_ids":["d1"],"skill_ids":[],"release_tag":"v1","experiment_id":"e",'
+        '"variant_name":"b","step_index":0,"model":"m","provider":"openai",'
+        '"operation":"chat","response_model":"m-2026","response_id":"resp-1",'
+        '"finish_reasons":["end_turn"],"error_class":null,"temperature":0.2,"top_p":1.0,'
+        '"max_tokens":512,"stop_sequences":["END"],"input_tokens":5,"output_tokens":2,'
+        '"total_tokens":7,"duration_ms":12,"started_at_ms":1700000000000,'
+        '"ended_at_ms":1700000000012}'
+    )
+    span = from_json(InferenceSpan, line)
+    assert ("p7", "m-2026", 0.2, 512, ("END",), 1700000000012) == (
+        span.prompt_id,
+        span.response_model,
+        span.temperature,
+        span.max_tokens,
+        span.stop_sequences,
+        span.ended_at_ms,
+    )
+    assert 7 == span.token_total()
+
+
+def test_reference_tool_span_with_timing_fields_loads() -> None:
+    line = (
+        '{"name":"search","run_id":"r1","agent_id":"a","parent_run_id":"r0",'
+        '"parent_tool_call_id":"c0","call_id":"c1","duration_ms":3,'
+        '"started_at_ms":1700000000000,"ended_at_ms":1700000000003}'
+    )
+    span = from_json(ToolSpan, line)
+    assert ("r0", "c0", 1700000000003) == (
+        span.parent_run_id,
+        span.parent_tool_call_id,
+        span.ended_at_ms,
+    )

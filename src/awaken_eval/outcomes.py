@@ -32,8 +32,9 @@ class InferenceSpan:
     """One successful LLM inference, as recorded by the observability layer.
 
     Failed inferences produce no span (hence ``inference_error_count`` on outcomes).
-    Only the fields eval reads are modelled; unused numeric/attribution fields of the
-    reference are kept so its trace files load.
+    Besides the fields eval reads, the reference's request, timing and attribution
+    fields are modelled (and ignored), so trace files written by the reference load
+    even though unknown keys are rejected.
 
     Attributes:
         run_id: Trace run id (the link from an eval item to its trace).
@@ -41,12 +42,25 @@ class InferenceSpan:
         agent_id: Agent that ran the inference.
         parent_run_id: Parent run, for delegated runs.
         parent_tool_call_id: Tool call that started this run, for delegated runs.
+        prompt_id: Attribution: the prompt version (unused by eval).
+        tool_desc_ids: Attribution: tool description versions (unused by eval).
+        skill_ids: Attribution: skills in use (unused by eval).
+        release_tag: Attribution: the release (unused by eval).
+        experiment_id: Attribution: the experiment (unused by eval).
+        variant_name: Attribution: the experiment variant (unused by eval).
         step_index: Round number within the run.
         model: Model name recorded by the provider.
         provider: Provider id.
         operation: Operation name (e.g. ``chat``).
+        response_model: Model named in the provider's response (unused by eval).
+        response_id: The provider's response id (unused by eval).
         finish_reasons: snake_case finish reasons (``end_turn``, ``tool_use``, ...).
         error_type: Set when the span recorded an error.
+        error_class: Error classification of the span (unused by eval).
+        temperature: Requested sampling temperature (unused by eval).
+        top_p: Requested nucleus sampling mass (unused by eval).
+        max_tokens: Requested output token limit (unused by eval).
+        stop_sequences: Requested stop sequences (unused by eval).
         input_tokens: Input tokens (may be negative in foreign data; clamped when summed).
         output_tokens: Output tokens.
         total_tokens: Total tokens, preferred over input+output when present.
@@ -54,6 +68,8 @@ class InferenceSpan:
         cache_creation_input_tokens: Input tokens written to the prompt cache.
         thinking_tokens: Reasoning tokens.
         duration_ms: Wall-clock duration.
+        started_at_ms: Epoch milliseconds at the start (unused by eval).
+        ended_at_ms: Epoch milliseconds at the end (unused by eval).
         response_content: Captured response content blocks (content capture only).
         response_tool_calls: Captured ``{id, name, arguments}`` calls (content capture only).
         request_messages: Captured request history (first inference of a run only).
@@ -64,12 +80,25 @@ class InferenceSpan:
     agent_id: str = ""
     parent_run_id: str | None = None
     parent_tool_call_id: str | None = None
+    prompt_id: str | None = None
+    tool_desc_ids: tuple[str, ...] = ()
+    skill_ids: tuple[str, ...] = ()
+    release_tag: str | None = None
+    experiment_id: str | None = None
+    variant_name: str | None = None
     step_index: U32 | None = None
     model: str = ""
     provider: str = ""
     operation: str | None = None
+    response_model: str | None = None
+    response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
     error_type: str | None = None
+    error_class: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: U32 | None = None
+    stop_sequences: tuple[str, ...] = ()
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
@@ -77,6 +106,8 @@ class InferenceSpan:
     cache_creation_input_tokens: int | None = None
     thinking_tokens: int | None = None
     duration_ms: U64 | None = None
+    started_at_ms: U64 | None = None
+    ended_at_ms: U64 | None = None
     response_content: JsonValue | None = None
     response_tool_calls: JsonValue | None = None
     request_messages: JsonValue | None = None
@@ -97,22 +128,30 @@ class ToolSpan:
         run_id: Trace run id.
         thread_id: Conversation thread.
         agent_id: Agent that called the tool (empty ids form their own bucket).
+        parent_run_id: Parent run, for delegated runs.
+        parent_tool_call_id: Tool call that started this run, for delegated runs.
         call_id: The provider's tool-call id.
         call_arguments: The captured arguments (absent when not captured).
         call_result: The captured result (absent when not captured).
         error_type: Set when the call failed.
         duration_ms: Wall-clock duration.
+        started_at_ms: Epoch milliseconds at the start (unused by eval).
+        ended_at_ms: Epoch milliseconds at the end (unused by eval).
     """
 
     name: str
     run_id: str = ""
     thread_id: str = ""
     agent_id: str = ""
+    parent_run_id: str | None = None
+    parent_tool_call_id: str | None = None
     call_id: str | None = None
     call_arguments: JsonValue | None = None
     call_result: JsonValue | None = None
     error_type: str | None = None
     duration_ms: U64 = 0
+    started_at_ms: U64 | None = None
+    ended_at_ms: U64 | None = None
 
 
 @attrs.frozen(kw_only=True)
