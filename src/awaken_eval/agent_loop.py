@@ -514,7 +514,7 @@ def _with_budget(
 ) -> ReplayRuntimeFailure | None:
     """Put a token-budget breach first, keeping any other failure's cause in the message."""
     budget = dialogue.token_budget
-    total = sum(span.token_total() for span in dialogue.inferences)
+    total = dialogue.tokens_spent  # the sum of every span's token_total()
     if budget is None or total <= budget:
         return failure
     message = f"token budget exceeded: {total} > max {budget}"

@@ -406,6 +406,22 @@ def _raise_duplicate(prefix: str, check: Callable[[Any], None], values: Sequence
         raise DuplicateItemKeys(msg) from None
 
 
+def _unique_reports(reports: Sequence[ReplayReport], prefix: str) -> _Index:
+    """:func:`_index_reports`, raising the spec's prefixed error on a duplicate id."""
+    index = _index_reports(reports)
+    if index.has_duplicates:
+        _raise_duplicate(prefix, validate_unique_report_keys, reports)
+    return index
+
+
+def _unique_items(items: Sequence[EvalRunItem], cells: _Cells, prefix: str) -> _Index:
+    """:func:`_index_items`, raising the spec's prefixed error on a duplicate key."""
+    index = _index_items(items, cells)
+    if index.has_duplicates:
+        _raise_duplicate(prefix, validate_unique_item_keys, items)
+    return index
+
+
 def _as_sequence(values: Iterable[T]) -> Sequence[T]:
     return values if isinstance(values, Sequence) else tuple(values)
 
@@ -465,15 +481,9 @@ def diff_against_baseline_checked(
         DuplicateItemKeys: the baseline (checked first; message prefixed ``"baseline: "``)
             or the new side (prefixed ``"new: "``) repeats a fixture id.
     """
-    baseline_list = _as_sequence(baseline_reports)
-    new_list = _as_sequence(new_reports)
     with gc_paused():
-        baseline = _index_reports(baseline_list)
-        if baseline.has_duplicates:
-            _raise_duplicate("baseline: ", validate_unique_report_keys, baseline_list)
-        new = _index_reports(new_list)
-        if new.has_duplicates:
-            _raise_duplicate("new: ", validate_unique_report_keys, new_list)
+        baseline = _unique_reports(_as_sequence(baseline_reports), "baseline: ")
+        new = _unique_reports(_as_sequence(new_reports), "new: ")
         return _diff(baseline, new, _NO_CELLS, policy or DriftPolicy.scripted())
 
 
@@ -538,15 +548,9 @@ def diff_eval_items_checked(
             or the new side (prefixed ``"new: "``) repeats an item key.
     """
     cells = _Cells()
-    baseline_list = _as_sequence(baseline_items)
-    new_list = _as_sequence(new_items)
     with gc_paused():
-        baseline = _index_items(baseline_list, cells)
-        if baseline.has_duplicates:
-            _raise_duplicate("baseline: ", validate_unique_item_keys, baseline_list)
-        new = _index_items(new_list, cells)
-        if new.has_duplicates:
-            _raise_duplicate("new: ", validate_unique_item_keys, new_list)
+        baseline = _unique_items(_as_sequence(baseline_items), cells, "baseline: ")
+        new = _unique_items(_as_sequence(new_items), cells, "new: ")
         live = baseline.any_cell or new.any_cell
         return _diff(baseline, new, cells, policy or _default_policy(live=live))
 
@@ -597,12 +601,8 @@ def diff_runs(
     baseline_prefix = f"baseline run {baseline_run.id}: "
     cells = _Cells()
     with gc_paused():
-        current = _index_items(current_run.items, cells)
-        if current.has_duplicates:
-            _raise_duplicate(current_prefix, validate_unique_item_keys, current_run.items)
-        baseline = _index_items(baseline_run.items, cells)
-        if baseline.has_duplicates:
-            _raise_duplicate(baseline_prefix, validate_unique_item_keys, baseline_run.items)
+        current = _unique_items(current_run.items, cells, current_prefix)
+        baseline = _unique_items(baseline_run.items, cells, baseline_prefix)
         if (
             current.any_cell
             or current.any_sample_index
@@ -611,11 +611,7 @@ def diff_runs(
         ):
             return _diff(baseline, current, cells, policy)
         current_reports = tuple(item.report for item in current_run.items)
-        current = _index_reports(current_reports)
-        if current.has_duplicates:
-            _raise_duplicate(current_prefix, validate_unique_report_keys, current_reports)
         baseline_reports = tuple(item.report for item in baseline_run.items)
-        baseline = _index_reports(baseline_reports)
-        if baseline.has_duplicates:
-            _raise_duplicate(baseline_prefix, validate_unique_report_keys, baseline_reports)
+        current = _unique_reports(current_reports, current_prefix)
+        baseline = _unique_reports(baseline_reports, baseline_prefix)
         return _diff(baseline, current, _NO_CELLS, policy)
