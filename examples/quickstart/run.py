@@ -10,6 +10,11 @@ Runs offline on the bundled fixtures (or on ``--fixtures DIR``), the way CI woul
 4. diffs the reports against the baseline NDJSON next to the fixtures (``--baseline``),
    like the reference CLI's ``check``.
 
+With ``--record`` it replays the fixtures and writes the reports to the baseline
+instead (the reference's ``--record``), with replay durations recorded as 0: they are
+host-dependent (a diff never compares them), and zeroing them makes a recording
+byte-for-byte reproducible.
+
 Exit status: 0 when every fixture passed and the diff is clean, 1 when a fixture failed
 or the diff has a blocking entry, 2 when the input cannot be loaded.
 
@@ -17,6 +22,7 @@ Usage::
 
     python examples/quickstart/run.py
     python examples/quickstart/run.py --fixtures DIR --baseline FILE --report FILE
+    python examples/quickstart/run.py --record
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from awaken_eval import (
+    AgentLoopReplayer,
     AwakenEvalError,
     DiffSummary,
     Drift,
@@ -103,13 +110,39 @@ def run(fixtures_dir: Path, baseline: Path, report_path: Path) -> int:
     return 0 if passed == len(reports) and diff.is_clean else 1
 
 
+def frozen_clock() -> float:
+    """A clock that never moves: every recorded duration is 0."""
+    return 0.0
+
+
+def record(fixtures_dir: Path, baseline: Path) -> int:
+    """Replay the fixtures and write their reports as the new baseline."""
+    try:
+        fixtures = load_directory(fixtures_dir)
+        replayer = AgentLoopReplayer(clock=frozen_clock)
+        eval_run = run_eval_sync(fixtures, replayer=replayer, dataset_id=fixtures_dir.name)
+    except AwakenEvalError as exc:
+        print(f"quickstart: {exc}", file=sys.stderr)
+        return 2
+    reports = [item.report for item in eval_run.items]
+    write_ndjson(baseline, reports)
+    passed = eval_run.passed_count()
+    print(f"Recorded {len(reports)} reports ({passed} passed) into {baseline}")
+    return 0 if passed == len(reports) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the quickstart."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=BUNDLED_FIXTURES)
     parser.add_argument("--baseline", type=Path, default=BUNDLED_BASELINE)
     parser.add_argument("--report", type=Path, help="where to write the NDJSON reports")
+    parser.add_argument(
+        "--record", action="store_true", help="write the reports to the baseline instead"
+    )
     options = parser.parse_args(argv)
+    if options.record:
+        return record(options.fixtures, options.baseline)
     if options.report is not None:
         return run(options.fixtures, options.baseline, options.report)
     with tempfile.TemporaryDirectory() as scratch:
