@@ -1438,3 +1438,13 @@ async def test_fixtures_may_be_any_sequence() -> None:
     fixtures: Sequence[Fixture] = (scripted("a"), scripted("b"))
     run = await run_eval(fixtures)
     assert ["a", "b"] == [item.fixture_id for item in run.items]
+
+
+@pytest.mark.anyio
+async def test_precomputed_digests_are_recorded_as_given() -> None:
+    fixtures = [scripted("a"), scripted("b")]
+    computed = await run_eval(fixtures)
+    assert fixture_digests(fixtures) == computed.fixture_digests
+    given = {"a": "digest-a", "b": "digest-b"}
+    run = await run_eval(fixtures, digests=given)
+    assert given == run.fixture_digests

@@ -15,7 +15,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -194,6 +194,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
     dataset_id: str = ADHOC_DATASET_ID,
     dataset_revision: int = 0,
     event_mode: RunEventMode | None = None,
+    digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> EvalRun:
     """Run ``fixtures`` and return the finished :class:`~awaken_eval.EvalRun`.
@@ -224,6 +225,8 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
         dataset_id: The dataset the fixtures come from.
         dataset_revision: The dataset's revision.
         event_mode: The mode reported in run events (default from ``mode``).
+        digests: The fixtures' content digests, when the caller already computed them
+            (:func:`~awaken_eval.fixture_digests`); computed here otherwise.
         clock: Wall clock in epoch seconds (``started_at_secs``/``ended_at_secs``).
 
     Raises:
@@ -281,7 +284,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
     )
 
     started_at = int(clock())
-    digests = fixture_digests(fixtures)
+    digests = dict(digests) if digests is not None else fixture_digests(fixtures)
     item_order: list[ItemKey] | None = None
     done = 0
     todo: Iterator[int] = iter(range(total))

@@ -33,7 +33,13 @@ from typing import TypeVar
 import attrs
 
 from awaken_eval.agent_loop import AgentLoopReplayer
-from awaken_eval.baseline import ADHOC_DATASET_ID, BaselineCheck, NewRunMeta, validate_baseline
+from awaken_eval.baseline import (
+    ADHOC_DATASET_ID,
+    BaselineCheck,
+    NewRunMeta,
+    fixture_digests,
+    validate_baseline,
+)
 from awaken_eval.comparison import DiffSummary
 from awaken_eval.diff import diff_runs
 from awaken_eval.errors import (
@@ -99,6 +105,7 @@ __all__ = [
 T = TypeVar("T")
 
 _LIVE_ONLY = 'requires mode="live"'
+_DIGEST_CACHE_SIZE = 32
 
 
 @attrs.frozen(kw_only=True)
@@ -307,6 +314,7 @@ class _Preflight:
 
     fixtures: list[Fixture]
     revision: int
+    digests: dict[str, str]
     baseline: EvalRun | None
     baseline_check: BaselineCheck | None
 
@@ -351,6 +359,7 @@ class EvalService:
         self.limits = limits if limits is not None else EvalLimits()
         self.clock = clock
         self.id_factory = id_factory
+        self._digest_cache: dict[tuple[str, int], tuple[DatasetSpec, dict[str, str]]] = {}
 
     # -- dataset runs (spec §4.4) -----------------------------------------------------
 
@@ -425,6 +434,7 @@ class EvalService:
             ),
             store=self.runs,
             sink=self.sink,
+            digests=pre.digests,
         )
         diff = diff_runs(pre.baseline, run) if pre.baseline is not None else None
         return EvalRunResponse(
@@ -437,24 +447,36 @@ class EvalService:
         """Rules 12 to 15 of spec §4.4: dataset, its validation, baseline, fixtures."""
         spec, revision = await self._load_dataset(request.dataset_id)
         fixtures = list(spec.fixtures)
+        digests = self._digests(request.dataset_id, revision, spec)
         baseline: EvalRun | None = None
         check: BaselineCheck | None = None
         if request.baseline_run_id is not None:
-            from awaken_eval.baseline import fixture_digests  # noqa: PLC0415
-
             baseline = await self._read_baseline(request.baseline_run_id)
             meta = NewRunMeta(
-                request.dataset_id,
-                revision,
-                mode,
-                samples=samples,
-                fixture_digests=fixture_digests(fixtures),
+                request.dataset_id, revision, mode, samples=samples, fixture_digests=digests
             )
             check = validate_baseline(baseline, meta)
         if not fixtures:
             msg = f"dataset {request.dataset_id} has no fixtures to replay"
             raise InvalidRequest(msg)
-        return _Preflight(fixtures, revision, baseline, check)
+        return _Preflight(fixtures, revision, digests, baseline, check)
+
+    def _digests(self, dataset_id: str, revision: int, spec: DatasetSpec) -> dict[str, str]:
+        """Fixture digests, computed once per stored dataset revision.
+
+        A revision names one content (writes are compare-and-swap), so the digests of
+        a revision are cached; the spec is compared too, for stores that do not bump
+        revisions.
+        """
+        key = (dataset_id, revision)
+        cached = self._digest_cache.get(key)
+        if cached is not None and cached[0] == spec:
+            return cached[1]
+        digests = fixture_digests(spec.fixtures)
+        if len(self._digest_cache) >= _DIGEST_CACHE_SIZE:
+            self._digest_cache.pop(next(iter(self._digest_cache)))
+        self._digest_cache[key] = (spec, digests)
+        return digests
 
     async def _load_dataset(self, dataset_id: str) -> tuple[DatasetSpec, int]:
         try:
@@ -540,6 +562,7 @@ class EvalService:
         event_mode: RunEventMode,
         store: EvalRunStore | None,
         sink: TraceSink | None,
+        digests: dict[str, str] | None = None,
     ) -> EvalRun:
         live = mode is EvalRunExecutionMode.LIVE
         limits = self.limits
@@ -575,6 +598,7 @@ class EvalService:
                 dataset_id=dataset_id,
                 dataset_revision=dataset_revision,
                 event_mode=event_mode,
+                digests=digests,
                 clock=self.clock,
             )
         except ServiceError:
