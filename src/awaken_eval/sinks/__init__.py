@@ -1,0 +1,27 @@
+"""Trace sinks and trace stores: where spans and run events go.
+
+:class:`JsonlTraceSink` appends spans to one JSON-lines file per agent run and run
+events to one events file; :class:`FileTraceStore` reads them back (the trace root the
+``curate`` command reads). An in-memory sink for tests is
+:class:`~awaken_eval.testing.CapturingSink`.
+"""
+
+from __future__ import annotations
+
+from awaken_eval.sinks.jsonl import (
+    EVAL_EVENTS_FILE,
+    TRACES_DIR,
+    FileTraceStore,
+    JsonlTraceSink,
+    OpaqueMetricsEvent,
+    TraceStoreEvent,
+)
+
+__all__ = [
+    "EVAL_EVENTS_FILE",
+    "TRACES_DIR",
+    "FileTraceStore",
+    "JsonlTraceSink",
+    "OpaqueMetricsEvent",
+    "TraceStoreEvent",
+]
