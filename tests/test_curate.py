@@ -43,10 +43,11 @@ from awaken_eval.fixtures import (
     ToolCallEvent,
 )
 from awaken_eval.outcomes import InferenceSpan, ToolSpan
-from awaken_eval.protocols import InferenceErrorKind, ReplayContext
+from awaken_eval.protocols import InferenceErrorKind, ReplayContext, ResolvedModel
 from awaken_eval.runner import run_eval
+from awaken_eval.runs import EvalRunExecutionMode
 from awaken_eval.scoring import score
-from awaken_eval.scripted import error_kind_for
+from awaken_eval.scripted import ScriptedExecutor, error_kind_for
 from awaken_eval.serde import from_json, to_json
 from awaken_eval.sinks import FileTraceStore, JsonlTraceSink
 
@@ -814,6 +815,52 @@ async def test_traces_recorded_by_the_built_in_replayer_lack_content(tmp_path: P
     with pytest.raises(CurateError) as caught:
         curate_fixture(events, run_id=trace_run_id, expectation=EXPECT)
     assert CurateErrorKind.MISSING_USER_INPUT == caught.value.kind
+
+
+@pytest.mark.anyio
+async def test_live_run_with_content_capture_curates_into_a_replayable_fixture(
+    tmp_path: Path,
+) -> None:
+    # Record a live run (tool call, then answer), curate its trace, replay it scripted
+    # with no tools at all: the recorded tool result is fed back and the answer is the
+    # same (DESIGN §9: record a live run, replay it later as scripted).
+    live_model = ScriptedExecutor(
+        (
+            ToolCallEvent(
+                "call-1", "get_weather", {"city": "Paris"}, tokens=TokenUsage(total_tokens=9)
+            ),
+            ChatResponseEvent("Sunny, 21 C in Paris.", tokens=TokenUsage(total_tokens=12)),
+        )
+    )
+
+    def get_weather(city: str) -> dict[str, Any]:
+        return {"city": city, "sky": "sunny", "celsius": 21}
+
+    question = Fixture("weather", user_input="Weather in Paris?")
+    resolved = ResolvedModel(model_id="live", executor=live_model, upstream_model="gpt-live")
+    recorder = AgentLoopReplayer(tools=[get_weather], capture_content=True)
+    run = await run_eval(
+        [question],
+        mode=EvalRunExecutionMode.LIVE,
+        models=[resolved],
+        replayer=recorder,
+        sink=JsonlTraceSink(tmp_path),
+    )
+    trace_run_id = run.items[0].trace_run_id
+    assert trace_run_id is not None
+    events = await FileTraceStore(tmp_path).read_events(trace_run_id)
+
+    expect = Expectation(final_answer_contains=("Sunny",), tool_sequence=("get_weather",))
+    fixture = curate_fixture(
+        events, run_id=trace_run_id, expectation=expect, mode=CurationMode.REQUIRE
+    )
+    assert "Weather in Paris?" == fixture.user_input
+    assert {"city": "Paris", "sky": "sunny", "celsius": 21} == fixture.provider_script[0].result  # type: ignore[union-attr]
+
+    replayed = await run_eval([from_json(Fixture, to_json(fixture))])
+    report = replayed.items[0].report
+    assert (True, "Sunny, 21 C in Paris.") == (report.passed, report.final_text)
+    assert None is report.runtime_failure
 
 
 # -- property: a script recorded with content capture curates back to itself --------------

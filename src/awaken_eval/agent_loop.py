@@ -175,6 +175,7 @@ class _Dialogue:
     feed_recorded_results: bool
     token_budget: int | None
     sink: TraceSink | None
+    capture_content: bool = False
     messages: list[ChatMessage] = attrs.field(factory=list)
     inferences: list[InferenceSpan] = attrs.field(factory=list)
     tool_spans: list[ToolSpan] = attrs.field(factory=list)
@@ -196,6 +197,12 @@ class AgentLoopReplayer:
         retry: Retry policy for retryable inference failures (default: no retries).
         clock: Monotonic clock in seconds used for durations (default
             :func:`time.perf_counter`); tests inject a frozen one for exact reports.
+        capture_content: Record what each inference answered (``response_content`` /
+            ``response_tool_calls``) and, on the first inference of every agent run, the
+            request history (``request_messages``) on the spans, so a trace of a live
+            run can be curated into a scripted fixture
+            (:func:`~awaken_eval.curate_fixture`). Off by default: spans then carry no
+            conversation text.
     """
 
     def __init__(
@@ -205,6 +212,7 @@ class AgentLoopReplayer:
         max_rounds_floor: int = DEFAULT_MAX_ROUNDS_FLOOR,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        capture_content: bool = False,
     ) -> None:
         """Configure the loop (see the class docstring)."""
         wrapped = [tool if isinstance(tool, Tool) else Tool.from_function(tool) for tool in tools]
@@ -212,6 +220,7 @@ class AgentLoopReplayer:
         self.max_rounds_floor = max_rounds_floor
         self.retry = retry if retry is not None else RetryPolicy()
         self.clock = clock
+        self.capture_content = capture_content
 
     async def replay(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
         """Replay ``fixture`` in the context's mode; never raises for fixture problems."""
@@ -238,6 +247,7 @@ class AgentLoopReplayer:
             feed_recorded_results=True,
             token_budget=context.token_budget,
             sink=context.sink,
+            capture_content=self.capture_content,
         )
         started = self.clock()
         final_text = await self._run_turns(dialogue, fixture.turn_inputs())
@@ -282,6 +292,7 @@ class AgentLoopReplayer:
             feed_recorded_results=False,
             token_budget=context.token_budget,
             sink=context.sink,
+            capture_content=self.capture_content,
         )
         started = self.clock()
         final_text = await self._run_turns(dialogue, fixture.turn_inputs())
@@ -482,6 +493,20 @@ def _inference_span(
 ) -> InferenceSpan:
     usage = result.usage
     stop = result.stop_reason
+    content: JsonValue | None = None
+    tool_calls: JsonValue | None = None
+    request: JsonValue | None = None
+    if dialogue.capture_content:
+        if result.tool_calls:
+            tool_calls = [
+                {"id": call.id, "name": call.name, "arguments": call.arguments}
+                for call in result.tool_calls
+            ]
+            content = [_text_block(result.text)] if result.text else None
+        else:
+            content = [_text_block(result.text)] if result.text else []
+        if step == 0:
+            request = [_captured_message(message) for message in dialogue.messages]
     return InferenceSpan(
         run_id=run_id,
         thread_id=dialogue.thread_id,
@@ -498,7 +523,28 @@ def _inference_span(
         cache_creation_input_tokens=usage.cache_creation_tokens,
         thinking_tokens=usage.thinking_tokens,
         duration_ms=duration_ms,
+        response_content=content,
+        response_tool_calls=tool_calls,
+        request_messages=request,
     )
+
+
+def _text_block(text: str) -> JsonValue:
+    return {"type": "text", "text": text}
+
+
+def _captured_message(message: ChatMessage) -> JsonValue:
+    """One request message in the captured shape: a role and a list of content blocks."""
+    blocks: list[JsonValue] = [_text_block(message.content)] if message.content else []
+    if message.role is MessageRole.TOOL:
+        blocks = [
+            {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+        ]
+    blocks.extend(
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        for call in message.tool_calls
+    )
+    return {"role": message.role.value, "content": blocks}
 
 
 def _metrics(dialogue: _Dialogue) -> AgentMetrics:
