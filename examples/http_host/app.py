@@ -1,0 +1,359 @@
+"""A web host for awaken-eval: the reference server's eval-run routes over ``EvalService``.
+
+The library has no web dependency; this file is the whole HTTP layer, a small Starlette
+app you can copy into your service:
+
+* ``POST /v1/eval/runs`` runs a stored dataset (scripted or live) and persists the run;
+* ``GET /v1/eval/runs`` lists runs (query ``dataset_id``, ``since_secs``, ``until_secs``,
+  ``limit``);
+* ``GET /v1/eval/runs/{run_id}`` reads one run (query ``baseline`` for a diff,
+  ``aggregate=samples`` for pass@k roll-ups);
+* ``POST /v1/eval/online`` runs one ad-hoc prompt against live models.
+
+Every route requires ``Authorization: Bearer <admin token>`` (exactly one header,
+compared in constant time), checked before the body is read; without a configured
+token every request is refused. Every error is JSON ``{"error": "<message>"}`` with the
+status of :func:`awaken_eval.service.http_status`: malformed JSON and unknown fields are
+a 400 naming the JSON path, an unexpected exception a logged 500 ``internal error``.
+
+Usage (from the repository root)::
+
+    python examples/http_host/app.py --demo   # drive the app in-process, no network
+    python examples/http_host/app.py          # serve on 127.0.0.1:8000 (needs uvicorn)
+    uvicorn --factory examples.http_host.app:demo_app
+
+The demo service reads datasets from a :class:`~awaken_eval.stores.datasets.FileDatasetStore`
+(seeded with the quickstart fixtures as dataset ``quickstart``), keeps runs in memory
+(swap in a persistent run store for real use) and resolves one model, ``demo``, to a
+canned executor. The admin token comes from ``AWAKEN_EVAL_ADMIN_TOKEN`` (default
+``dev-token``, printed at start); served datasets live in ``AWAKEN_EVAL_DATA_DIR``
+(default ``.awaken-eval-demo``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hmac
+import importlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Lifespan
+
+from awaken_eval import (
+    DatasetSpec,
+    EvalRunFilter,
+    InvalidInput,
+    InvalidRequest,
+    NotFound,
+    ResolvedModel,
+    ServiceError,
+    from_builtins,
+    load_directory,
+    to_builtins,
+)
+from awaken_eval.requests import OnlineEvalRequest, StartRunRequest
+from awaken_eval.resolvers import StaticModelResolver
+from awaken_eval.service import EvalService, http_status, parse_request
+from awaken_eval.stores.datasets import FileDatasetStore
+from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.testing import CannedTextExecutor
+
+logger = logging.getLogger("awaken_eval.http_host")
+
+QUICKSTART_FIXTURES = Path(__file__).resolve().parent.parent / "quickstart" / "fixtures"
+TOKEN_ENV = "AWAKEN_EVAL_ADMIN_TOKEN"  # noqa: S105 - the variable's name, not a secret
+DATA_DIR_ENV = "AWAKEN_EVAL_DATA_DIR"
+DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the documented development default
+DEMO_MODEL = "demo"
+
+LIST_QUERY = ("dataset_id", "since_secs", "until_secs", "limit")
+INTEGER_QUERY = frozenset({"since_secs", "until_secs", "limit"})
+GET_QUERY = ("baseline", "aggregate")
+
+Handler = Callable[[Request], Awaitable[Any]]
+"""A route body: returns JSON-ready builtins, raises to refuse."""
+
+# -- the HTTP layer ---------------------------------------------------------------------
+
+
+def error_response(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error body every refusal uses."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def refusal(request: Request, admin_token: str | None) -> str | None:
+    """Why ``request`` is not authorized, or ``None`` when it carries the admin token."""
+    if not admin_token:
+        return "eval API admin token not configured"
+    values = request.headers.getlist("authorization")
+    if not values:
+        return "missing Authorization header"
+    if len(values) > 1:
+        return "expected exactly one Authorization header"
+    scheme, _, token = values[0].partition(" ")
+    if scheme.lower() != "bearer":
+        return "expected a Bearer token"
+    if not hmac.compare_digest(token.encode(), admin_token.encode()):
+        return "invalid admin token"
+    return None
+
+
+def answer_error(exc: Exception) -> JSONResponse:
+    """Map an exception to its JSON error; a 500 is logged, an unexpected one not shown."""
+    status = http_status(exc)
+    if status >= 500:
+        logger.error("eval request failed", exc_info=exc)
+    if isinstance(exc, ServiceError):
+        return error_response(status, exc.message)
+    return error_response(status, str(exc) if status < 500 else "internal error")
+
+
+def endpoint(handler: Handler, admin_token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler``: authorize first, then answer its result or its error as JSON."""
+
+    async def respond(request: Request) -> Response:
+        reason = refusal(request, admin_token)
+        if reason is not None:
+            return error_response(401, reason, {"WWW-Authenticate": "Bearer"})
+        try:
+            return JSONResponse(await handler(request))
+        except Exception as exc:  # noqa: BLE001 - every failure is answered as JSON
+            return answer_error(exc)
+
+    return respond
+
+
+def strict_query(params: QueryParams, allowed: Collection[str]) -> dict[str, str]:
+    """The query parameters, refusing unknown and repeated keys."""
+    query: dict[str, str] = {}
+    for key, value in params.multi_items():
+        if key not in allowed:
+            msg = f"unknown query parameter {key!r}; expected one of: {', '.join(allowed)}"
+            raise InvalidRequest(msg)
+        if key in query:
+            msg = f"query parameter {key!r} is given more than once"
+            raise InvalidRequest(msg)
+        query[key] = value
+    return query
+
+
+def run_filter(params: QueryParams) -> EvalRunFilter:
+    """The listing filter of ``GET /v1/eval/runs``."""
+    fields: dict[str, str | int] = {}
+    for key, value in strict_query(params, LIST_QUERY).items():
+        if key in INTEGER_QUERY:
+            if not (value.isascii() and value.isdigit()):
+                msg = f"query parameter {key!r} must be a non-negative integer, got {value!r}"
+                raise InvalidRequest(msg)
+            fields[key] = int(value)
+        else:
+            fields[key] = value
+    try:
+        return from_builtins(EvalRunFilter, fields)
+    except InvalidInput as exc:  # out of range
+        msg = f"invalid query: {exc}"
+        raise InvalidRequest(msg) from exc
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, wrong method) as JSON too."""
+    if isinstance(exc, HTTPException):
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return answer_error(exc)
+
+
+def create_app(
+    service: EvalService, *, admin_token: str | None, lifespan: Lifespan[Starlette] | None = None
+) -> Starlette:
+    """The eval routes of ``service`` as a Starlette app.
+
+    Args:
+        service: The service answering every route.
+        admin_token: The bearer token every request must carry; ``None`` (or empty)
+            refuses every request with a 401.
+        lifespan: Startup and shutdown work of the host (opening stores, ...).
+    """
+
+    async def start_run(request: Request) -> Any:
+        body = parse_request(StartRunRequest, await request.body())
+        return to_builtins(await service.start_run(body))
+
+    async def list_runs(request: Request) -> Any:
+        runs = await service.list_runs(run_filter(request.query_params))
+        return {"runs": to_builtins(runs)}
+
+    async def get_run(request: Request) -> Any:
+        query = strict_query(request.query_params, GET_QUERY)
+        response = await service.get_run(
+            request.path_params["run_id"],
+            baseline=query.get("baseline"),
+            aggregate=query.get("aggregate"),
+        )
+        return to_builtins(response)
+
+    async def online_eval(request: Request) -> Any:
+        body = parse_request(OnlineEvalRequest, await request.body())
+        return to_builtins(await service.online_eval(body))
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, endpoint(handler, admin_token), methods=[method])
+
+    return Starlette(
+        routes=[
+            route("/v1/eval/runs", start_run, "POST"),
+            route("/v1/eval/runs", list_runs, "GET"),
+            route("/v1/eval/runs/{run_id}", get_run, "GET"),
+            route("/v1/eval/online", online_eval, "POST"),
+        ],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )
+
+
+# -- the demo service ---------------------------------------------------------------------
+
+
+def admin_token_from_env() -> str:
+    """The admin token from ``AWAKEN_EVAL_ADMIN_TOKEN``; the default one is printed."""
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        return token
+    print(f"admin token: {DEFAULT_TOKEN} (set {TOKEN_ENV} to choose one)")
+    return DEFAULT_TOKEN
+
+
+async def seed_quickstart(datasets: FileDatasetStore) -> int:
+    """Store the quickstart fixtures as dataset ``quickstart`` unless it exists.
+
+    Returns:
+        The dataset's revision.
+    """
+    try:
+        return (await datasets.get("quickstart")).revision
+    except NotFound:
+        fixtures = await anyio.to_thread.run_sync(load_directory, QUICKSTART_FIXTURES)
+        spec = DatasetSpec(description="The quickstart fixtures", fixtures=tuple(fixtures))
+        return await datasets.put("quickstart", spec, expected_revision=0)
+
+
+def demo_service(datasets: FileDatasetStore) -> EvalService:
+    """A service over ``datasets``, an in-memory run store and the canned model ``demo``."""
+    model = ResolvedModel(
+        model_id=DEMO_MODEL,
+        executor=CannedTextExecutor(["Hello from the demo model."]),
+        upstream_model="canned-demo",
+    )
+    return EvalService(
+        datasets=datasets, runs=InMemoryRunStore(), models=StaticModelResolver([model])
+    )
+
+
+def demo_app(*, admin_token: str | None = None) -> Starlette:
+    """The demo host for a real server (``uvicorn --factory examples.http_host.app:demo_app``)."""
+    datasets = FileDatasetStore(os.environ.get(DATA_DIR_ENV, ".awaken-eval-demo"))
+
+    @contextlib.asynccontextmanager
+    async def seed(_app: Starlette) -> AsyncIterator[None]:
+        await seed_quickstart(datasets)
+        yield
+
+    token = admin_token if admin_token is not None else admin_token_from_env()
+    return create_app(demo_service(datasets), admin_token=token, lifespan=seed)
+
+
+def summary(body: Any) -> dict[str, Any]:
+    """The headline of a JSON response: counts instead of every item."""
+    if "error" in body:
+        return {"error": body["error"]}
+    if "runs" in body:
+        return {"runs": [run["id"] for run in body["runs"]]}
+    run = body["run"]
+    shown: dict[str, Any] = {
+        "run_id": run["id"],
+        "dataset_id": run["dataset_id"],
+        "mode": run.get("execution_mode", "scripted"),
+        "items": len(run["items"]),
+        "passed": sum(1 for item in run["items"] if item["report"]["passed"]),
+    }
+    if "diff" in body:
+        kinds = [entry["kind"] for entry in body["diff"]["entries"]]
+        shown["diff"] = {kind: kinds.count(kind) for kind in sorted(set(kinds))}
+    if "aggregates" in body:
+        shown["aggregates"] = len(body["aggregates"])
+    if "persisted" in body:
+        shown["persisted"] = body["persisted"]
+    return shown
+
+
+async def run_demo(data_dir: Path, token: str) -> int:
+    """Drive the app in-process through httpx; return 0 when every answer is as expected."""
+    datasets = FileDatasetStore(data_dir)
+    revision = await seed_quickstart(datasets)
+    print(f"dataset quickstart, revision {revision}")
+    app = create_app(demo_service(datasets), admin_token=token)
+    transport = httpx.ASGITransport(app=app)
+    auth = {"Authorization": f"Bearer {token}"}
+    ok = True
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo", headers=auth) as http:
+
+        async def call(method: str, url: str, expected: int, **options: Any) -> Any:
+            nonlocal ok
+            response = await http.request(method, url, **options)
+            print(
+                f"{method} {url} -> {response.status_code} {json.dumps(summary(response.json()))}"
+            )
+            ok = ok and response.status_code == expected
+            return response.json()
+
+        await call("POST", "/v1/eval/runs", 401, json={}, headers={"Authorization": "Bearer no"})
+        first = await call("POST", "/v1/eval/runs", 200, json={"dataset_id": "quickstart"})
+        baseline = {"dataset_id": "quickstart", "baseline_run_id": first["run"]["id"]}
+        await call("POST", "/v1/eval/runs", 200, json=baseline)
+        await call("POST", "/v1/eval/runs", 400, json={"dataset_id": "quickstart", "samples": 3})
+        await call("GET", "/v1/eval/runs?dataset_id=quickstart", 200)
+        await call("GET", f"/v1/eval/runs/{first['run']['id']}?aggregate=samples", 200)
+        online = {"user_input": "Say hello.", "models": [DEMO_MODEL], "persist": False}
+        await call("POST", "/v1/eval/online", 200, json=online)
+    return 0 if ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo in-process (``--demo``) or serve the demo app with uvicorn."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", action="store_true", help="drive the app in-process and exit")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    options = parser.parse_args(argv)
+    token = admin_token_from_env()
+    if options.demo:
+        with tempfile.TemporaryDirectory() as scratch:
+            return anyio.run(run_demo, Path(scratch), token)
+    try:
+        uvicorn = importlib.import_module("uvicorn")
+    except ImportError:
+        print("uvicorn is not installed; try: python examples/http_host/app.py --demo")
+        return 2
+    uvicorn.run(demo_app(admin_token=token), host=options.host, port=options.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
