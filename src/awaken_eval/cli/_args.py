@@ -1,0 +1,220 @@
+"""A small argument parser with the reference CLI's rules (spec §5).
+
+argparse cannot express them: a ``--help`` anywhere in argv (even as a flag's value)
+prints help, every usage error exits 2 with ``awaken-eval: <message>``, and messages
+name the flag the way the reference does (``--fixtures requires a value``,
+``unknown argument "--x"``, ``--fixtures <DIR> is required``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from awaken_eval.errors import AwakenEvalError
+
+HELP_FLAGS = frozenset({"--help", "-h"})
+
+
+class CliError(AwakenEvalError):
+    """A usage or input error: printed as ``awaken-eval: <message>``, exit code 2."""
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotes, escaped as JSON (the reference's debug quoting)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+@attrs.frozen
+class Flag:
+    """One ``--flag`` of a command.
+
+    Attributes:
+        name: The flag, e.g. ``--fixtures``.
+        metavar: What its value is, e.g. ``DIR``; ``None`` for a switch without value.
+        help: One line of help.
+        repeat: Values accumulate in order instead of the last one winning.
+        required: The command cannot run without it (shown without brackets in usage).
+        convert: Turns the value into what the command uses, as soon as it is read;
+            raises :class:`CliError` for a bad value.
+    """
+
+    name: str
+    metavar: str | None
+    help: str
+    repeat: bool = attrs.field(default=False, kw_only=True)
+    required: bool = attrs.field(default=False, kw_only=True)
+    convert: Callable[[str], Any] | None = attrs.field(default=None, kw_only=True)
+
+    def usage(self) -> str:
+        """``--name <METAVAR>`` (or ``--name`` for a switch)."""
+        return self.name if self.metavar is None else f"{self.name} <{self.metavar}>"
+
+
+@attrs.frozen
+class Command:
+    """A command: its flags and positional arguments.
+
+    Attributes:
+        name: The command as typed, e.g. ``runs show``.
+        summary: One line shown in the global help.
+        flags: The flags it accepts.
+        positionals: Names of its positional arguments, in order.
+        required_positionals: How many of them are required.
+        variadic: The last positional takes every remaining argument.
+        details: Further help text shown under the flags.
+    """
+
+    name: str
+    summary: str
+    flags: tuple[Flag, ...] = ()
+    positionals: tuple[str, ...] = ()
+    required_positionals: int = 0
+    variadic: bool = False
+    details: str = ""
+
+    def flag(self, name: str) -> Flag | None:
+        """The flag called ``name``, if this command has one."""
+        return next((flag for flag in self.flags if flag.name == name), None)
+
+    def usage(self) -> str:
+        """The usage line of the command."""
+        parts = [f"awaken-eval {self.name}"]
+        for index, name in enumerate(self.positionals):
+            shown = f"{name}..." if self.variadic and index == len(self.positionals) - 1 else name
+            parts.append(shown if index < self.required_positionals else f"[{shown}]")
+        parts.extend(flag.usage() if flag.required else f"[{flag.usage()}]" for flag in self.flags)
+        return " ".join(parts)
+
+    def help(self) -> str:
+        """The full help text of the command."""
+        width = max((len(flag.usage()) for flag in self.flags), default=0)
+        lines = [f"usage: {self.usage()}", "", self.summary]
+        if self.flags:
+            lines.extend(["", "options:"])
+            lines.extend(f"  {flag.usage():<{width}}  {flag.help}" for flag in self.flags)
+        if self.details:
+            lines.extend(["", self.details.rstrip("\n")])
+        return "\n".join(lines) + "\n"
+
+
+@attrs.define
+class Parsed:
+    """The parsed arguments of one command.
+
+    Attributes:
+        values: Value of each given single-valued flag (the last one given wins),
+            converted when the flag has a converter.
+        lists: Values of each given repeatable flag, in order.
+        switches: The switches given.
+        positionals: The positional arguments, in order.
+    """
+
+    values: dict[str, Any] = attrs.field(factory=dict)
+    lists: dict[str, list[Any]] = attrs.field(factory=dict)
+    switches: set[str] = attrs.field(factory=set)
+    positionals: list[str] = attrs.field(factory=list)
+
+    def get(self, name: str) -> Any:
+        """The value of flag ``name``, or ``None`` when it was not given."""
+        return self.values.get(name)
+
+    def require(self, command: Command, name: str) -> Any:
+        """The value of flag ``name``; a :class:`CliError` when it was not given."""
+        if name not in self.values:
+            flag = command.flag(name)
+            shown = flag.usage() if flag is not None else name
+            msg = f"{shown} is required"
+            raise CliError(msg)
+        return self.values[name]
+
+
+def parse(command: Command, args: Sequence[str]) -> Parsed:
+    """Parse ``args`` (what follows the command name) for ``command``.
+
+    Raises:
+        CliError: for an unknown flag, a flag without its value, a bad value, a
+            missing or surplus positional argument.
+    """
+    parsed = Parsed()
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg.startswith("-") and arg != "-":
+            flag = command.flag(arg)
+            if flag is None:
+                msg = f"unknown argument {quoted(arg)}"
+                raise CliError(msg)
+            if flag.metavar is None:
+                parsed.switches.add(flag.name)
+                continue
+            if index >= len(args):
+                msg = f"{flag.name} requires a value"
+                raise CliError(msg)
+            raw = args[index]
+            index += 1
+            value = flag.convert(raw) if flag.convert is not None else raw
+            if flag.repeat:
+                parsed.lists.setdefault(flag.name, []).append(value)
+            else:
+                parsed.values[flag.name] = value
+            continue
+        if len(parsed.positionals) >= len(command.positionals) and not command.variadic:
+            msg = f"unexpected argument {quoted(arg)}"
+            raise CliError(msg)
+        parsed.positionals.append(arg)
+    if len(parsed.positionals) < command.required_positionals:
+        missing = command.positionals[len(parsed.positionals)]
+        msg = f"{missing} is required (usage: {command.usage()})"
+        raise CliError(msg)
+    return parsed
+
+
+def integer(name: str, *, minimum: int) -> Callable[[str], int]:
+    """A converter for an integer flag value of at least ``minimum``."""
+
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            msg = f"{name} expects an integer, got {quoted(raw)}"
+            raise CliError(msg) from None
+        if value < minimum:
+            msg = f"{name} must be at least {minimum}, got {value}"
+            raise CliError(msg)
+        return value
+
+    return convert
+
+
+def positive_number(name: str) -> Callable[[str], float]:
+    """A converter for a finite number flag value greater than zero."""
+
+    def convert(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            msg = f"{name} expects a number, got {quoted(raw)}"
+            raise CliError(msg) from None
+        if not 0 < value < float("inf"):
+            msg = f"{name} must be a finite number greater than 0, got {quoted(raw)}"
+            raise CliError(msg)
+        return value
+
+    return convert
+
+
+def choice(name: str, choices: Sequence[str]) -> Callable[[str], str]:
+    """A converter accepting one of ``choices``."""
+
+    def convert(raw: str) -> str:
+        if raw not in choices:
+            msg = f"{name} must be one of {', '.join(choices)}, got {quoted(raw)}"
+            raise CliError(msg)
+        return raw
+
+    return convert

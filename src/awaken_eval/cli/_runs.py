@@ -1,0 +1,597 @@
+"""Commands over datasets and stored runs: ``run``, ``runs list``, ``runs show``, ``diff``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from awaken_eval.cli._args import (
+    CliError,
+    Command,
+    Flag,
+    Parsed,
+    choice,
+    integer,
+    positive_number,
+    quoted,
+)
+from awaken_eval.cli._output import progress
+from awaken_eval.cli._render import (
+    json_document,
+    note,
+    print_aggregates,
+    print_diff,
+    print_items,
+    print_json,
+    print_summaries,
+    run_totals,
+    say,
+)
+from awaken_eval.comparison import DiffSummary
+from awaken_eval.errors import AwakenEvalError, NotFound
+from awaken_eval.protocols import (
+    EvalRunStore,
+    InferenceError,
+    InferenceErrorKind,
+    InferenceRequest,
+    InferenceResult,
+    LlmExecutor,
+    Replayer,
+    ResolvedModel,
+)
+from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
+from awaken_eval.sampled_diff import SampledDiffSummary
+
+DEFAULT_STORE = "sqlite:///.awaken-eval/runs.sqlite3"
+"""The run store used when ``--store`` is not given (relative to the working directory)."""
+
+DEFAULT_CONCURRENCY = 5
+"""Units ``run`` executes at once when ``--concurrency`` is not given."""
+
+DEFAULT_LIST_LIMIT = 20
+"""Runs listed by ``runs list`` when ``--limit`` is not given."""
+
+_STORE = Flag("--store", "URL", f"run store URL or path (default {DEFAULT_STORE})")
+_JSON = Flag("--json", None, "print one JSON document instead of tables")
+_STORE_DETAILS = (
+    "Store URLs: sqlite:///relative.sqlite3, sqlite:////absolute.sqlite3,\n"
+    "file:///absolute/dir, file:relative/dir, memory:, or a bare path (*.sqlite3,\n"
+    "*.sqlite, *.db: SQLite; anything else: a directory of run files)."
+)
+
+RUN = Command(
+    "run",
+    "Run a dataset; store the run; diff it against a baseline.",
+    positionals=("DATASET_DIR",),
+    required_positionals=1,
+    flags=(
+        Flag(
+            "--mode",
+            "scripted|live",
+            "scripted replay (default) or live models",
+            convert=choice("--mode", ("scripted", "live")),
+        ),
+        Flag("--models", "A,B", "live: comma-separated model ids, one matrix cell each"),
+        Flag(
+            "--samples",
+            "N",
+            "live: samples per (fixture, model) (default 1)",
+            convert=integer("--samples", minimum=1),
+        ),
+        Flag("--judge", "MODEL", "live: grade min_judge_score fixtures with this model"),
+        Flag("--rubric", "TEXT", "live: the judge's grading instructions"),
+        Flag("--replayer", "MODULE:FACTORY", "your agent: factory() returns a Replayer"),
+        Flag(
+            "--executor",
+            "MODULE:FACTORY",
+            "live: factory(model_id) returns the LlmExecutor of that model",
+        ),
+        _STORE,
+        Flag("--baseline", "RUN_ID|latest", "diff against this stored run"),
+        Flag(
+            "--max-walltime-secs",
+            "S",
+            "live: deadline of one cell in seconds (default 60)",
+            convert=positive_number("--max-walltime-secs"),
+        ),
+        Flag(
+            "--max-total-tokens",
+            "N",
+            "live: token budget of one cell",
+            convert=integer("--max-total-tokens", minimum=1),
+        ),
+        Flag(
+            "--concurrency",
+            "N",
+            f"units run at once (default {DEFAULT_CONCURRENCY})",
+            convert=integer("--concurrency", minimum=1),
+        ),
+        _JSON,
+    ),
+    details=(
+        "DATASET_DIR holds *.json fixtures, or a fixtures/ directory and an optional\n"
+        'dataset.json {"id": ..., "description": ...}; the dataset id is the manifest\'s\n'
+        "id or the directory name. --baseline latest is the newest stored run of the\n"
+        "same dataset and mode. MODULE:FACTORY names a callable importable from the\n"
+        "working directory.\n"
+        "Exit status: 0 every item passed and the diff is clean, 1 a failing item or a\n"
+        "blocking diff entry, 2 usage or input error.\n\n" + _STORE_DETAILS
+    ),
+)
+
+RUNS_LIST = Command(
+    "runs list",
+    "List stored runs, newest first.",
+    flags=(
+        Flag("--dataset", "ID", "only runs of this dataset"),
+        Flag(
+            "--limit",
+            "N",
+            f"at most N runs (default {DEFAULT_LIST_LIMIT})",
+            convert=integer("--limit", minimum=1),
+        ),
+        _STORE,
+        _JSON,
+    ),
+    details=_STORE_DETAILS,
+)
+
+RUNS_SHOW = Command(
+    "runs show",
+    "Show a stored run, its diff and its sample statistics.",
+    positionals=("RUN_ID",),
+    required_positionals=1,
+    flags=(
+        Flag("--baseline", "RUN_ID", "also diff the run against this stored run"),
+        Flag(
+            "--aggregate",
+            "samples",
+            "also show pass@k / pass^k per (fixture, model)",
+            convert=choice("--aggregate", ("samples",)),
+        ),
+        _STORE,
+        _JSON,
+    ),
+    details=_STORE_DETAILS,
+)
+
+DIFF = Command(
+    "diff",
+    "Diff stored run RUN_B against baseline run RUN_A.",
+    positionals=("RUN_A", "RUN_B"),
+    required_positionals=2,
+    flags=(_STORE, _JSON),
+    details=(
+        "Item by item, or group by group with a significance test when the runs have\n"
+        "several samples per (fixture, model). Exit status: 0 clean, 1 blocking entry,\n"
+        "2 usage error or incomparable runs.\n\n" + _STORE_DETAILS
+    ),
+)
+
+
+# -- import strings --------------------------------------------------------------------
+
+
+def load_callable(flag: str, spec: str) -> Callable[..., Any]:
+    """Import the callable ``module:attribute`` named by ``flag``.
+
+    The working directory is put on ``sys.path`` first, so a module next to the
+    dataset can be named.
+
+    Raises:
+        CliError: naming the flag and the string, when it is malformed, the module
+            cannot be imported, the attribute is missing or not callable.
+    """
+    module_name, colon, attribute = spec.partition(":")
+    where = f"{flag} {quoted(spec)}"
+    if not colon or not module_name or not attribute:
+        msg = f"{where}: expected MODULE:ATTRIBUTE, e.g. my_models:make_executor"
+        raise CliError(msg)
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see
+        msg = f"{where}: cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
+        raise CliError(msg) from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            msg = f"{where}: module {module_name!r} has no attribute {attribute!r}"
+            raise CliError(msg) from None
+    if not callable(target):
+        msg = f"{where}: {attribute!r} is not callable"
+        raise CliError(msg)
+    return target  # type: ignore[no-any-return]
+
+
+def _call(flag: str, spec: str, factory: Callable[..., Any], *args: object) -> Any:
+    try:
+        return factory(*args)
+    except Exception as exc:  # noqa: BLE001 - the factory is user code
+        shown = ", ".join(repr(arg) for arg in args)
+        msg = f"{flag} {quoted(spec)}: factory({shown}) raised {type(exc).__name__}: {exc}"
+        raise CliError(msg) from None
+
+
+def make_executor(spec: str, factory: Callable[..., Any], model_id: str) -> LlmExecutor:
+    """``factory(model_id)``, checked to be an :class:`~awaken_eval.LlmExecutor`."""
+    executor = _call("--executor", spec, factory, model_id)
+    if not isinstance(executor, LlmExecutor):
+        msg = (
+            f"--executor {quoted(spec)}: factory({model_id!r}) returned "
+            f"{type(executor).__name__}, not an LlmExecutor (async execute(request))"
+        )
+        raise CliError(msg)
+    return executor
+
+
+def make_replayer(spec: str) -> Replayer:
+    """``factory()`` of ``--replayer``, checked to be a :class:`~awaken_eval.Replayer`."""
+    replayer = _call("--replayer", spec, load_callable("--replayer", spec))
+    if not isinstance(replayer, Replayer):
+        msg = (
+            f"--replayer {quoted(spec)}: factory() returned {type(replayer).__name__}, "
+            "not a Replayer (async replay(fixture, context))"
+        )
+        raise CliError(msg)
+    return replayer
+
+
+class _NoExecutor:
+    """The executor of live cells when only ``--replayer`` was given.
+
+    A replayer that brings its own model access never calls it; one that does gets an
+    ``invalid_request`` inference error saying what is missing.
+    """
+
+    async def execute(self, request: InferenceRequest) -> InferenceResult:
+        """Refuse: no ``--executor`` was given."""
+        del request
+        msg = "no executor configured: pass --executor MODULE:FACTORY"
+        raise InferenceError(InferenceErrorKind.INVALID_REQUEST, msg)
+
+
+# -- run -------------------------------------------------------------------------------
+
+
+def _model_ids(raw: str) -> list[str]:
+    models = [model.strip() for model in raw.split(",")]
+    if not all(models):
+        msg = f"--models {quoted(raw)}: empty model id (expected A,B,...)"
+        raise CliError(msg)
+    return models
+
+
+def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
+    """Reject flag combinations that cannot work, before anything is loaded."""
+    given = set(parsed.values)
+    if not live:
+        live_only = ["--models", "--judge", "--rubric", "--executor"]
+        live_only += ["--max-walltime-secs", "--max-total-tokens"]
+        if parsed.get("--samples") not in (None, 1):
+            live_only.append("--samples")
+        for flag in live_only:
+            if flag in given:
+                msg = f"{flag} requires --mode live (scripted replays call no model)"
+                raise CliError(msg)
+        return
+    if "--models" not in given:
+        msg = "--mode live needs --models MODEL[,MODEL...]"
+        raise CliError(msg)
+    if "--executor" not in given and "--replayer" not in given:
+        msg = (
+            "--mode live needs --executor MODULE:FACTORY (factory(model_id) returns the "
+            "LlmExecutor of that model) or --replayer MODULE:FACTORY (factory() returns "
+            "your Replayer)"
+        )
+        raise CliError(msg)
+    if "--judge" in given and "--rubric" not in given:
+        msg = "--judge needs --rubric TEXT (the judge's grading instructions)"
+        raise CliError(msg)
+    if "--rubric" in given and "--judge" not in given:
+        msg = "--rubric needs --judge MODEL"
+        raise CliError(msg)
+    if "--judge" in given and "--executor" not in given:
+        msg = "--judge needs --executor MODULE:FACTORY (the judge runs on factory(MODEL))"
+        raise CliError(msg)
+
+
+def _new_run_meta(run: EvalRun) -> Any:
+    from awaken_eval.baseline import NewRunMeta  # noqa: PLC0415
+    from awaken_eval.validation import live_run_sample_count  # noqa: PLC0415
+
+    return NewRunMeta(
+        run.dataset_id,
+        run.dataset_revision,
+        run.execution_mode,
+        samples=live_run_sample_count(run),
+        fixture_digests=run.fixture_digests,
+    )
+
+
+def _sampled(*runs: EvalRun) -> bool:
+    return any(item.sample_index is not None for run in runs for item in run.items)
+
+
+def diff_of(baseline: EvalRun, run: EvalRun) -> DiffSummary | SampledDiffSummary:
+    """The variance-aware diff for sampled runs, else the item-keyed diff."""
+    if _sampled(baseline, run):
+        from awaken_eval.sampled_diff import diff_sampled  # noqa: PLC0415
+
+        return diff_sampled(baseline, run)
+    from awaken_eval.diff import diff_runs  # noqa: PLC0415
+
+    return diff_runs(baseline, run)
+
+
+def _note_changed_fixtures(check: Any) -> None:
+    if not check.fixtures_changed:
+        return
+    parts = []
+    for label, ids in (
+        ("changed", check.changed_fixtures),
+        ("added", check.added_fixtures),
+        ("removed", check.removed_fixtures),
+    ):
+        if ids:
+            parts.append(f"{label}: {', '.join(ids)}")
+    note(f"fixtures differ from baseline run {check.baseline_run_id} ({'; '.join(parts)})")
+
+
+async def _baseline(
+    store: EvalRunStore,
+    spec: str | None,
+    dataset_id: str,
+    mode: EvalRunExecutionMode,
+    store_url: str,
+) -> EvalRun | None:
+    """The ``--baseline`` run: an id, or ``latest`` of the dataset and mode (or none)."""
+    if spec is None:
+        return None
+    if spec != "latest":
+        return await store.read(spec)
+    summaries = await store.list(EvalRunFilter(dataset_id=dataset_id))
+    found = next((summary for summary in summaries if summary.execution_mode is mode), None)
+    if found is None:
+        note(
+            f"no earlier {mode.value} run of dataset {dataset_id} in {store_url}; "
+            "nothing to diff against"
+        )
+        return None
+    return await store.read(found.id)
+
+
+def _show(
+    parsed: Parsed,
+    shown: EvalRun,
+    *,
+    store_url: str,
+    baseline: EvalRun | None,
+    check: Any,
+    aggregates: Sequence[Any] | None,
+) -> DiffSummary | SampledDiffSummary | None:
+    """Print a run (tables, or the ``--json`` document) with its diff; return the diff."""
+    diff = diff_of(baseline, shown) if baseline is not None else None
+    if check is not None:
+        _note_changed_fixtures(check)
+    if "--json" in parsed.switches:
+        document = json_document(
+            shown, store=store_url, diff=diff, baseline=check, aggregates=aggregates
+        )
+        print_json(document)
+        return diff
+    print_items(shown)
+    say(run_totals(shown, store_url))
+    if diff is not None and baseline is not None:
+        print_diff(diff, baseline.id, shown.id, show_unchanged=False)
+    if aggregates is not None:
+        print_aggregates(aggregates)
+    return diff
+
+
+def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> tuple[list[ResolvedModel], Any]:
+    """The models of a live run (``ResolvedModel(id, factory(id), upstream=id)``) and judge."""
+    from awaken_eval.judging import ExecutorJudge  # noqa: PLC0415
+
+    spec: str | None = parsed.get("--executor")
+    factory = load_callable("--executor", spec) if spec is not None else None
+    models: list[ResolvedModel] = []
+    for model_id in model_ids:
+        executor: LlmExecutor = (
+            make_executor(spec, factory, model_id)
+            if spec is not None and factory is not None
+            else _NoExecutor()
+        )
+        models.append(ResolvedModel(model_id=model_id, executor=executor, upstream_model=model_id))
+    judge_model: str | None = parsed.get("--judge")
+    judge = None
+    if judge_model is not None and spec is not None and factory is not None:
+        judge = ExecutorJudge(make_executor(spec, factory, judge_model), model=judge_model)
+    return models, judge
+
+
+def run(parsed: Parsed) -> int:
+    """``run DATASET_DIR [options]``: run, store, diff, aggregate."""
+    import anyio  # noqa: PLC0415
+
+    from awaken_eval.baseline import NewRunMeta, fixture_digests, validate_baseline  # noqa: PLC0415
+    from awaken_eval.cli._dataset import load_dataset  # noqa: PLC0415
+    from awaken_eval.runner import DEFAULT_MAX_WALLTIME_SECS, run_eval  # noqa: PLC0415
+    from awaken_eval.stats import aggregate_samples  # noqa: PLC0415
+    from awaken_eval.stores.url import open_run_store  # noqa: PLC0415
+
+    live = parsed.get("--mode") == "live"
+    mode = EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED
+    _check_run_flags(parsed, live=live)
+    samples: int = parsed.get("--samples") or 1
+    model_ids = _model_ids(parsed.get("--models")) if live else []
+
+    directory = Path(parsed.positionals[0])
+    try:
+        dataset = load_dataset(directory)
+    except AwakenEvalError as exc:
+        msg = f"loading fixtures: {exc}"
+        raise CliError(msg) from None
+    if not dataset.fixtures:
+        note(f"no fixtures matched in {dataset.fixtures_dir}")
+
+    models, judge = _live_models(parsed, model_ids) if live else ([], None)
+    replayer_spec = parsed.get("--replayer")
+    replayer = make_replayer(replayer_spec) if replayer_spec is not None else None
+
+    store_url: str = parsed.get("--store") or DEFAULT_STORE
+    store = open_run_store(store_url)
+    baseline_spec: str | None = parsed.get("--baseline")
+    meta = NewRunMeta(
+        dataset.id,
+        0,
+        mode,
+        samples=samples if live else None,
+        fixture_digests=fixture_digests(dataset.fixtures),
+    )
+    total = len(dataset.fixtures) * max(1, len(models)) * samples
+
+    async def execute(report: Callable[[int, int], object] | None) -> tuple[EvalRun, Any, Any]:
+        baseline = await _baseline(store, baseline_spec, dataset.id, mode, store_url)
+        check = validate_baseline(baseline, meta) if baseline is not None else None
+        new_run = await run_eval(
+            dataset.fixtures,
+            mode=mode,
+            models=models,
+            samples=samples,
+            replayer=replayer,
+            judge=judge,
+            rubric=parsed.get("--rubric"),
+            max_concurrency=parsed.get("--concurrency") or DEFAULT_CONCURRENCY,
+            max_walltime_secs=parsed.get("--max-walltime-secs") or DEFAULT_MAX_WALLTIME_SECS,
+            max_total_tokens=parsed.get("--max-total-tokens"),
+            store=store,
+            progress=report,
+            dataset_id=dataset.id,
+            dataset_revision=0,
+        )
+        return new_run, baseline, check
+
+    try:
+        with progress(total) as report:
+            new_run, baseline, check = anyio.run(execute, report)
+    finally:
+        close_store(store)
+
+    aggregates = aggregate_samples(new_run) if samples >= 2 else None
+    diff = _show(
+        parsed,
+        new_run,
+        store_url=store_url,
+        baseline=baseline,
+        check=check,
+        aggregates=aggregates,
+    )
+    failed = new_run.passed_count() < len(new_run.items)
+    blocking = diff is not None and not diff.is_clean
+    return 1 if failed or blocking else 0
+
+
+# -- stored runs -----------------------------------------------------------------------
+
+
+def close_store(store: EvalRunStore) -> None:
+    """Close a store that holds a connection (the SQLite store); others need nothing."""
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+
+
+def _open(url: str) -> EvalRunStore:
+    from awaken_eval.stores.url import open_run_store  # noqa: PLC0415
+
+    return open_run_store(url, create=False)
+
+
+def runs_list(parsed: Parsed) -> int:
+    """``runs list [--dataset D] [--limit N] [--store URL] [--json]``."""
+    import anyio  # noqa: PLC0415
+
+    from awaken_eval.serde import to_builtins  # noqa: PLC0415
+
+    url: str = parsed.get("--store") or DEFAULT_STORE
+    run_filter = EvalRunFilter(
+        dataset_id=parsed.get("--dataset"), limit=parsed.get("--limit") or DEFAULT_LIST_LIMIT
+    )
+    try:
+        store = _open(url)
+    except NotFound:
+        summaries = []
+    else:
+        try:
+            summaries = anyio.run(store.list, run_filter)
+        finally:
+            close_store(store)
+    if "--json" in parsed.switches:
+        print_json(to_builtins(summaries))
+    elif not summaries:
+        say(f"awaken-eval: no runs in {url}")
+    else:
+        print_summaries(summaries)
+    return 0
+
+
+def _read_runs(url: str, run_ids: Sequence[str]) -> list[EvalRun]:
+    import anyio  # noqa: PLC0415
+
+    store = _open(url)
+
+    async def read_all() -> list[EvalRun]:
+        return [await store.read(run_id) for run_id in run_ids]
+
+    try:
+        return anyio.run(read_all)
+    finally:
+        close_store(store)
+
+
+def runs_show(parsed: Parsed) -> int:
+    """``runs show RUN_ID [--baseline RUN_ID] [--aggregate samples] [--store URL] [--json]``."""
+    from awaken_eval.baseline import validate_baseline  # noqa: PLC0415
+    from awaken_eval.stats import aggregate_samples  # noqa: PLC0415
+
+    url: str = parsed.get("--store") or DEFAULT_STORE
+    baseline_id: str | None = parsed.get("--baseline")
+    wanted = [parsed.positionals[0]] + ([baseline_id] if baseline_id is not None else [])
+    runs = _read_runs(url, wanted)
+    shown = runs[0]
+    baseline = runs[1] if len(runs) > 1 else None
+    check = validate_baseline(baseline, _new_run_meta(shown)) if baseline is not None else None
+    aggregates = aggregate_samples(shown) if parsed.get("--aggregate") == "samples" else None
+    _show(parsed, shown, store_url=url, baseline=baseline, check=check, aggregates=aggregates)
+    return 0
+
+
+def diff(parsed: Parsed) -> int:
+    """``diff RUN_A RUN_B [--store URL] [--json]``: RUN_B against baseline RUN_A."""
+    from awaken_eval.baseline import validate_baseline  # noqa: PLC0415
+    from awaken_eval.serde import to_builtins  # noqa: PLC0415
+
+    url: str = parsed.get("--store") or DEFAULT_STORE
+    baseline, new_run = _read_runs(url, parsed.positionals[:2])
+    check = validate_baseline(baseline, _new_run_meta(new_run))
+    _note_changed_fixtures(check)
+    summary = diff_of(baseline, new_run)
+    if "--json" in parsed.switches:
+        print_json(
+            {
+                "baseline_run_id": baseline.id,
+                "run_id": new_run.id,
+                "baseline": to_builtins(check),
+                "diff": to_builtins(summary),
+            }
+        )
+    else:
+        print_diff(summary, baseline.id, new_run.id, show_unchanged=True)
+    return 0 if summary.is_clean else 1
