@@ -123,20 +123,29 @@ def test_block_extraction() -> None:
     ]
 
 
-def test_readme_shows_the_real_quickstart_output() -> None:
+RUN_ID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
+"""A ULID run id: it differs on every run, so it is masked before comparing."""
+
+
+def test_readme_shows_the_real_quickstart_output(tmp_path: Path) -> None:
     blocks = list(fenced_blocks((ROOT / "README.md").read_text(encoding="utf-8")))
     command_at = next(
         index
         for index, block in enumerate(blocks)
-        if block.language == "bash" and "examples/quickstart/run.py" in block.code
+        if block.language == "bash" and "awaken-eval run examples/quickstart" in block.code
     )
     shown = next(block for block in blocks[command_at + 1 :] if block.language == "text")
+    # Run from a scratch directory so the default store lands there, not in the clone.
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     completed = subprocess.run(
-        [sys.executable, "examples/quickstart/run.py"],
-        cwd=ROOT,
+        [sys.executable, "-m", "awaken_eval.cli", "run", "examples/quickstart"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
     )
     assert (0, "") == (completed.returncode, completed.stderr)
-    assert _normalise(shown.code) == _normalise(completed.stdout)
+    assert RUN_ID.sub("<run id>", _normalise(shown.code)) == RUN_ID.sub(
+        "<run id>", _normalise(completed.stdout)
+    )
+    assert (tmp_path / ".awaken-eval" / "runs.sqlite3").is_file()
