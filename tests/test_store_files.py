@@ -1,0 +1,1204 @@
+"""FileEvalRunStore: the reference layout, write-once, validation, listing, pruning, streaming."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import io
+import json
+import logging
+import math
+import re
+import signal
+import subprocess
+import sys
+import threading
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from awaken_eval.errors import (
+    AlreadyExists,
+    Conflict,
+    DuplicateItemKeys,
+    InvalidExecutionShape,
+    InvalidInput,
+    InvalidRunId,
+    NotFound,
+    StoreFailure,
+)
+from awaken_eval.ids import validate_run_id
+from awaken_eval.outcomes import ReplayReport
+from awaken_eval.protocols import (
+    EvalRunStore,
+    PrunableRunStore,
+    RunHeader,
+    StreamingRunStore,
+)
+from awaken_eval.runs import (
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunFilter,
+    EvalRunItem,
+    EvalRunSummary,
+    ItemKey,
+    MatrixCell,
+)
+from awaken_eval.serde import to_builtins, to_json
+from awaken_eval.stores.files import FileEvalRunStore, _pretty, _shard_of, _write_document
+from strategies import eval_runs, json_values
+
+pytestmark = pytest.mark.anyio
+
+NOV_2023 = 1_700_006_400  # 2023-11-15T00:00:00Z
+DEC_2023 = 1_701_388_800  # 2023-12-01T00:00:00Z
+SCRIPTED = EvalRunExecutionMode.SCRIPTED
+LIVE = EvalRunExecutionMode.LIVE
+R = TypeVar("R", EvalRun, ReplayReport)
+
+BAD_RUN_IDS = ["", ".", "..", "../escape", "a/b", "a\\b", "a\0b"]
+
+
+def report(fixture_id: str, *, passed: bool = True) -> ReplayReport:
+    return ReplayReport(
+        fixture_id=fixture_id,
+        passed=passed,
+        failures=(),
+        final_text="ok",
+        inference_count=1,
+        tool_count=0,
+        tool_failures=0,
+        total_input_tokens=10,
+        total_output_tokens=5,
+        total_tokens=15,
+        session_duration_ms=3,
+    )
+
+
+def item(
+    fixture_id: str,
+    *,
+    model: str | None = None,
+    sample: int | None = None,
+    live: bool = False,
+    passed: bool = True,
+) -> EvalRunItem:
+    return EvalRunItem(
+        fixture_id=fixture_id,
+        cell=MatrixCell(model) if live else None,
+        report=report(fixture_id, passed=passed),
+        sample_index=sample,
+    )
+
+
+def make_run(
+    run_id: str = "run-1",
+    *,
+    started: int = NOV_2023,
+    dataset: str = "ds",
+    items: tuple[EvalRunItem, ...] | None = None,
+    mode: EvalRunExecutionMode = SCRIPTED,
+) -> EvalRun:
+    return EvalRun(
+        id=run_id,
+        dataset_id=dataset,
+        dataset_revision=3,
+        execution_mode=mode,
+        items=(item("a"), item("b", passed=False)) if items is None else items,
+        started_at_secs=started,
+        ended_at_secs=started + 5,
+    )
+
+
+def header(
+    run_id: str = "stream-1",
+    *,
+    mode: EvalRunExecutionMode = SCRIPTED,
+    dataset: str = "ds",
+    revision: int = 1,
+    started: int = NOV_2023,
+) -> RunHeader:
+    return RunHeader(
+        id=run_id,
+        dataset_id=dataset,
+        dataset_revision=revision,
+        execution_mode=mode,
+        started_at_secs=started,
+        fixture_digests={"a": "d" * 64},
+    )
+
+
+def bypass_validation(record: R, **changes: Any) -> R:
+    """A copy of ``record`` with fields set behind the constructor's checks."""
+    copy = attrs.evolve(record)
+    for name, value in changes.items():
+        object.__setattr__(copy, name, value)
+    return copy
+
+
+def place(root: Path, shard: str, name: str, document: Any) -> Path:
+    """Put a run file into a shard by hand (as a historical or foreign writer would)."""
+    path = root / "eval_runs" / shard / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = document if isinstance(document, str) else json.dumps(document, indent=2)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def files_under(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def names_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def data_files(root: Path) -> list[str]:
+    runs = root / "eval_runs"
+    return sorted(
+        str(p.relative_to(runs))
+        for p in runs.glob("*/*")
+        if not p.parent.name.startswith(".") and p.name.endswith(".json")
+    )
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def store(root: Path) -> FileEvalRunStore:
+    return FileEvalRunStore(root)
+
+
+# -- construction and protocols ---------------------------------------------------------
+
+
+def test_construction_creates_eval_runs_directory(root: Path) -> None:
+    FileEvalRunStore(root)
+    assert (root / "eval_runs").is_dir()
+
+
+def test_store_implements_every_run_store_protocol(store: FileEvalRunStore) -> None:
+    assert isinstance(store, EvalRunStore)
+    assert isinstance(store, PrunableRunStore)
+    assert isinstance(store, StreamingRunStore)
+
+
+# -- §7.7 file_store_* -----------------------------------------------------------------
+
+
+async def test_file_store_round_trips_run_and_locates_by_id(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    run = make_run()
+    await store.write(run)
+    assert run == await store.read("run-1")
+    assert ["2023-11/run-1.json"] == data_files(root)
+
+
+async def test_file_store_path_layout_uses_year_month_shard(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("layout", started=1_700_006_400))
+    assert (root / "eval_runs" / "2023-11" / "layout.json").is_file()
+
+
+async def test_written_document_is_the_pretty_printed_wire_format(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    run = make_run(items=(item("a", model="m", live=True),), mode=LIVE)
+    await store.write(run)
+    written = (root / "eval_runs" / "2023-11" / "run-1.json").read_bytes()
+    assert to_json(run, pretty=True).encode() == written
+    assert written.startswith(b'{\n  "id": "run-1",\n  "dataset_id": "ds",')
+
+
+async def test_file_store_write_is_write_once(store: FileEvalRunStore, root: Path) -> None:
+    await store.write(make_run())
+    path = root / "eval_runs" / "2023-11" / "run-1.json"
+    original = path.read_bytes()
+    with pytest.raises(AlreadyExists) as caught:
+        await store.write(make_run(dataset="other", items=()))
+    assert "run-1" == caught.value.run_id
+    assert original == path.read_bytes()
+
+
+async def test_file_store_successful_write_removes_temp_file(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run())
+    shard = root / "eval_runs" / "2023-11"
+    assert ["run-1.json"] == sorted(p.name for p in shard.iterdir())
+    marker = root / "eval_runs" / ".ids" / "run-1"
+    assert f"{shard / 'run-1.json'}\n" == marker.read_text()
+
+
+async def test_file_store_write_once_is_global_across_started_at_shards(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    # Both writers pass the existence check before either takes the marker, so the
+    # exclusive marker alone decides: one winner, one data file.
+    barrier = threading.Barrier(2, timeout=10)
+    check = store._ensure_absent
+
+    def racing_check(run_id: str) -> None:
+        check(run_id)
+        barrier.wait()
+
+    store._ensure_absent = racing_check  # type: ignore[method-assign]
+    outcomes: list[str] = []
+
+    async def writer(started: int) -> None:
+        try:
+            await store.write(make_run("race", started=started))
+            outcomes.append("won")
+        except AlreadyExists:
+            outcomes.append("already exists")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(writer, NOV_2023)
+        group.start_soon(writer, DEC_2023)
+    assert ["already exists", "won"] == sorted(outcomes)
+    assert 1 == len(data_files(root))
+    assert [] == list((root / "eval_runs").glob("*/*.tmp"))
+
+
+async def test_write_once_holds_across_shards_sequentially(store: FileEvalRunStore) -> None:
+    await store.write(make_run("x", started=NOV_2023))
+    with pytest.raises(AlreadyExists):
+        await store.write(make_run("x", started=DEC_2023))
+
+
+async def test_marker_alone_keeps_the_id_taken(store: FileEvalRunStore, root: Path) -> None:
+    marker = root / "eval_runs" / ".ids" / "taken"
+    marker.parent.mkdir(parents=True)
+    marker.write_text("elsewhere\n")
+    with pytest.raises(AlreadyExists):
+        await store.write(make_run("taken"))
+    assert [] == data_files(root)
+
+
+async def test_file_store_rejects_duplicate_item_keys(store: FileEvalRunStore, root: Path) -> None:
+    run = make_run(items=(item("a"), item("a")))
+    with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key") as caught:
+        await store.write(run)
+    assert "run-1" in str(caught.value)
+    assert [] == files_under(root / "eval_runs")
+
+
+async def test_file_store_rejects_invalid_execution_shape(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    run = bypass_validation(make_run(), execution_mode=LIVE)
+    with pytest.raises(InvalidExecutionShape, match="execution_mode=live"):
+        await store.write(run)
+    assert [] == files_under(root / "eval_runs")
+
+
+async def test_shape_is_checked_before_item_keys(store: FileEvalRunStore) -> None:
+    run = bypass_validation(make_run(items=(item("a"), item("a"))), execution_mode=LIVE)
+    with pytest.raises(InvalidExecutionShape):
+        await store.write(run)
+
+
+async def test_file_store_write_once_takes_priority_over_duplicate_item_keys(
+    store: FileEvalRunStore,
+) -> None:
+    await store.write(make_run())
+    with pytest.raises(AlreadyExists):
+        await store.write(make_run(items=(item("a"), item("a"))))
+
+
+async def test_file_store_read_rejects_historical_duplicate_item_keys(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    document = to_builtins(make_run("dup", items=(item("a"),)))
+    document["items"] = document["items"] * 2
+    place(root, "2023-11", "dup.json", document)
+    with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key") as caught:
+        await store.read("dup")
+    assert "dup" in str(caught.value)
+
+
+async def test_file_store_read_rejects_file_name_and_run_id_mismatch(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    with pytest.raises(InvalidRunId) as caught:
+        await store.read("renamed")
+    assert "renamed" in str(caught.value)
+    assert "original" in str(caught.value)
+
+
+async def test_read_rejects_a_stored_invalid_run_id(store: FileEvalRunStore, root: Path) -> None:
+    place(root, "2023-11", "good.json", to_builtins(make_run("../evil")))
+    with pytest.raises(InvalidRunId, match=r"\.\./evil"):
+        await store.read("good")
+
+
+async def test_file_store_list_full_skips_historical_duplicate_item_keys(
+    store: FileEvalRunStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.write(make_run("ok"))
+    document = to_builtins(make_run("dup", items=(item("a"),)))
+    document["items"] = document["items"] * 2
+    place(root, "2023-11", "dup.json", document)
+    with caplog.at_level(logging.WARNING, logger="awaken_eval.stores"):
+        runs = await store.list_full(EvalRunFilter())
+    assert ["ok"] == [run.id for run in runs]
+    assert any("dup.json" in record.getMessage() for record in caplog.records)
+    assert ["ok"] == [s.id for s in await store.list(EvalRunFilter())]
+
+
+async def test_file_store_list_full_skips_file_name_and_run_id_mismatch(
+    store: FileEvalRunStore, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.write(make_run("ok"))
+    place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    with caplog.at_level(logging.WARNING, logger="awaken_eval.stores"):
+        runs = await store.list_full(EvalRunFilter())
+    assert ["ok"] == [run.id for run in runs]
+    assert any("renamed.json" in record.getMessage() for record in caplog.records)
+
+
+async def test_list_skips_corrupt_unparseable_and_invalid_shape_files(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("ok"))
+    place(root, "2023-11", "torn.json", '{"id": "torn", "dataset_id": ')
+    place(root, "2023-11", "array.json", "[1, 2]")
+    place(root, "2023-11", "typed.json", {"id": "typed", "dataset_id": 3})
+    shape = to_builtins(make_run("shape"))
+    shape["execution_mode"] = "live"
+    place(root, "2023-11", "shape.json", shape)
+    bad_item = to_builtins(make_run("baditem"))
+    bad_item["items"][0]["report"]["passed"] = "yes"
+    place(root, "2023-11", "baditem.json", bad_item)
+    (root / "eval_runs" / "2023-11" / "dir.json").mkdir()
+    assert ["ok"] == [s.id for s in await store.list(EvalRunFilter())]
+    assert ["ok"] == [r.id for r in await store.list_full(EvalRunFilter(limit=1))]
+
+
+async def test_file_store_prune_leaves_file_name_and_run_id_mismatch_in_place(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("original", started=NOV_2023))
+    marker = root / "eval_runs" / ".ids" / "original"
+    mismatched = place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    marker_text = marker.read_text()
+    (root / "eval_runs" / "2023-11" / "original.json").unlink()
+    assert 0 == await store.prune(NOV_2023 + 1_000)
+    assert mismatched.is_file()
+    assert marker_text == marker.read_text()
+
+
+async def test_file_store_started_at_zero_is_resolved_in_persisted_record(root: Path) -> None:
+    store = FileEvalRunStore(root, clock=lambda: NOV_2023 + 0.75)
+    await store.write(make_run("zero", started=0))
+    path = root / "eval_runs" / "2023-11" / "zero.json"
+    assert NOV_2023 == json.loads(path.read_text())["started_at_secs"]
+    assert NOV_2023 == (await store.read("zero")).started_at_secs
+
+
+async def test_file_store_list_filters_by_dataset_and_sorts_newest_first(
+    store: FileEvalRunStore,
+) -> None:
+    await store.write(make_run("old", started=NOV_2023, dataset="a"))
+    await store.write(make_run("new", started=DEC_2023, dataset="a"))
+    await store.write(make_run("other", started=DEC_2023 + 10, dataset="b"))
+    summaries = await store.list(EvalRunFilter(dataset_id="a"))
+    assert ["new", "old"] == [s.id for s in summaries]
+    assert (
+        EvalRunSummary(
+            id="new",
+            dataset_id="a",
+            dataset_revision=3,
+            execution_mode=SCRIPTED,
+            started_at_secs=DEC_2023,
+            item_count=2,
+            passed_count=1,
+            failed_count=1,
+        )
+        == summaries[0]
+    )
+
+
+async def test_list_breaks_started_at_ties_by_id_descending(store: FileEvalRunStore) -> None:
+    for run_id in ("b", "c", "a"):
+        await store.write(make_run(run_id, started=NOV_2023))
+    await store.write(make_run("z", started=NOV_2023 - 1))
+    assert ["c", "b", "a", "z"] == [s.id for s in await store.list(EvalRunFilter())]
+    assert ["c", "b"] == [r.id for r in await store.list_full(EvalRunFilter(limit=2))]
+
+
+async def test_file_store_list_limit_truncates_after_sort(store: FileEvalRunStore) -> None:
+    for offset, run_id in enumerate(("r0", "r1", "r2", "r3")):
+        await store.write(make_run(run_id, started=NOV_2023 + offset))
+    assert ["r3", "r2"] == [s.id for s in await store.list(EvalRunFilter(limit=2))]
+    assert [] == await store.list(EvalRunFilter(limit=0))
+
+
+async def test_limit_counts_only_valid_runs(store: FileEvalRunStore, root: Path) -> None:
+    await store.write(make_run("valid-old", started=NOV_2023))
+    newest = to_builtins(make_run("dup", started=DEC_2023, items=(item("a"),)))
+    newest["items"] = newest["items"] * 2
+    place(root, "2023-12", "dup.json", newest)
+    assert ["valid-old"] == [s.id for s in await store.list(EvalRunFilter(limit=1))]
+
+
+async def test_file_store_list_full_filters_by_since_until(store: FileEvalRunStore) -> None:
+    for offset in range(4):
+        await store.write(make_run(f"t{offset}", started=NOV_2023 + offset))
+    selected = await store.list_full(
+        EvalRunFilter(since_secs=NOV_2023 + 1, until_secs=NOV_2023 + 3)
+    )
+    assert ["t2", "t1"] == [run.id for run in selected]
+
+
+async def test_file_store_read_returns_not_found_for_missing_id(
+    store: FileEvalRunStore,
+) -> None:
+    with pytest.raises(NotFound, match="eval run not found: missing"):
+        await store.read("missing")
+
+
+async def test_file_store_rejects_invalid_run_id_on_write(
+    store: FileEvalRunStore, root: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidRunId):
+        await store.write(make_run("../escape"))
+    assert [] == files_under(root / "eval_runs")
+    assert ["store"] == names_in(tmp_path)
+
+
+@pytest.mark.parametrize("bad", BAD_RUN_IDS)
+async def test_every_operation_rejects_invalid_run_ids(
+    store: FileEvalRunStore, root: Path, tmp_path: Path, bad: str
+) -> None:
+    calls: list[Callable[[], Any]] = [
+        lambda: store.write(make_run(bad)),
+        lambda: store.read(bad),
+        lambda: store.begin(header(bad)),
+        lambda: store.begin(header(bad), resume=True),
+        lambda: store.append(bad, (item("a"),)),
+        lambda: store.finish(bad, ended_at_secs=1),
+        lambda: store.present_keys(bad),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidRunId):
+            await call()
+    assert [] == files_under(root / "eval_runs")
+    assert ["store"] == names_in(tmp_path)
+
+
+async def test_file_store_prune_drops_runs_older_than_cutoff(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("old", started=NOV_2023))
+    await store.write(make_run("edge", started=DEC_2023))
+    await store.write(make_run("new", started=DEC_2023 + 10))
+    assert 1 == await store.prune(DEC_2023)
+    assert ["edge", "new"] == sorted(s.id for s in await store.list(EvalRunFilter()))
+    assert not (root / "eval_runs" / ".ids" / "old").exists()
+    assert not (root / "eval_runs" / "2023-11").exists()  # empty shard removed
+    with pytest.raises(NotFound):
+        await store.read("old")
+    await store.write(make_run("old", started=DEC_2023 + 20))  # the id is free again
+
+
+async def test_file_store_prune_no_op_when_nothing_old_enough(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("a", started=NOV_2023))
+    before = files_under(root)
+    assert 0 == await store.prune(NOV_2023)
+    assert before == files_under(root)
+
+
+async def test_file_store_prune_leaves_corrupt_files_in_place(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.write(make_run("old", started=NOV_2023))
+    corrupt = place(root, "2023-11", "corrupt.json", "{not json")
+    temp = place(root, "2023-10", ".x.1.2.json.tmp", "{}")
+    dup = to_builtins(make_run("dup", items=(item("a"),)))
+    dup["items"] = dup["items"] * 2
+    dup_path = place(root, "2023-09", "dup.json", dup)
+    dup_marker = root / "eval_runs" / ".ids" / "dup"
+    dup_marker.write_text("kept\n")
+    assert 1 == await store.prune(DEC_2023)
+    assert corrupt.is_file()
+    assert temp.is_file()
+    assert dup_path.is_file()
+    assert "kept\n" == dup_marker.read_text()
+    assert not (root / "eval_runs" / "2023-11" / "old.json").exists()
+
+
+async def test_prune_ignores_internal_directories(store: FileEvalRunStore, root: Path) -> None:
+    await store.begin(header("open-run"))
+    await store.append("open-run", (item("a"),))
+    assert 0 == await store.prune(2**63)
+    assert frozenset({ItemKey("a", None, None)}) == await store.present_keys("open-run")
+
+
+async def test_internal_directories_hold_no_runs(store: FileEvalRunStore, root: Path) -> None:
+    place(root, ".hidden", "ghost.json", to_builtins(make_run("ghost")))
+    with pytest.raises(NotFound):
+        await store.read("ghost")
+    assert [] == await store.list_full(EvalRunFilter())
+    await store.write(make_run("ghost"))  # a file in an internal directory takes no id
+
+
+async def test_run_ids_may_start_with_a_dot_and_hold_spaces(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    for run_id in (".dotted", "with space", "a.json", "..."):
+        await store.write(make_run(run_id))
+        assert run_id == (await store.read(run_id)).id
+    listed = {s.id for s in await store.list(EvalRunFilter())}
+    assert {".dotted", "with space", "a.json", "..."} == listed
+    assert 4 == await store.prune(2**63)
+    assert [] == files_under(root / "eval_runs" / ".ids")
+
+
+# -- reading foreign and broken files ----------------------------------------------------
+
+REFERENCE_DOCUMENT = """{
+  "id": "01JD3R8Q5YF6W9S2C4T0B7M1NA",
+  "dataset_id": "support-bot",
+  "dataset_revision": 7,
+  "items": [
+    {
+      "fixture_id": "greet",
+      "cell": {
+        "model_id": "gpt-4o"
+      },
+      "report": {
+        "fixture_id": "greet",
+        "passed": true,
+        "failures": [],
+        "final_text": "Hello! \\u00e9t\\u00e9 \\"quoted\\"",
+        "inference_count": 1,
+        "tool_count": 0,
+        "tool_failures": 0,
+        "total_input_tokens": 12,
+        "total_output_tokens": 4,
+        "total_tokens": 16,
+        "session_duration_ms": 25,
+        "tool_calls_by_agent": [],
+        "error_type": null,
+        "inference_error_count": 0,
+        "cost_usd": 1e-5
+      },
+      "trace_run_id": "trace-1"
+    },
+    {
+      "fixture_id": "bye",
+      "cell": {},
+      "report": {
+        "fixture_id": "bye",
+        "passed": false,
+        "failures": [],
+        "final_text": "",
+        "inference_count": 0,
+        "tool_count": 0,
+        "tool_failures": 0,
+        "total_input_tokens": 0,
+        "total_output_tokens": 0,
+        "total_tokens": 0,
+        "session_duration_ms": 0
+      }
+    }
+  ],
+  "started_at_secs": 1700006400,
+  "ended_at_secs": 1700006460
+}"""
+
+
+async def test_reference_written_pretty_run_file_loads(store: FileEvalRunStore, root: Path) -> None:
+    run_id = "01JD3R8Q5YF6W9S2C4T0B7M1NA"
+    place(root, "2023-11", f"{run_id}.json", REFERENCE_DOCUMENT)
+    run = await store.read(run_id)
+    assert LIVE == run.execution_mode  # legacy document: every item has a cell
+    assert ["greet", "bye"] == [i.fixture_id for i in run.items]
+    assert 'Hello! été "quoted"' == run.items[0].report.final_text
+    assert MatrixCell(None) == run.items[1].cell
+    assert [run] == await store.list_full(EvalRunFilter(dataset_id="support-bot"))
+    assert 1 == (await store.list(EvalRunFilter()))[0].passed_count
+
+
+async def test_corrupt_file_read_names_the_run_and_file(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    path = place(root, "2023-11", "broken.json", '{"id": "broken", ')
+    with pytest.raises(StoreFailure) as caught:
+        await store.read("broken")
+    assert "broken" in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert 500 == caught.value.status
+
+
+async def test_read_of_a_document_with_bad_fields_is_a_store_failure(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    document = to_builtins(make_run("typo"))
+    document["item"] = []
+    place(root, "2023-11", "typo.json", document)
+    with pytest.raises(StoreFailure, match=r"typo.*\$\.item"):
+        await store.read("typo")
+
+
+async def test_read_rejects_legacy_mixed_cells_as_invalid_shape(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    document = to_builtins(make_run("mixed", items=(item("a"), item("b"))))
+    del document["execution_mode"]
+    document["items"][1]["cell"] = {"model_id": "m"}
+    place(root, "2023-11", "mixed.json", document)
+    with pytest.raises(InvalidExecutionShape, match="mixes items"):
+        await store.read("mixed")
+
+
+async def test_killed_writer_leaves_no_visible_run(store: FileEvalRunStore, root: Path) -> None:
+    # What a writer killed between the marker and the link leaves behind.
+    place(root, "2023-11", ".half.123.456.json.tmp", '{"id": "half", "dataset')
+    marker = root / "eval_runs" / ".ids" / "half"
+    marker.parent.mkdir(parents=True)
+    marker.write_text("whatever\n")
+    reopened = FileEvalRunStore(root)
+    with pytest.raises(NotFound):
+        await reopened.read("half")
+    assert [] == await reopened.list(EvalRunFilter())
+    with pytest.raises(AlreadyExists):  # the id stays taken (write-once)
+        await reopened.write(make_run("half"))
+
+
+# -- the document writer and the shard -------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(eval_runs(max_items=3))
+def test_streamed_document_equals_pretty_to_json(run: EvalRun) -> None:
+    buffer = io.BytesIO()
+    _write_document(buffer, run)
+    assert to_json(run, pretty=True).encode() == buffer.getvalue()
+
+
+class Text(str):
+    __slots__ = ()
+
+
+class Number(int):
+    pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values(max_leaves=12))
+def test_pretty_printer_writes_what_json_dumps_writes(value: Any) -> None:
+    chunks: list[str] = []
+    _pretty(value, "\n", chunks.append)
+    assert json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) == "".join(chunks)
+
+
+def test_pretty_printer_follows_json_dumps_for_odd_python_values() -> None:
+    value = {1: (1.5, Text("t")), None: [True, Number(7)], 2.5: {}, False: [], "k": ()}
+    chunks: list[str] = []
+    _pretty(value, "\n", chunks.append)
+    assert json.dumps(value, indent=2, ensure_ascii=False) == "".join(chunks)
+    for bad in (math.nan, math.inf, {(1,): 2}, object()):
+        with pytest.raises((ValueError, TypeError)):
+            _pretty(bad, "\n", chunks.append)
+
+
+async def test_unwritable_run_is_invalid_input_and_leaves_nothing(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    text = "lone surrogate \ud800"
+    bad = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), final_text=text))
+    with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
+        await store.write(make_run(items=(bad,)))
+    nan = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), cost_usd=math.nan))
+    with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
+        await store.write(make_run(items=(nan,)))
+    assert [] == data_files(root)
+    assert [] == names_in(root / "eval_runs" / ".ids")
+    assert [] == names_in(root / "eval_runs" / "2023-11")
+    await store.write(make_run())  # the id was not taken
+
+
+def negative_tool_count() -> EvalRun:
+    bad_report = bypass_validation(report("a"), tool_count=-1)
+    return make_run(items=(EvalRunItem(fixture_id="a", report=bad_report),))
+
+
+@pytest.mark.parametrize(
+    ("field", "build"),
+    [
+        ("started_at_secs", lambda: bypass_validation(make_run(), started_at_secs=-5)),
+        ("ended_at_secs", lambda: bypass_validation(make_run(), ended_at_secs=2**64)),
+        ("dataset_revision", lambda: bypass_validation(make_run(), dataset_revision=-1)),
+        (
+            r"\$\.items\[1\]\.sample_index",
+            lambda: make_run(items=(item("a"), item("b", sample=2**32))),
+        ),
+        (r"\$\.items\[0\]\.report\.tool_count", negative_tool_count),
+    ],
+)
+async def test_write_rejects_what_could_not_be_read_back(
+    store: FileEvalRunStore, root: Path, field: str, build: Callable[[], EvalRun]
+) -> None:
+    with pytest.raises(InvalidInput, match=field):
+        await store.write(build())
+    assert [] == data_files(root)
+    assert not (root / "eval_runs" / ".ids" / "run-1").exists()
+    await store.write(make_run())  # the id was not taken
+
+
+async def test_append_rejects_an_item_that_could_not_be_read_back(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.begin(header())
+    with pytest.raises(InvalidInput, match=r"\$\[1\]\.sample_index"):
+        await store.append("stream-1", (item("a"), item("b", sample=2**32)))
+    assert b"" == (journal(root, "stream-1") / "items.ndjson").read_bytes()
+    assert frozenset() == await store.present_keys("stream-1")
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("started_at_secs", {"started": -1}),
+        ("started_at_secs", {"started": 2**64}),
+        ("dataset_revision", {"revision": -1}),
+    ],
+)
+async def test_begin_rejects_a_header_that_could_not_be_read_back(
+    store: FileEvalRunStore, root: Path, field: str, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidInput, match=field):
+        await store.begin(header(**changes))
+    assert (
+        [] == files_under(root / "eval_runs" / ".ids")
+        if (root / "eval_runs" / ".ids").exists()
+        else True
+    )
+    assert not journal(root, "stream-1").exists()
+    assert frozenset() == await store.begin(header())
+
+
+async def test_finish_rejects_an_end_that_could_not_be_read_back(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.begin(header())
+    await store.append("stream-1", (item("a"),))
+    with pytest.raises(InvalidInput, match="ended_at_secs"):
+        await store.finish("stream-1", ended_at_secs=-1)
+    assert {ItemKey("a", None, None)} == await store.present_keys("stream-1")
+    assert [] == data_files(root)
+    run = await store.finish("stream-1", ended_at_secs=NOV_2023)
+    assert run == await store.read("stream-1")
+
+
+async def test_unwritable_item_is_not_appended(store: FileEvalRunStore, root: Path) -> None:
+    await store.begin(header())
+    bad = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), cost_usd=math.inf))
+    with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
+        await store.append("stream-1", (bad,))
+    assert b"" == (journal(root, "stream-1") / "items.ndjson").read_bytes()
+
+
+@settings(max_examples=15, deadline=None)
+@given(eval_runs(max_items=3))
+def test_any_valid_run_round_trips_through_the_store(tmp_path_factory: Any, run: EvalRun) -> None:
+    try:
+        validate_run_id(run.id)
+    except InvalidRunId:
+        return
+    if run.started_at_secs == 0:  # stored as started now (tested on its own)
+        run = attrs.evolve(run, started_at_secs=1)
+    store = FileEvalRunStore(tmp_path_factory.mktemp("roundtrip"))
+
+    async def scenario() -> None:
+        await store.write(run)
+        assert run == await store.read(run.id)
+        assert [run] == await store.list_full(EvalRunFilter())
+
+    anyio.run(scenario)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=253_402_300_799))
+def test_shard_is_the_utc_year_month(seconds: int) -> None:
+    moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    assert f"{moment.year:04d}-{moment.month:02d}" == _shard_of(seconds)
+
+
+def test_shard_of_huge_timestamps_is_defined() -> None:
+    assert "1970-01" == _shard_of(0)
+    assert "2023-11" == _shard_of(NOV_2023)
+    assert re.fullmatch(r"\d{4,}-(0[1-9]|1[0-2])", _shard_of(2**64 - 1))
+
+
+# -- streaming ---------------------------------------------------------------------------
+
+
+def journal(root: Path, run_id: str) -> Path:
+    return root / "eval_runs" / ".open" / run_id
+
+
+async def test_streaming_begin_append_finish(store: FileEvalRunStore, root: Path) -> None:
+    assert frozenset() == await store.begin(header())
+    assert (root / "eval_runs" / ".ids" / "stream-1").is_file()
+    await store.append("stream-1", (item("b"),))
+    await store.append("stream-1", (item("c"), item("a", passed=False)))
+    expected_keys = {ItemKey(f, None, None) for f in "abc"}
+    assert expected_keys == await store.present_keys("stream-1")
+    with pytest.raises(NotFound):
+        await store.read("stream-1")  # an open run is not readable
+    assert [] == await store.list(EvalRunFilter())
+    order = [ItemKey("a", None, None), ItemKey("b", None, None)]
+    run = await store.finish("stream-1", ended_at_secs=NOV_2023 + 9, item_order=order)
+    assert ["a", "b", "c"] == [i.fixture_id for i in run.items]  # unlisted keys last
+    assert (
+        EvalRun(
+            id="stream-1",
+            dataset_id="ds",
+            dataset_revision=1,
+            execution_mode=SCRIPTED,
+            items=run.items,
+            started_at_secs=NOV_2023,
+            ended_at_secs=NOV_2023 + 9,
+            fixture_digests={"a": "d" * 64},
+        )
+        == run
+    )
+    assert run == await store.read("stream-1")
+    path = root / "eval_runs" / "2023-11" / "stream-1.json"
+    assert to_json(run, pretty=True).encode() == path.read_bytes()
+    assert not journal(root, "stream-1").exists()
+    assert frozenset() == await store.present_keys("stream-1")
+    with pytest.raises(AlreadyExists):
+        await store.begin(header())
+    with pytest.raises(AlreadyExists):
+        await store.begin(header(), resume=True)
+
+
+async def test_finish_without_order_keeps_append_order(store: FileEvalRunStore) -> None:
+    await store.begin(header(mode=LIVE))
+    await store.append("stream-1", (item("b", model="m", live=True),))
+    await store.append("stream-1", (item("a", model="m", live=True, sample=0),))
+    run = await store.finish("stream-1", ended_at_secs=NOV_2023)
+    assert ["b", "a"] == [i.fixture_id for i in run.items]
+
+
+async def test_begin_of_an_open_run_without_resume_conflicts(store: FileEvalRunStore) -> None:
+    await store.begin(header())
+    with pytest.raises(Conflict, match="already open") as caught:
+        await store.begin(header())
+    assert not isinstance(caught.value, AlreadyExists)
+
+
+async def test_resume_with_another_identity_conflicts(store: FileEvalRunStore) -> None:
+    await store.begin(header())
+    for other in (header(dataset="x"), header(revision=2), header(mode=LIVE)):
+        with pytest.raises(Conflict, match="another dataset"):
+            await store.begin(other, resume=True)
+
+
+async def test_resume_returns_present_keys_and_keeps_the_stored_header(root: Path) -> None:
+    await FileEvalRunStore(root).begin(header(started=NOV_2023))
+    await FileEvalRunStore(root).append("stream-1", (item("a"), item("b")))
+    reopened = FileEvalRunStore(root)  # a new process, as far as the store can tell
+    present = await reopened.begin(header(started=DEC_2023), resume=True)
+    assert {ItemKey("a", None, None), ItemKey("b", None, None)} == present
+    await reopened.append("stream-1", (item("c"),))
+    run = await reopened.finish("stream-1", ended_at_secs=DEC_2023)
+    assert NOV_2023 == run.started_at_secs
+    assert (root / "eval_runs" / "2023-11" / "stream-1.json").is_file()
+
+
+async def test_resume_drops_a_torn_last_journal_line(store: FileEvalRunStore, root: Path) -> None:
+    await store.begin(header())
+    await store.append("stream-1", (item("a"),))
+    items_file = journal(root, "stream-1") / "items.ndjson"
+    acknowledged = items_file.read_bytes()
+    torn = to_json(item("b")).encode()[:30]
+    with items_file.open("ab") as handle:  # a writer killed mid-append
+        handle.write(torn)
+    reopened = FileEvalRunStore(root)
+    assert {ItemKey("a", None, None)} == await reopened.begin(header(), resume=True)
+    assert acknowledged == items_file.read_bytes()  # truncated away
+    await reopened.append("stream-1", (item("b"),))
+    run = await reopened.finish("stream-1", ended_at_secs=NOV_2023)
+    assert ["a", "b"] == [i.fixture_id for i in run.items]
+
+
+async def test_finish_ignores_a_torn_last_line(store: FileEvalRunStore, root: Path) -> None:
+    await store.begin(header())
+    await store.append("stream-1", (item("a"),))
+    with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
+        handle.write(b'{"fixture_id":"b","rep')
+    run = await FileEvalRunStore(root).finish("stream-1", ended_at_secs=NOV_2023)
+    assert ["a"] == [i.fixture_id for i in run.items]
+
+
+async def test_corrupt_complete_journal_line_is_a_store_failure(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.begin(header())
+    with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
+        handle.write(b"garbage\n")
+    reopened = FileEvalRunStore(root)
+    with pytest.raises(StoreFailure, match=r"stream-1.*line 1"):
+        await reopened.begin(header(), resume=True)
+    with pytest.raises(StoreFailure, match=r"stream-1.*line 1"):
+        await reopened.finish("stream-1", ended_at_secs=NOV_2023)
+    assert journal(root, "stream-1").is_dir()  # the run stays open
+
+
+async def test_append_rejects_duplicate_keys_and_appends_nothing(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    await store.begin(header(mode=LIVE))
+    await store.append("stream-1", (item("a", model="m", live=True),))
+    items_file = journal(root, "stream-1") / "items.ndjson"
+    before = items_file.read_bytes()
+    with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key"):
+        await store.append("stream-1", (item("b", live=True), item("a", model="m", live=True)))
+    with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key"):
+        await store.append("stream-1", (item("c", live=True), item("c", live=True)))
+    assert before == items_file.read_bytes()
+    assert {ItemKey("a", "m", None)} == await store.present_keys("stream-1")
+    await store.append("stream-1", (item("a", model="m", live=True, sample=0),))
+
+
+async def test_append_rejects_items_of_the_wrong_shape(store: FileEvalRunStore) -> None:
+    await store.begin(header(mode=SCRIPTED))
+    with pytest.raises(InvalidExecutionShape, match="execution_mode=scripted"):
+        await store.append("stream-1", (item("a", live=True),))
+    assert frozenset() == await store.present_keys("stream-1")
+
+
+async def test_append_and_finish_need_an_open_run(store: FileEvalRunStore) -> None:
+    with pytest.raises(NotFound, match="no open eval run: nope"):
+        await store.append("nope", (item("a"),))
+    with pytest.raises(NotFound, match="no open eval run: nope"):
+        await store.finish("nope", ended_at_secs=1)
+    await store.write(make_run("done"))
+    with pytest.raises(NotFound):
+        await store.append("done", (item("z"),))
+
+
+async def test_write_of_an_open_run_id_already_exists(store: FileEvalRunStore) -> None:
+    await store.begin(header())
+    with pytest.raises(AlreadyExists):
+        await store.write(make_run("stream-1"))
+
+
+async def test_begin_of_a_written_run_already_exists(store: FileEvalRunStore) -> None:
+    await store.write(make_run("done"))
+    with pytest.raises(AlreadyExists):
+        await store.begin(header("done"), resume=True)
+
+
+async def test_resume_of_an_unknown_run_starts_it(store: FileEvalRunStore) -> None:
+    assert frozenset() == await store.begin(header(), resume=True)
+    assert frozenset() == await store.present_keys("stream-1")
+
+
+async def test_concurrent_appends_all_land(store: FileEvalRunStore) -> None:
+    await store.begin(header())
+
+    async def appender(worker: int) -> None:
+        for index in range(5):
+            await store.append("stream-1", (item(f"w{worker}-{index}"),))
+
+    async with anyio.create_task_group() as group:
+        for worker in range(4):
+            group.start_soon(appender, worker)
+    run = await store.finish("stream-1", ended_at_secs=NOV_2023)
+    assert 20 == len({i.fixture_id for i in run.items})
+
+
+async def test_appends_from_two_store_objects_see_each_other(root: Path) -> None:
+    first, second = FileEvalRunStore(root), FileEvalRunStore(root)
+    await first.begin(header())
+    await first.append("stream-1", (item("a"),))
+    await second.append("stream-1", (item("b"),))
+    with pytest.raises(DuplicateItemKeys):
+        await first.append("stream-1", (item("b"),))  # the cache notices the new line
+    assert {ItemKey("a", None, None), ItemKey("b", None, None)} == await first.present_keys(
+        "stream-1"
+    )
+
+
+async def test_finish_interrupted_after_publishing_is_completed_later(
+    store: FileEvalRunStore, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.begin(header())
+    await store.append("stream-1", (item("a"),))
+
+    def crash(run_id: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "_drop_journal", crash)
+    with pytest.raises(KeyboardInterrupt):
+        await store.finish("stream-1", ended_at_secs=NOV_2023 + 1)
+    reopened = FileEvalRunStore(root)
+    with pytest.raises(AlreadyExists):
+        await reopened.begin(header(), resume=True)
+    assert not journal(root, "stream-1").exists()  # the leftover journal is tidied
+
+
+async def test_finish_retried_after_publishing_returns_the_stored_run(
+    store: FileEvalRunStore, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.begin(header())
+    await store.append("stream-1", (item("a"),))
+    monkeypatch.setattr(store, "_drop_journal", lambda run_id: None)
+    run = await store.finish("stream-1", ended_at_secs=NOV_2023 + 1)
+    assert run == await FileEvalRunStore(root).finish("stream-1", ended_at_secs=NOV_2023 + 2)
+    assert not journal(root, "stream-1").exists()
+
+
+async def test_begin_losing_the_marker_race_leaves_nothing(
+    store: FileEvalRunStore, root: Path
+) -> None:
+    marker = root / "eval_runs" / ".ids" / "stream-1"
+    marker.parent.mkdir(parents=True)
+    check = store._ensure_absent
+
+    def then_someone_else_takes_the_marker(run_id: str) -> None:
+        check(run_id)
+        marker.write_text("other writer\n")
+
+    store._ensure_absent = then_someone_else_takes_the_marker  # type: ignore[method-assign]
+    with pytest.raises(AlreadyExists):
+        await store.begin(header())
+    assert not journal(root, "stream-1").exists()
+    assert [] == list((root / "eval_runs" / ".staging").iterdir())
+
+
+def test_finish_holds_one_copy_of_the_items(tmp_path: Path) -> None:
+    # Peak traced memory during finish stays close to what the returned run keeps:
+    # neither the whole document nor the builtins of every item exist at once.
+    store = FileEvalRunStore(tmp_path)
+    count = 6_000
+    measured: dict[str, int] = {}
+
+    async def scenario() -> EvalRun:
+        await store.begin(header(mode=LIVE))
+        batch = tuple(
+            item(f"fixture-{i:05d}", model="m", sample=s, live=True)
+            for i in range(count // 3)
+            for s in range(3)
+        )
+        await store.append("stream-1", batch)
+        del batch
+        gc.collect()
+        tracemalloc.start()
+        try:
+            run = await store.finish("stream-1", ended_at_secs=NOV_2023)
+            measured["kept"], measured["peak"] = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return run
+
+    run = anyio.run(scenario)
+    assert count == len(run.items)
+    document = (tmp_path / "eval_runs" / "2023-11" / "stream-1.json").stat().st_size
+    assert measured["peak"] - measured["kept"] < document // 2
+
+
+# -- a writer killed with SIGKILL --------------------------------------------------------
+
+KILLED_CHILD = """
+import sys
+
+import anyio
+
+from awaken_eval.outcomes import ReplayReport
+from awaken_eval.protocols import RunHeader
+from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunItem
+from awaken_eval.stores.files import FileEvalRunStore
+
+
+def item(fixture_id):
+    report = ReplayReport(
+        fixture_id=fixture_id, passed=True, failures=(), final_text="x" * 200,
+        inference_count=1, tool_count=0, tool_failures=0, total_input_tokens=1,
+        total_output_tokens=1, session_duration_ms=1,
+    )
+    return EvalRunItem(fixture_id=fixture_id, report=report)
+
+
+async def main():
+    store = FileEvalRunStore(sys.argv[1])
+    header = RunHeader(
+        id="killed", dataset_id="ds", dataset_revision=1,
+        execution_mode=EvalRunExecutionMode.SCRIPTED, started_at_secs=1700006400,
+    )
+    await store.begin(header, resume=True)
+    index = 0
+    while True:
+        await store.append("killed", tuple(item(f"a{index}-{k}") for k in range(50)))
+        print(f"A {index}", flush=True)
+        run = EvalRun(
+            id=f"w{index}", dataset_id="ds", dataset_revision=1,
+            items=tuple(item(f"f{k}") for k in range(300)),
+            started_at_secs=1700006400 + index, ended_at_secs=1700006400 + index,
+        )
+        await store.write(run)
+        print(f"W {index}", flush=True)
+        index += 1
+
+
+anyio.run(main)
+"""
+
+
+def test_sigkilled_writer_loses_no_acknowledged_data(tmp_path: Path) -> None:
+    acknowledged: list[str] = []
+    with subprocess.Popen(  # noqa: S603 - the test's own interpreter and script
+        [sys.executable, "-c", KILLED_CHILD, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        try:
+            while len(acknowledged) < 12:
+                line = child.stdout.readline()
+                assert line, child.stderr.read()
+                acknowledged.append(line.strip())
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+    appended = [int(a.split()[1]) for a in acknowledged if a.startswith("A ")]
+    written = [f"w{a.split()[1]}" for a in acknowledged if a.startswith("W ")]
+    store = FileEvalRunStore(tmp_path)
+
+    async def check() -> None:
+        for run_id in written:
+            assert 300 == len((await store.read(run_id)).items)
+        listed = [summary.id for summary in await store.list(EvalRunFilter())]
+        assert set(written) <= set(listed)
+        for run_id in listed:  # whatever is visible is whole
+            assert 300 == len((await store.read(run_id)).items)
+        present = await store.begin(header("killed"), resume=True)
+        expected = {ItemKey(f"a{i}-{k}", None, None) for i in appended for k in range(50)}
+        assert expected <= present
+        run = await store.finish("killed", ended_at_secs=NOV_2023)
+        assert len(present) == len(run.items)
+
+    anyio.run(check)
