@@ -1448,3 +1448,18 @@ async def test_precomputed_digests_are_recorded_as_given() -> None:
     given = {"a": "digest-a", "b": "digest-b"}
     run = await run_eval(fixtures, digests=given)
     assert given == run.fixture_digests
+
+
+def test_run_eval_sync_never_builds_the_repr_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio's runner formats a task's return value on shutdown; for a million-item run
+    # that repr alone takes about a gigabyte.
+    calls: list[str] = []
+
+    def counting_repr(self: EvalRun) -> str:
+        calls.append(self.id)
+        return "EvalRun(...)"
+
+    monkeypatch.setattr(EvalRun, "__repr__", counting_repr)
+    for backend in ("asyncio", "trio"):
+        run_eval_sync([scripted("a")], backend=backend)
+    assert [] == calls

@@ -11,7 +11,6 @@ as they finish and an interrupted run can be resumed: only the missing units run
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import time
@@ -456,8 +455,16 @@ def run_eval_sync(
         backend: The anyio backend: ``"asyncio"`` or ``"trio"``.
         **options: Keyword options of :func:`run_eval`.
     """
-    call: Callable[[], Awaitable[EvalRun]] = functools.partial(run_eval, fixtures, **options)
-    return anyio.run(call, backend=backend)
+    result: list[EvalRun] = []
+
+    async def call() -> None:
+        # The run is handed over through `result`, not returned: asyncio's runner builds
+        # the repr of a task's return value on shutdown, which for a big run costs about
+        # a kilobyte per item.
+        result.append(await run_eval(fixtures, **options))
+
+    anyio.run(call, backend=backend)
+    return result[0]
 
 
 def _streaming(store: EvalRunStore | None) -> StreamingRunStore | None:
