@@ -1232,7 +1232,9 @@ async def test_streaming_store_rejects_duplicate_item_keys_and_keeps_its_items()
         await store.append("01J0RUNIDXYZ", (_item("b"), _item("b")))
     assert frozenset({ItemKey("a", None, None)}) == await store.present_keys("01J0RUNIDXYZ")
     await store.append("01J0RUNIDXYZ", (_item("b"),))
-    run = await store.finish("01J0RUNIDXYZ", ended_at_secs=1)
+    summary = await store.finish("01J0RUNIDXYZ", ended_at_secs=1)
+    assert (2, 2) == (summary.item_count, summary.passed_count)
+    run = await store.read("01J0RUNIDXYZ")
     assert ["a", "b"] == [item.fixture_id for item in run.items]
 
 

@@ -586,8 +586,11 @@ class StreamingRunStore(Protocol):
         *,
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
-    ) -> EvalRun:
-        """Close the open run and return it as a whole.
+    ) -> EvalRunSummary:
+        """Close the open run and return its summary (``read`` loads the whole run).
+
+        Returning a summary lets a store finish a run of millions of items without
+        loading them.
 
         Args:
             run_id: The open run.

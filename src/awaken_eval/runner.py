@@ -285,6 +285,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
     started_at = int(clock())
     digests = dict(digests) if digests is not None else fixture_digests(fixtures)
     item_order: list[ItemKey] | None = None
+    resumed = False
     done = 0
     todo: Iterator[int] = iter(range(total))
     if streaming is not None:
@@ -303,6 +304,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
             fixture_digests=digests,
         )
         present = await streaming.begin(header, resume=resume is not None)
+        resumed = bool(present)
         if present:
             missing = [index for index, key in enumerate(item_order) if key not in present]
             done = total - len(missing)
@@ -392,9 +394,13 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
             await record(index, _skipped_item(*unit, spent=tokens, budget=run_token_budget))
         await flush()
         ended_at = int(clock())
-        if streaming is not None:
-            run = await streaming.finish(run_id, ended_at_secs=ended_at, item_order=item_order)
+        if streaming is not None and resumed and store is not None:
+            # Items stored before the interruption are not in `results`: load the run.
+            await streaming.finish(run_id, ended_at_secs=ended_at, item_order=item_order)
+            run = await store.read(run_id)
         else:
+            if streaming is not None:
+                await streaming.finish(run_id, ended_at_secs=ended_at, item_order=item_order)
             run = EvalRun(
                 id=run_id,
                 dataset_id=dataset_id,
@@ -405,7 +411,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
                 ended_at_secs=ended_at,
                 fixture_digests=digests,
             )
-            if store is not None:
+            if store is not None and streaming is None:
                 await store.write(run)
     except BaseException as exc:
         with anyio.CancelScope(shield=True):

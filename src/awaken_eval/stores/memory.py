@@ -133,8 +133,8 @@ class InMemoryRunStore:
         *,
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
-    ) -> EvalRun:
-        """Close the open run, store it as a finished run and return it."""
+    ) -> EvalRunSummary:
+        """Close the open run, store it as a finished run and return its summary."""
         async with self._lock:
             open_run = self._require_open(run_id)
             header = open_run.header
@@ -151,7 +151,7 @@ class InMemoryRunStore:
             )
             del self._open[run_id]
             self._runs[run_id] = run
-            return run
+            return EvalRunSummary.from_run(run)
 
     async def present_keys(self, run_id: str) -> frozenset[ItemKey]:
         """Keys of the items an open run already holds (empty when it is not open)."""

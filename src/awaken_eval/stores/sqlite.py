@@ -724,39 +724,17 @@ class SqliteRunStore:
         *,
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
-    ) -> EvalRun:
-        """Close the open run, store it as a finished run and return it.
+    ) -> EvalRunSummary:
+        """Close the open run, store it as a finished run and return its summary.
 
-        The returned run holds every item in memory; for very large runs prefer
-        :meth:`finish_summary`, which orders and closes the run inside the database.
+        No item is loaded into memory: the order is applied by the database, so even a
+        run of millions of items finishes in constant memory. :meth:`read` loads it.
 
         Args:
             run_id: The open run.
             ended_at_secs: Epoch seconds at the end.
             item_order: The order the finished run lists its items in (items whose
                 key is not listed follow in append order); ``None`` keeps append order.
-
-        Raises:
-            NotFound: when ``run_id`` is not open.
-            StoreFailure: when the database fails or the run is corrupt.
-        """
-
-        def finish(connection: sqlite3.Connection) -> EvalRun:
-            _finish(connection, run_id, ended_at_secs, item_order)
-            return self._read(connection, run_id)
-
-        return await self._call(f"finish eval run {run_id}", finish)
-
-    async def finish_summary(
-        self,
-        run_id: str,
-        *,
-        ended_at_secs: int,
-        item_order: Sequence[ItemKey] | None = None,
-    ) -> EvalRunSummary:
-        """Close the open run like :meth:`finish` but return only its summary.
-
-        No item is loaded into memory: the order is applied by the database.
 
         Raises:
             NotFound: when ``run_id`` is not open.
