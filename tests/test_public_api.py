@@ -7,6 +7,8 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -35,9 +37,10 @@ def public_module_names() -> list[str]:
 
 PUBLIC_MODULES = public_module_names()
 
-SEPARATE_NAMESPACES = {"awaken_eval.testing"}
+SEPARATE_NAMESPACES = {"awaken_eval.testing", "awaken_eval.pytest_plugin", "awaken_eval.cli"}
 """Public modules imported by their own name, not re-exported by the package: the test
-doubles of ``awaken_eval.testing`` are not part of the runtime API."""
+doubles of ``awaken_eval.testing`` are not part of the runtime API, the pytest plugin
+needs pytest, and the command line's ``main`` is its console script."""
 
 REEXPORTED_MODULES = [name for name in PUBLIC_MODULES if name not in SEPARATE_NAMESPACES]
 
@@ -218,3 +221,26 @@ def test_docstring_checks_detect_missing_docs() -> None:
         _assignment_docstrings(source),
     )
     assert [("method", Bare.method)] == list(_public_members(Bare))
+
+
+def test_importing_the_package_or_its_pytest_plugin_loads_nothing_else() -> None:
+    # The pytest plugin is loaded in every pytest session of every user: importing it
+    # (and the package) must not import the library until a name is used.
+    code = (
+        "import sys, awaken_eval, awaken_eval.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.startswith('awaken_eval')))\n"
+        "print('cattrs' in sys.modules, 'anyio' in sys.modules)\n"
+        "from awaken_eval import Fixture\n"
+        "print(Fixture.__module__)\n"
+    )
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    expected = "['awaken_eval', 'awaken_eval.pytest_plugin']\nFalse False\nawaken_eval.fixtures\n"
+    assert expected == completed.stdout
+
+
+def test_package_dir_lists_the_lazy_names() -> None:
+    assert set(awaken_eval.__all__) <= set(dir(awaken_eval))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        _ = awaken_eval.NoSuchName

@@ -76,7 +76,7 @@ from awaken_eval.runs import (
 )
 from awaken_eval.serde import from_builtins, from_json, to_builtins
 
-__all__ = ["SCHEMA_VERSION", "SqliteRunStore"]
+__all__ = ["SqliteRunStore"]
 
 _LOG = logging.getLogger("awaken_eval.stores")
 
