@@ -1056,7 +1056,7 @@ async def test_file_dataset_store_uses_the_record_envelope_and_survives_reopen(
     assert {"spec", "meta"} == set(document)
     assert {"revision": 1} == document["meta"]
     assert DatasetRecord(spec, 1) == await FileDatasetStore(tmp_path).get("ds")
-    assert [] == [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert [] == [p.name async for p in anyio.Path(tmp_path).iterdir() if p.name.endswith(".tmp")]
 
 
 @pytest.mark.anyio
