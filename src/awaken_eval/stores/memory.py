@@ -50,6 +50,7 @@ class InMemoryRunStore:
         async with self._lock:
             if run.id in self._runs or run.id in self._open:
                 raise AlreadyExists(run.id)
+            attrs.validate(run)  # a run built with validators off: its execution shape
             validate_unique_item_keys(run.items)
             self._runs[run.id] = run
 

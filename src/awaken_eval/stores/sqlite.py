@@ -62,6 +62,7 @@ from awaken_eval.errors import (
     InvalidExecutionShape,
     InvalidInput,
     NotFound,
+    Problem,
     StoreFailure,
 )
 from awaken_eval.ids import validate_run_id
@@ -231,10 +232,22 @@ def _sample_key(sample_index: int | None) -> int:
 
 
 def _dump_item(item: EvalRunItem, index: int) -> str:
+    """The item's stored JSON, refusing what the store could not read back.
+
+    The records do not range-check every field (an unsigned field may hold ``2**32``);
+    the converter does on read, so such an item is refused here, not found corrupt later.
+    """
+    at = f"$.items[{index}]"
+    document = to_builtins(item)
     try:
-        return _encode(to_builtins(item))
+        from_builtins(EvalRunItem, document)
+    except InvalidInput as exc:
+        problems = [Problem(at + problem.path[1:], problem.message) for problem in exc.problems]
+        raise InvalidInput(problems) from None
+    try:
+        return _encode(document)
     except ValueError as exc:
-        raise InvalidInput.single(f"$.items[{index}]", f"cannot be stored as JSON: {exc}") from None
+        raise InvalidInput.single(at, f"cannot be stored as JSON: {exc}") from None
 
 
 def _item_rows(
