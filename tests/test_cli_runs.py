@@ -15,8 +15,17 @@ from typing import Any
 import anyio
 import pytest
 
-from awaken_eval import EvalRun
+import awaken_eval.runner
+from awaken_eval import (
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
+    ReplayOutcome,
+    ReplayReport,
+)
 from awaken_eval.cli import _output, main
+from awaken_eval.failures import AnswerMissingPhrase
+from awaken_eval.protocols import RunHeader
 from awaken_eval.stores.sqlite import SqliteRunStore
 from awaken_eval.stores.url import open_run_store
 
@@ -315,6 +324,15 @@ def test_run_loading_errors_exit_2(cli: Any, store: str, tmp_path: Path) -> None
                 "r",
             ],
             "--judge needs --executor",
+        ),
+        (["--revise-max-retries", "2"], "--revise-max-retries requires --mode live"),
+        (
+            ["--mode", "live", "--models", "a", "--executor", "m:f", "--revise-max-retries", "2"],
+            "--revise-max-retries needs --judge MODEL",
+        ),
+        (
+            ["--mode", "live", "--models", "a", "--executor", "m:f", "--revise-max-retries", "-1"],
+            "--revise-max-retries",
         ),
     ],
 )
@@ -634,3 +652,68 @@ def test_diff_refuses_incomparable_runs(cli: Any, store: str, tmp_path: Path) ->
     result = cli("diff", first, second, "--store", store)
     assert (2, "") == (result.code, result.out)
     assert "cannot diff across datasets" in result.err
+
+
+# -- run: resume -------------------------------------------------------------------------
+
+
+def test_resume_runs_only_the_missing_units(cli: Any, store: str) -> None:
+    # An interrupted run: its header and one (failed) item are in the store. Resuming
+    # runs the four missing fixtures and keeps the stored item as it is.
+    header = RunHeader(
+        id="01JRESUMED0000000000000000",
+        dataset_id="bundled",
+        dataset_revision=0,
+        execution_mode=EvalRunExecutionMode.SCRIPTED,
+        started_at_secs=1_700_000_000,
+    )
+    stored = EvalRunItem(
+        "01_simple_qa",
+        report=ReplayReport.from_outcome(
+            ReplayOutcome(fixture_id="01_simple_qa"), [AnswerMissingPhrase("4")]
+        ),
+    )
+
+    async def interrupt() -> None:
+        sqlite = open_run_store(store)
+        assert isinstance(sqlite, SqliteRunStore)
+        await sqlite.begin(header)
+        await sqlite.append(header.id, (stored,))
+        await sqlite.aclose()
+
+    anyio.run(interrupt)
+    result = cli("run", str(BUNDLED), "--store", store, "--resume", header.id)
+    assert 1 == result.code  # the stored item failed
+    totals = result.totals()
+    assert (header.id, "5", "4", "1") == (
+        totals["id"],
+        totals["items"],
+        totals["passed"],
+        totals["failed"],
+    )
+    run = read_run(store, header.id)
+    assert stored == run.items[0]
+    assert 1_700_000_000 == run.started_at_secs
+    again = cli("run", str(BUNDLED), "--store", store, "--resume", header.id)
+    assert 2 == again.code
+    assert "already exists" in again.err
+
+
+def test_revise_loop_reaches_the_runner(
+    cli: Any, store: str, tmp_path: Path, isolated_imports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+    real = awaken_eval.runner.run_eval
+
+    async def spy(*args: Any, **kwargs: Any) -> EvalRun:
+        seen.update(kwargs)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(awaken_eval.runner, "run_eval", spy)
+    module = models_module(isolated_imports)
+    dataset = tmp_path / "suite"
+    write_fixture(dataset, "q", expect={"final_answer_contains": ["4"]})
+    args = ["run", str(dataset), "--store", store, "--mode", "live", "--models", "a"]
+    args += ["--executor", f"{module}:make", "--judge", "a", "--rubric", "be fair"]
+    cli(*args, "--revise-max-retries", "2")
+    assert (2, "be fair") == (seen["revise_max_retries"], seen["rubric"])

@@ -83,6 +83,12 @@ RUN = Command(
         ),
         Flag("--judge", "MODEL", "live: grade min_judge_score fixtures with this model"),
         Flag("--rubric", "TEXT", "live: the judge's grading instructions"),
+        Flag(
+            "--revise-max-retries",
+            "N",
+            "live: let the agent revise an answer the judge failed, up to N times",
+            convert=integer("--revise-max-retries", minimum=0),
+        ),
         Flag("--replayer", "MODULE:FACTORY", "your agent: factory() returns a Replayer"),
         Flag(
             "--executor",
@@ -91,6 +97,11 @@ RUN = Command(
         ),
         _STORE,
         Flag("--baseline", "RUN_ID|latest", "diff against this stored run"),
+        Flag(
+            "--resume",
+            "RUN_ID",
+            "continue an interrupted run: only its missing units run",
+        ),
         Flag(
             "--max-walltime-secs",
             "S",
@@ -268,11 +279,20 @@ def _model_ids(raw: str) -> list[str]:
     return models
 
 
+_LIVE_FLAG_NEEDS = (
+    ("--judge", "--rubric", "TEXT (the judge's grading instructions)"),
+    ("--rubric", "--judge", "MODEL"),
+    ("--revise-max-retries", "--judge", "MODEL (the judge decides what to revise)"),
+    ("--judge", "--executor", "MODULE:FACTORY (the judge runs on factory(MODEL))"),
+)
+"""Live flags that need another flag: (flag, the flag it needs, what that one takes)."""
+
+
 def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
     """Reject flag combinations that cannot work, before anything is loaded."""
     given = set(parsed.values)
     if not live:
-        live_only = ["--models", "--judge", "--rubric", "--executor"]
+        live_only = ["--models", "--judge", "--rubric", "--executor", "--revise-max-retries"]
         live_only += ["--max-walltime-secs", "--max-total-tokens"]
         if parsed.get("--samples") not in (None, 1):
             live_only.append("--samples")
@@ -291,15 +311,10 @@ def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
             "your Replayer)"
         )
         raise CliError(msg)
-    if "--judge" in given and "--rubric" not in given:
-        msg = "--judge needs --rubric TEXT (the judge's grading instructions)"
-        raise CliError(msg)
-    if "--rubric" in given and "--judge" not in given:
-        msg = "--rubric needs --judge MODEL"
-        raise CliError(msg)
-    if "--judge" in given and "--executor" not in given:
-        msg = "--judge needs --executor MODULE:FACTORY (the judge runs on factory(MODEL))"
-        raise CliError(msg)
+    for flag, needed, what in _LIVE_FLAG_NEEDS:
+        if flag in given and needed not in given:
+            msg = f"{flag} needs {needed} {what}"
+            raise CliError(msg)
 
 
 def _new_run_meta(run: EvalRun) -> Any:
@@ -468,6 +483,8 @@ def run(parsed: Parsed) -> int:
             replayer=replayer,
             judge=judge,
             rubric=parsed.get("--rubric"),
+            revise_max_retries=parsed.get("--revise-max-retries"),
+            resume=parsed.get("--resume"),
             max_concurrency=parsed.get("--concurrency") or DEFAULT_CONCURRENCY,
             max_walltime_secs=parsed.get("--max-walltime-secs") or DEFAULT_MAX_WALLTIME_SECS,
             max_total_tokens=parsed.get("--max-total-tokens"),
@@ -478,11 +495,19 @@ def run(parsed: Parsed) -> int:
         )
         return new_run, baseline, check
 
+    outcome: list[tuple[EvalRun, Any, Any]] = []
+
+    async def execute_into(report: Callable[[int, int], object] | None) -> None:
+        # Handed back through a list: asyncio formats a task's return value on shutdown,
+        # which for a big run costs about a kilobyte per item.
+        outcome.append(await execute(report))
+
     try:
         with progress(total) as report:
-            new_run, baseline, check = anyio.run(execute, report)
+            anyio.run(execute_into, report)
     finally:
         close_store(store)
+    new_run, baseline, check = outcome[0]
 
     aggregates = aggregate_samples(new_run) if samples >= 2 else None
     diff = _show(
