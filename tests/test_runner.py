@@ -1465,3 +1465,22 @@ def test_run_eval_sync_never_builds_the_repr_of_the_run(monkeypatch: pytest.Monk
     for backend in ("asyncio", "trio"):
         run_eval_sync([scripted("a")], backend=backend)
     assert [] == calls
+
+
+@pytest.mark.anyio
+async def test_memory_store_puts_unlisted_items_after_every_listed_one() -> None:
+    # A key listed twice takes its last position; unlisted items still come last.
+    store = InMemoryRunStore()
+    header = RunHeader(
+        id="01J0ORDER00000000000000000",
+        dataset_id="ds",
+        dataset_revision=0,
+        execution_mode=EvalRunExecutionMode.SCRIPTED,
+        started_at_secs=0,
+    )
+    await store.begin(header)
+    await store.append(header.id, (_item("c"), _item("a"), _item("b")))
+    order = [ItemKey("a", None, None), ItemKey("a", None, None), ItemKey("b", None, None)]
+    await store.finish(header.id, ended_at_secs=1, item_order=order)
+    run = await store.read(header.id)
+    assert ["a", "b", "c"] == [item.fixture_id for item in run.items]

@@ -511,9 +511,10 @@ async def test_streaming_begin_append_finish(store: SqliteRunStore) -> None:
         ended_at_secs=99,
         fixture_digests={"a": "cd" * 32},
     )
-    assert expected == finished
+    assert EvalRunSummary.from_run(expected) == finished
+    assert (3, 2, 1) == (finished.item_count, finished.passed_count, finished.failed_count)
     assert expected == await store.read("s1")
-    assert [EvalRunSummary.from_run(expected)] == await store.list(EvalRunFilter())
+    assert [finished] == await store.list(EvalRunFilter())
 
 
 async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStore) -> None:
@@ -539,8 +540,9 @@ async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStor
         await target.begin(header("s1"))
         await target.append("s1", items[:2])
         await target.append("s1", items[2:])
-    expected = await memory.finish("s1", ended_at_secs=9, item_order=order)
-    assert expected == await store.finish("s1", ended_at_secs=9, item_order=order)
+    summary = await memory.finish("s1", ended_at_secs=9, item_order=order)
+    assert summary == await store.finish("s1", ended_at_secs=9, item_order=order)
+    expected = await memory.read("s1")
     assert expected == await store.read("s1")
     assert [
         ItemKey("a", None, 1),
@@ -551,12 +553,10 @@ async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStor
     ] == [i.key for i in expected.items]
 
 
-async def test_finish_summary_closes_without_loading(store: SqliteRunStore) -> None:
+async def test_finish_returns_the_summary_and_read_loads_the_run(store: SqliteRunStore) -> None:
     await store.begin(header("s1"))
     await store.append("s1", (item("a", "m", live=True), item("b", "m", live=True, passed=False)))
-    summary = await store.finish_summary(
-        "s1", ended_at_secs=70, item_order=[ItemKey("b", "m", None)]
-    )
+    summary = await store.finish("s1", ended_at_secs=70, item_order=[ItemKey("b", "m", None)])
     assert summary == EvalRunSummary(
         id="s1",
         dataset_id="ds",
@@ -569,8 +569,9 @@ async def test_finish_summary_closes_without_loading(store: SqliteRunStore) -> N
     )
     finished = await store.read("s1")
     assert (["b", "a"], 70) == ([i.fixture_id for i in finished.items], finished.ended_at_secs)
+    assert [summary] == await store.list(EvalRunFilter())
     with pytest.raises(NotFound, match="no open eval run: s1"):
-        await store.finish_summary("s1", ended_at_secs=71)
+        await store.finish("s1", ended_at_secs=71)
 
 
 @PROPERTY_SETTINGS
@@ -602,8 +603,9 @@ async def test_streaming_agrees_with_the_in_memory_store(
     assert await memory.present_keys(run_id) == await store.present_keys(run_id)
     order = appended[: len(appended) // 2]
     order_seed.shuffle(order)
-    expected = await memory.finish(run_id, ended_at_secs=1, item_order=order)
-    assert expected == await store.finish(run_id, ended_at_secs=1, item_order=order)
+    summary = await memory.finish(run_id, ended_at_secs=1, item_order=order)
+    assert summary == await store.finish(run_id, ended_at_secs=1, item_order=order)
+    assert await memory.read(run_id) == await store.read(run_id)
 
 
 async def test_begin_refuses_finished_and_open_runs_unless_resuming(store: SqliteRunStore) -> None:
@@ -671,7 +673,8 @@ async def test_append_with_a_clashing_key_writes_nothing_of_the_batch(
         await store.append("s1", (item("c", "m", 1, live=True), item("c", "m", 1, live=True)))
     assert [(2, 2)] == raw(db, "SELECT item_count, (SELECT count(*) FROM items) FROM runs")
     await store.append("s1", (item("c", "m", 0, live=True),))  # the run is still usable
-    assert 3 == len((await store.finish("s1", ended_at_secs=1)).items)
+    assert 3 == (await store.finish("s1", ended_at_secs=1)).item_count
+    assert 3 == len((await store.read("s1")).items)
 
 
 # -- corruption --------------------------------------------------------------------------------
@@ -761,7 +764,8 @@ async def test_a_new_store_object_sees_everything(db: Path) -> None:
         assert frozenset({ItemKey("a", "m", 0)}) == await second.begin(header("s1"), resume=True)
         await second.append("s1", (item("a", "m", 1, live=True),))
         finished = await second.finish("s1", ended_at_secs=3)
-    assert 2 == len(finished.items)
+        assert 2 == len((await second.read("s1")).items)
+    assert 2 == finished.item_count
     async with SqliteRunStore(db) as third:
         assert ["done", "s1"] == sorted(r.id for r in await third.list(EvalRunFilter()))
 

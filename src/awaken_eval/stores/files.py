@@ -16,6 +16,11 @@ runs keep a journal in one of them until they finish::
     <root>/eval_runs/.open/<run_id>/items.ndjson   one compact item per line
     <root>/eval_runs/.staging/                     journals being created
 
+Finishing a streamed run never loads its items: one pass over the journal records
+where each line starts (and where the finished run lists it), and the run file is
+then written item by item, each line read back from the journal. Memory grows by a
+few bytes per item (a few more per key of the ``item_order``), whatever their size.
+
 Durability and concurrency:
 
 * A run file appears at once and complete, or not at all: it is written to an
@@ -45,7 +50,8 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -145,9 +151,25 @@ def _loads(data: bytes) -> Any:
     return json.loads(data, parse_constant=_reject_constant)
 
 
+_decode_line = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+def _loads_line(line: bytes) -> Any:
+    """Parse one journal line strictly (the store wrote it as UTF-8 compact JSON)."""
+    return _decode_line(line.decode())
+
+
 def _raw_key(line: bytes) -> ItemKey:
     """The item key of one journal line, read without building the item."""
-    document = _loads(line)
+    return _document_key(_loads_line(line))
+
+
+def _document_key(document: Any) -> ItemKey:
+    """The item key of an item's parsed JSON, read without building the item.
+
+    Raises:
+        TypeError: when the document is not an object or a key field has the wrong type.
+    """
     if type(document) is not dict:
         msg = "an item must be a JSON object"
         raise TypeError(msg)
@@ -164,6 +186,21 @@ def _raw_key(line: bytes) -> ItemKey:
         msg = "the item key fields have the wrong types"
         raise TypeError(msg)
     return ItemKey(fixture_id, model_id, sample_index)
+
+
+def _item_facts(document: Any) -> tuple[ItemKey, bool, bool]:
+    """``(key, has a cell, passed)`` of an item's parsed JSON, without building the item.
+
+    Raises:
+        TypeError: when a field the facts come from is missing or has the wrong type.
+    """
+    key = _document_key(document)
+    report = document.get("report")
+    passed = report.get("passed") if type(report) is dict else None
+    if type(passed) is not bool:
+        msg = "the item has no report with a boolean passed"
+        raise TypeError(msg)
+    return key, document.get("cell") is not None, passed
 
 
 def _json_key(key: Any) -> str:
@@ -217,9 +254,14 @@ def _pretty_object(value: dict[Any, Any], indent: str, out: Callable[[str], obje
     inner = indent + "  "
     separator = "{" + inner
     for key, member in value.items():
-        out(separator + _json_key(key) + ": ")
+        head = separator + (_encode_str(key) if type(key) is str else _json_key(key)) + ": "
         separator = "," + inner
-        _pretty(member, inner, out)
+        text = _SCALAR_TEXT.get(type(member))
+        if text is None:
+            out(head)
+            _pretty(member, inner, out)
+        else:  # one call fewer for the leaves, which are most of a run's values
+            out(head + text(member))
     out(indent + "}")
 
 
@@ -230,9 +272,13 @@ def _pretty_array(value: Sequence[Any], indent: str, out: Callable[[str], object
     inner = indent + "  "
     separator = "[" + inner
     for member in value:
-        out(separator)
+        text = _SCALAR_TEXT.get(type(member))
+        if text is None:
+            out(separator)
+            _pretty(member, inner, out)
+        else:
+            out(separator + text(member))
         separator = "," + inner
-        _pretty(member, inner, out)
     out(indent + "]")
 
 
@@ -254,6 +300,16 @@ def _scalar_text(value: Any) -> str:
     raise TypeError(msg)
 
 
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _encode_str,
+    int: int.__repr__,
+    float: _float_text,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda _: "null",
+}
+"""How the scalars of exactly these types are written (subclasses go through _pretty)."""
+
+
 def _write_document(handle: IO[bytes], run: EvalRun, *, check_items: bool = False) -> None:
     """Write ``run`` pretty-printed, one item at a time.
 
@@ -266,6 +322,26 @@ def _write_document(handle: IO[bytes], run: EvalRun, *, check_items: bool = Fals
         check_items: Check that each item reads back (see :func:`_check_readable`).
     """
     source = f"eval run {run.id}"
+
+    def documents() -> Iterator[Any]:
+        for index, item in enumerate(run.items):
+            document = to_builtins(item)
+            if check_items:
+                _check_readable(EvalRunItem, document, f"$.items[{index}]", source)
+            yield document
+
+    _write_run_document(handle, to_builtins(attrs.evolve(run, items=())), documents())
+
+
+def _write_run_document(handle: IO[bytes], skeleton: dict[str, Any], items: Iterable[Any]) -> None:
+    """Write a run document pretty-printed, its items taken one at a time from ``items``.
+
+    Args:
+        handle: Where the UTF-8 bytes go.
+        skeleton: The builtins of the run without items (its ``items`` key is kept and
+            says where the items go).
+        items: The builtins of each item, in order, each dropped once written.
+    """
     chunks: list[str] = []
     out = chunks.append
 
@@ -274,23 +350,20 @@ def _write_document(handle: IO[bytes], run: EvalRun, *, check_items: bool = Fals
         chunks.clear()
 
     separator = "{" + _TOP_INDENT
-    for key, value in to_builtins(attrs.evolve(run, items=())).items():
+    for key, value in skeleton.items():
         out(separator + _json_key(key) + ": ")
         separator = "," + _TOP_INDENT
-        if key != "items" or not run.items:
+        if key != "items":
             _pretty(value, _TOP_INDENT, out)
             continue
         item_separator = "[" + _ITEM_INDENT
-        for index, item in enumerate(run.items):
+        for document in items:
             out(item_separator)
             item_separator = "," + _ITEM_INDENT
-            document = to_builtins(item)
-            if check_items:
-                _check_readable(EvalRunItem, document, f"$.items[{index}]", source)
             _pretty(document, _ITEM_INDENT, out)
             if len(chunks) >= _FLUSH_CHUNKS:
                 flush()
-        out(_TOP_INDENT + "]")
+        out("[]" if item_separator.startswith("[") else _TOP_INDENT + "]")
     out("\n}")
     flush()
 
@@ -380,14 +453,260 @@ def _create_exclusive(path: Path, *, retries: int = _CREATE_RETRIES) -> int:
 class _Journal:
     """What this process knows of an open run's journal while it holds its lock.
 
-    ``keys`` are the keys of the first ``size`` bytes of the items file ``inode``; the
-    cache is reused only while the file still has that size and inode.
+    Its keys are those of the first ``size`` bytes of the items file ``inode``; the
+    cache is reused only while the file still has that size and inode. They are kept
+    as ``present``, the frozenset last handed out (so the caller's copy of the keys is
+    the cache's), and ``added``, the keys appended since.
     """
 
     header: RunHeader
-    keys: set[ItemKey]
+    present: frozenset[ItemKey]
+    added: set[ItemKey]
     size: int
     inode: int
+
+    def __contains__(self, key: ItemKey) -> bool:
+        """Whether the journal holds ``key``."""
+        return key in self.present or key in self.added
+
+    def keys(self) -> frozenset[ItemKey]:
+        """Every key of the journal, as the frozenset the cache keeps from now on."""
+        if self.added:
+            self.present = self.present | self.added
+            self.added = set()
+        return self.present
+
+
+class _Positions:
+    """The position of each key of an item order, found without a dictionary.
+
+    A dictionary from key to position boxes every position (about 75 bytes a key);
+    this open-addressing table (linear probing, at most half full) holds 4 or 8 bytes
+    a slot, the key of a slot being ``order[position]`` itself. A key listed twice
+    takes its last position, as a dictionary of positions would.
+    """
+
+    def __init__(self, order: Sequence[ItemKey]) -> None:
+        """Index ``order`` (kept, not copied, when it is a list or a tuple)."""
+        keys = order if isinstance(order, (list, tuple)) else list(order)
+        size = 1 << max(3, (2 * len(keys)).bit_length())
+        mask = size - 1
+        slots = array("i" if size < 2**31 else "q", [-1]) * size
+        for position, key in enumerate(keys):
+            slot = hash(key) & mask
+            while slots[slot] >= 0 and keys[slots[slot]] != key:
+                slot = (slot + 1) & mask
+            slots[slot] = position
+        self._keys = keys
+        self._mask = mask
+        self._slots = slots
+
+    def __len__(self) -> int:
+        """The number of positions (keys listed twice count twice)."""
+        return len(self._keys)
+
+    def find(self, key: ItemKey) -> int:
+        """The position of ``key`` (its last one), or -1 when it is not listed."""
+        keys, mask, slots = self._keys, self._mask, self._slots
+        slot = hash(key) & mask
+        while (position := slots[slot]) >= 0:
+            if keys[position] == key:
+                return position
+            slot = (slot + 1) & mask
+        return -1
+
+
+@attrs.define
+class _JournalIndex:
+    """Where the complete lines of a journal are, and in which order the run lists them.
+
+    Attributes:
+        offsets: The byte offset of each complete line, then the end of the last one.
+        order: The line numbers (0-based) in the order of the finished run.
+        passed: The number of lines whose report passed.
+    """
+
+    offsets: array[int]
+    order: Iterable[int]
+    passed: int
+
+    @property
+    def count(self) -> int:
+        """The number of complete lines."""
+        return len(self.offsets) - 1
+
+
+def _corrupt_line(run_id: str, path: Path, number: int, reason: object) -> StoreFailure:
+    return StoreFailure(f"eval run {run_id}: journal {path} line {number} is corrupt: {reason}")
+
+
+def _shared_key(key: ItemKey, previous: ItemKey | None, models: dict[str, str]) -> ItemKey:
+    """``key`` with shared strings: its model id from ``models``, its fixture id from ``previous``.
+
+    The fixture id is shared only when equal to the previous key's: the samples of a
+    fixture often follow each other in a journal, and a dictionary of every fixture id
+    would cost more than it saves when each fixture has one item.
+    """
+    fixture_id = key.fixture_id
+    if previous is not None and previous.fixture_id == fixture_id:
+        fixture_id = previous.fixture_id
+    model_id = key.model_id
+    if model_id is not None:
+        model_id = models.setdefault(model_id, model_id)
+    if fixture_id is key.fixture_id and model_id is key.model_id:
+        return key
+    return ItemKey(fixture_id, model_id, key.sample_index)
+
+
+def _repeated_key(run_id: str, path: Path, number: int, key: ItemKey) -> StoreFailure:
+    msg = f"eval run {run_id}: journal {path} line {number} repeats the item key {key.describe()}"
+    return StoreFailure(msg)
+
+
+def _index_journal(
+    run_id: str,
+    path: Path,
+    mode: EvalRunExecutionMode,
+    item_order: Sequence[ItemKey] | None,
+) -> _JournalIndex:
+    """One pass over a journal: where each line is, where it goes, what passed.
+
+    Each complete line is parsed once and dropped; what is kept is its offset, its
+    place in ``item_order`` and the pass count. A torn last line is ignored.
+
+    Raises:
+        StoreFailure: when a complete line is corrupt, breaks the execution mode or
+            repeats a listed key, or the journal cannot be read.
+    """
+    live = mode is EvalRunExecutionMode.LIVE
+    positions = None if item_order is None else _Positions(item_order)
+    listed = array("q", [-1]) * (0 if positions is None else len(positions))
+    unlisted = array("q")
+    offsets = array("q", [0])
+    passed = 0
+    try:
+        with path.open("rb") as handle, gc_paused():
+            for number, line in enumerate(handle, start=1):
+                if not line.endswith(b"\n"):
+                    break  # torn by a crash mid-append: never acknowledged
+                try:
+                    key, has_cell, item_passed = _item_facts(_loads_line(line))
+                except (ValueError, TypeError, RecursionError) as exc:
+                    raise _corrupt_line(run_id, path, number, exc) from None
+                if has_cell is not live:
+                    rule = (
+                        "execution_mode=live requires a cell on every item"
+                        if live
+                        else "execution_mode=scripted forbids cells"
+                    )
+                    msg = f"eval run {run_id}: journal {path} line {number} breaks {rule}"
+                    raise StoreFailure(msg)
+                passed += item_passed
+                offsets.append(offsets[-1] + len(line))
+                if positions is None:
+                    continue
+                position = positions.find(key)
+                if position < 0:
+                    unlisted.append(number - 1)
+                elif listed[position] < 0:
+                    listed[position] = number - 1
+                else:
+                    raise _repeated_key(run_id, path, number, key)
+    except OSError as exc:
+        raise _io_failure(run_id, "read the journal", path, exc) from None
+    count = len(offsets) - 1
+    order = range(count) if positions is None else _listed_then_unlisted(listed, unlisted)
+    return _JournalIndex(offsets, order, passed)
+
+
+def _listed_then_unlisted(listed: array[int], unlisted: array[int]) -> Iterator[int]:
+    for line in listed:
+        if line >= 0:
+            yield line
+    yield from unlisted
+
+
+def _read_back(run_id: str, path: Path, reader: IO[bytes], index: _JournalIndex) -> Iterator[Any]:
+    """The parsed lines of an indexed journal in the run's order, read one at a time."""
+    offsets = index.offsets
+    for line in index.order:
+        start = offsets[line]
+        try:
+            reader.seek(start)
+            data = reader.read(offsets[line + 1] - start)
+        except OSError as exc:
+            raise _io_failure(run_id, "read the journal", path, exc) from None
+        try:
+            document = _loads_line(data)
+        except (ValueError, RecursionError) as exc:  # changed since it was indexed
+            raise _corrupt_line(run_id, path, line + 1, exc) from None
+        yield document
+
+
+_ITEMS_START = b'  "items": [\n'
+_ITEM_START = b"    {\n"
+_ITEM_ENDS = (b"    },\n", b"    }\n")
+_ITEMS_ENDS = (b"  ],\n", b"  ]\n")
+
+
+def _scan_summary(lines: Iterable[bytes]) -> EvalRunSummary | None:
+    """Summarise a run document in the layout this store writes, one item at a time.
+
+    Every line of an item is at least four spaces deep, and JSON text holds no raw
+    newline, so the items are told apart by their first and last lines. Only the
+    top-level fields are built (and validated); each item is parsed and dropped.
+
+    Returns:
+        The summary, or ``None`` when the document is not laid out as this store
+        writes it or its items disagree with its execution mode.
+
+    Raises:
+        ValueError: when the document is not valid JSON or not a valid run.
+        TypeError: when an item's key fields or passed flag have the wrong type.
+    """
+    skeleton: list[bytes] = []
+    item: list[bytes] | None = None
+    in_items = False
+    count = passed = with_cells = 0
+    for line in lines:
+        if item is not None:
+            if line in _ITEM_ENDS:
+                item.append(b"}")
+                _, has_cell, item_passed = _item_facts(_loads(b"".join(item)))
+                count += 1
+                passed += item_passed
+                with_cells += has_cell
+                item = None
+            else:
+                item.append(line)
+        elif in_items:
+            if line == _ITEM_START:
+                item = [b"{"]
+            elif line in _ITEMS_ENDS:
+                in_items = False
+                skeleton.append(b'  "items": []' + line[3:])
+            else:
+                return None
+        elif line == _ITEMS_START:
+            in_items = True
+        else:
+            skeleton.append(line)
+    if in_items:
+        return None
+    run = from_builtins(EvalRun, _loads(b"".join(skeleton)))
+    live = run.execution_mode is EvalRunExecutionMode.LIVE
+    if run.items or with_cells != (count if live else 0):
+        return None  # items laid out otherwise, or a mode the items break
+    return EvalRunSummary(
+        id=run.id,
+        dataset_id=run.dataset_id,
+        dataset_revision=run.dataset_revision,
+        execution_mode=run.execution_mode,
+        started_at_secs=run.started_at_secs,
+        item_count=count,
+        passed_count=passed,
+        failed_count=count - passed,
+    )
 
 
 @attrs.frozen
@@ -530,24 +849,31 @@ class FileEvalRunStore:
         *,
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
-    ) -> EvalRun:
-        """Close the open run, store it as a run file and return it.
+    ) -> EvalRunSummary:
+        """Close the open run, store it as a run file and return its summary.
 
-        The journal is read one item at a time and the file written one item at a
-        time, so only the returned run's items are held in memory.
+        No item is loaded: one pass over the journal notes where each line is and
+        where the run lists it (parsing each line once), then the file is written
+        item by item, each line read back from the journal. Memory grows by about 8
+        bytes an item and 16 to 24 bytes a key of ``item_order`` (a million items:
+        about 11 MB, 27 MB with an order). :meth:`read` loads the run. A finish
+        retried after a crash that came once the run file was in place returns that
+        file's summary.
 
         Args:
             run_id: The open run.
             ended_at_secs: Epoch seconds at the end.
             item_order: The order the finished run lists its items in (items whose
-                key is not listed follow in append order); ``None`` keeps append order.
+                key is not listed follow in append order; a key listed twice takes
+                its last place); ``None`` keeps append order.
 
         Raises:
             InvalidRunId: for an id no store can hold.
             NotFound: when ``run_id`` is not open.
             InvalidInput: when ``ended_at_secs`` is out of range (the run stays open).
-            StoreFailure: when the file system fails or the journal is corrupt (the
-                run stays open).
+            StoreFailure: when the file system fails, or a complete journal line is
+                corrupt, breaks the execution mode or repeats a listed key (the run
+                stays open; the message names the journal and the line).
         """
         return await self._in_thread(self._finish, run_id, ended_at_secs, item_order)
 
@@ -648,35 +974,42 @@ class FileEvalRunStore:
             raise _io_failure(run.id, "create the shard", final.parent, exc) from None
         self._take_marker(run.id, final)
         try:
-            self._publish(run, final, check_items=True)
+            self._publish(run.id, final, lambda out: _write_document(out, run, check_items=True))
         except BaseException:
             _unlink_quietly(self._marker(run.id))
             raise
 
-    def _publish(self, run: EvalRun, final: Path, *, check_items: bool = False) -> None:
-        """Write ``run`` to an exclusive temp file, fsync it and link it to ``final``."""
+    @staticmethod
+    def _publish(run_id: str, final: Path, write: Callable[[IO[bytes]], None]) -> None:
+        """Have ``write`` write a run file to an exclusive temp file, fsync it and link it.
+
+        Args:
+            run_id: The run written.
+            final: The run file's path.
+            write: Writes the document to the handle it is given.
+        """
         shard = final.parent
-        temp = shard / f".{run.id}.{os.getpid()}.{time.time_ns()}{_SUFFIX}.tmp"
+        temp = shard / f".{run_id}.{os.getpid()}.{time.time_ns()}{_SUFFIX}.tmp"
         try:
             descriptor = _create_exclusive(temp)
         except OSError as exc:
-            raise _io_failure(run.id, "create", temp, exc) from None
+            raise _io_failure(run_id, "create", temp, exc) from None
         try:
             with os.fdopen(descriptor, "wb", buffering=_WRITE_BUFFER) as handle:
                 try:
                     with gc_paused():
-                        _write_document(handle, run, check_items=check_items)
+                        write(handle)
                 except (ValueError, TypeError) as exc:  # unencodable text, NaN, ...
-                    raise _unserializable(run.id, exc) from None
+                    raise _unserializable(run_id, exc) from None
                 handle.flush()
                 os.fsync(handle.fileno())
             try:
                 os.link(temp, final)
             except FileExistsError:
-                raise AlreadyExists(run.id) from None
+                raise AlreadyExists(run_id) from None
             _fsync_dir(shard)
         except OSError as exc:
-            raise _io_failure(run.id, "write", final, exc) from None
+            raise _io_failure(run_id, "write", final, exc) from None
         finally:
             _unlink_quietly(temp)
 
@@ -900,7 +1233,7 @@ class FileEvalRunStore:
                 os.fsync(descriptor)
             except OSError as exc:
                 raise _io_failure(run_id, "repair the journal", directory, exc) from None
-        journal = _Journal(header, keys, size, status.st_ino)
+        journal = _Journal(header, keys, set(), size, status.st_ino)
         self._journals[run_id] = journal
         return journal
 
@@ -917,9 +1250,13 @@ class FileEvalRunStore:
             raise StoreFailure(msg) from None
 
     @staticmethod
-    def _scan_keys(run_id: str, path: Path) -> tuple[set[ItemKey], int]:
-        """The keys of the complete lines of a journal and the size they span."""
-        keys: set[ItemKey] = set()
+    def _scan_keys(run_id: str, path: Path) -> tuple[frozenset[ItemKey], int]:
+        """The keys of the complete lines of a journal and the size they span.
+
+        The keys share their model ids, and a fixture id repeated from the line before.
+        """
+        keys: builtins.list[ItemKey] = []
+        models: dict[str, str] = {}
         size = 0
         try:
             with path.open("rb") as handle, gc_paused():
@@ -929,19 +1266,19 @@ class FileEvalRunStore:
                     try:
                         key = _raw_key(line)
                     except (ValueError, TypeError, RecursionError) as exc:
-                        msg = f"eval run {run_id}: journal {path} line {number} is corrupt: {exc}"
-                        raise StoreFailure(msg) from None
-                    if key in keys:
-                        msg = (
-                            f"eval run {run_id}: journal {path} line {number} repeats the "
-                            f"item key {key.describe()}"
-                        )
-                        raise StoreFailure(msg)
-                    keys.add(key)
+                        raise _corrupt_line(run_id, path, number, exc) from None
+                    keys.append(_shared_key(key, keys[-1] if keys else None, models))
                     size += len(line)
+                present = frozenset(keys)
         except OSError as exc:
             raise _io_failure(run_id, "read the journal", path, exc) from None
-        return keys, size
+        if len(present) != len(keys):
+            seen: set[ItemKey] = set()
+            for number, key in enumerate(keys, start=1):
+                if key in seen:
+                    raise _repeated_key(run_id, path, number, key)
+                seen.add(key)
+        return present, size
 
     def _begin(self, header: RunHeader, resume: bool) -> frozenset[ItemKey]:
         run_id = validate_run_id(header.id)
@@ -957,7 +1294,7 @@ class FileEvalRunStore:
                 if _identity(journal.header) != _identity(header):
                     msg = f"eval run {run_id} was started for another dataset, revision or mode"
                     raise Conflict(msg)
-                return frozenset(journal.keys)
+                return journal.keys()
         self._ensure_absent(run_id)
         self._create_journal(header)
         return frozenset()
@@ -970,7 +1307,7 @@ class FileEvalRunStore:
         except (ValueError, TypeError) as exc:
             raise _unserializable(run_id, exc) from None
         _check_readable(RunHeader, document, "$", f"eval run {run_id}")
-        _check_run_fields(header, ended_at_secs=0)
+        _run_skeleton(header, ended_at_secs=0)
         staging = self._runs / _STAGING / f"{os.getpid()}.{time.time_ns()}.{secrets.token_hex(4)}"
         target = self._journal_dir(run_id)
         try:
@@ -999,7 +1336,8 @@ class FileEvalRunStore:
             shutil.rmtree(staging, ignore_errors=True)
             _unlink_quietly(self._marker(run_id))
             raise _io_failure(run_id, "open the journal", target, exc) from None
-        self._journals[run_id] = _Journal(header, set(), 0, (target / _ITEMS).stat().st_ino)
+        inode = (target / _ITEMS).stat().st_ino
+        self._journals[run_id] = _Journal(header, frozenset(), set(), 0, inode)
 
     def _append(self, run_id: str, items: tuple[EvalRunItem, ...]) -> None:
         validate_run_id(run_id)
@@ -1011,7 +1349,7 @@ class FileEvalRunStore:
             new_keys: set[ItemKey] = set()
             for item in items:
                 key = item.key
-                if key in new_keys or key in journal.keys:
+                if key in new_keys or key in journal:
                     msg = f"eval run {run_id}: duplicate eval-run item key: {key.describe()}"
                     raise DuplicateItemKeys(msg)
                 new_keys.add(key)
@@ -1040,77 +1378,70 @@ class FileEvalRunStore:
                 path = self._journal_dir(run_id) / _ITEMS
                 raise _io_failure(run_id, "append to", path, exc) from None
             journal.size += len(data)
-            journal.keys.update(new_keys)
+            journal.added.update(new_keys)
 
     def _present_keys(self, run_id: str) -> frozenset[ItemKey]:
         validate_run_id(run_id)
         with self._locked_journal(run_id) as descriptor:
             if descriptor is None:
                 return frozenset()
-            return frozenset(self._journal(run_id, descriptor).keys)
+            return self._journal(run_id, descriptor).keys()
 
     def _finish(
         self, run_id: str, ended_at_secs: int, item_order: Sequence[ItemKey] | None
-    ) -> EvalRun:
+    ) -> EvalRunSummary:
         validate_run_id(run_id)
         with self._locked_journal(run_id) as descriptor:
             if descriptor is None:
                 raise _not_open(run_id)
             if self._locate(run_id) is not None:  # finished before a crash; tidy up
                 self._drop_journal(run_id)
-                return self._read(run_id)
-            self._journals.pop(run_id, None)  # the items replace the cached keys
+                return self._stored_summary(run_id)
+            self._journals.pop(run_id, None)  # finishing needs no keys: free them
             directory = self._journal_dir(run_id)
             header = self._read_header(run_id, directory)
-            _check_run_fields(header, ended_at_secs=ended_at_secs)
-            items = self._load_items(run_id, directory / _ITEMS)
-            if item_order is not None:
-                rank = {key: position for position, key in enumerate(item_order)}
-                last = len(rank)
-                items.sort(key=lambda item: rank.get(item.key, last))
-                del rank
+            skeleton = _run_skeleton(header, ended_at_secs=ended_at_secs)
+            path = directory / _ITEMS
+            index = _index_journal(run_id, path, header.execution_mode, item_order)
+            final = self._final_path(run_id, header.started_at_secs)
             try:
-                run = EvalRun(
-                    id=run_id,
-                    dataset_id=header.dataset_id,
-                    dataset_revision=header.dataset_revision,
-                    execution_mode=header.execution_mode,
-                    items=tuple(items),
-                    started_at_secs=header.started_at_secs,
-                    ended_at_secs=ended_at_secs,
-                    fixture_digests=dict(header.fixture_digests),
+                reader = path.open("rb")
+            except OSError as exc:
+                raise _io_failure(run_id, "read the journal", path, exc) from None
+            with reader:
+                documents = _read_back(run_id, path, reader, index)
+                self._publish(
+                    run_id, final, lambda out: _write_run_document(out, skeleton, documents)
                 )
-            except InvalidExecutionShape as exc:
-                msg = f"eval run {run_id}: the journal breaks the execution mode: {exc}"
-                raise StoreFailure(msg) from None
-            del items
-            self._publish(run, self._final_path(run_id, run.started_at_secs))
             self._drop_journal(run_id)
-            return run
+            return EvalRunSummary(
+                id=run_id,
+                dataset_id=header.dataset_id,
+                dataset_revision=header.dataset_revision,
+                execution_mode=header.execution_mode,
+                started_at_secs=header.started_at_secs,
+                item_count=index.count,
+                passed_count=index.passed,
+                failed_count=index.count - index.passed,
+            )
 
-    @staticmethod
-    def _load_items(run_id: str, path: Path) -> builtins.list[EvalRunItem]:
-        """Every complete line of a journal as an item (a torn last line is dropped).
+    def _stored_summary(self, run_id: str) -> EvalRunSummary:
+        """The summary of the stored run ``run_id``, read one item at a time.
 
-        Equal fixture ids share one string, so a sampled run holds each id once.
+        A file laid out as this store writes it is scanned item by item (see
+        :func:`_scan_summary`), so even a huge run is summarised in little memory; any
+        other file is read and validated whole, as :meth:`read` does.
         """
-        items: builtins.list[EvalRunItem] = []
-        fixture_ids: dict[str, str] = {}
-        try:
-            with path.open("rb") as handle, gc_paused():
-                for number, line in enumerate(handle, start=1):
-                    if not line.endswith(b"\n"):
-                        break
-                    try:
-                        document = _loads(line)
-                        _share_fixture_id(document, fixture_ids)
-                        items.append(from_builtins(EvalRunItem, document))
-                    except (ValueError, TypeError, RecursionError) as exc:
-                        msg = f"eval run {run_id}: journal {path} line {number} is corrupt: {exc}"
-                        raise StoreFailure(msg) from None
-        except OSError as exc:
-            raise _io_failure(run_id, "read the journal", path, exc) from None
-        return items
+        path = self._locate(run_id)
+        if path is not None:
+            try:
+                with path.open("rb") as handle, gc_paused():
+                    summary = _scan_summary(handle)
+            except (OSError, ValueError, TypeError, RecursionError):
+                summary = None  # read whole below, which names the problem
+            if summary is not None and summary.id == run_id:
+                return summary
+        return EvalRunSummary.from_run(self._read(run_id))
 
     def _drop_journal(self, run_id: str) -> None:
         """Remove a finished run's journal: the items file first (it marks the run open)."""
@@ -1123,8 +1454,10 @@ class FileEvalRunStore:
             _fsync_dir(directory.parent)
 
 
-def _check_run_fields(header: RunHeader, *, ended_at_secs: int) -> None:
-    """Check that the run ``header`` opens (and finishes at ``ended_at_secs``) reads back.
+def _run_skeleton(header: RunHeader, *, ended_at_secs: int) -> dict[str, Any]:
+    """The builtins of the run ``header`` opens, without items, ended at ``ended_at_secs``.
+
+    Checked to read back, so a run that could not be read is never opened or stored.
 
     Raises:
         InvalidInput: naming the out-of-range field (e.g. ``$.started_at_secs``).
@@ -1143,6 +1476,8 @@ def _check_run_fields(header: RunHeader, *, ended_at_secs: int) -> None:
     except (ValueError, TypeError) as exc:
         raise _unserializable(header.id, exc) from None
     _check_readable(EvalRun, document, "$", f"eval run {header.id}")
+    skeleton: dict[str, Any] = document
+    return skeleton
 
 
 def _not_open(run_id: str) -> NotFound:
@@ -1162,17 +1497,3 @@ def _raw_identity(document: Any) -> tuple[str, int] | None:
     if type(dataset_id) is not str or type(started_at) is not int:
         return None
     return dataset_id, started_at
-
-
-def _share_fixture_id(document: Any, fixture_ids: dict[str, str]) -> None:
-    """Make an item's fixture id (and its report's, when equal) one shared string."""
-    if type(document) is not dict:
-        return
-    fixture_id = document.get("fixture_id")
-    if type(fixture_id) is not str:
-        return
-    shared = fixture_ids.setdefault(fixture_id, fixture_id)
-    document["fixture_id"] = shared
-    report = document.get("report")
-    if type(report) is dict and report.get("fixture_id") == shared:
-        report["fixture_id"] = shared

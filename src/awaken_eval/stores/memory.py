@@ -180,5 +180,5 @@ def _ordered(items: list[EvalRunItem], order: Sequence[ItemKey] | None) -> list[
     if order is None:
         return list(items)
     rank = {key: position for position, key in enumerate(order)}
-    last = len(rank)
+    last = len(order)  # after every listed position, even when a key is listed twice
     return sorted(items, key=lambda item: rank.get(item.key, last))
