@@ -500,21 +500,32 @@ class EvalService:
         return record.spec, record.revision
 
     async def _read_baseline(self, baseline_id: str) -> EvalRun:
-        """Step 1 of spec §4.7."""
+        """Step 1 of spec §4.7: duplicate item keys in the baseline are a 400."""
+        return await self._read_run(baseline_id, role="baseline", keys_status_400=True)
+
+    async def _read_run(self, run_id: str, *, role: str, keys_status_400: bool) -> EvalRun:
+        """Read ``run_id`` with the service's messages (``role``: baseline or current).
+
+        Duplicate item keys in the stored run are a 400 when the caller asked to diff it
+        (the request cannot be answered as asked), else a 500 (the store holds bad data).
+        """
+        label = "baseline eval run" if role == "baseline" else "eval run"
         try:
-            return await self.runs.read(baseline_id)
+            return await self.runs.read(run_id)
         except NotFound:
-            msg = f"baseline eval run not found: {baseline_id}"
+            msg = f"{label} not found: {run_id}"
             raise NotFound(msg) from None
         except DuplicateItemKeys as exc:
-            msg = f"baseline run {baseline_id}: {exc.message}"
-            raise DuplicateItemKeys(msg) from exc
+            msg = f"{role} run {run_id}: {exc.message}"
+            if keys_status_400:
+                raise DuplicateItemKeys(msg) from exc
+            raise StoreFailure(msg) from exc
         except InvalidRunId as exc:
             raise InvalidRequest(str(exc)) from exc
         except ServiceError:
             raise
         except Exception as exc:
-            msg = f"could not read baseline eval run {baseline_id}: {exc}"
+            msg = f"could not read {label} {run_id}: {exc}"
             raise StoreFailure(msg) from exc
 
     # -- resolution -------------------------------------------------------------------
@@ -725,7 +736,7 @@ class EvalService:
         if aggregate is not None and aggregate != "samples":
             msg = f'unknown aggregate {aggregate!r}: the only aggregate is "samples"'
             raise InvalidRequest(msg)
-        run = await self._read_current(run_id, diffing=baseline is not None)
+        run = await self._read_run(run_id, role="current", keys_status_400=baseline is not None)
         diff: DiffSummary | None = None
         check: BaselineCheck | None = None
         if baseline is not None:
@@ -742,25 +753,6 @@ class EvalService:
             diff = diff_runs(baseline_run, run)
         aggregates = tuple(aggregate_samples(run)) if aggregate is not None else None
         return GetRunResponse(run=run, diff=diff, baseline_check=check, aggregates=aggregates)
-
-    async def _read_current(self, run_id: str, *, diffing: bool) -> EvalRun:
-        try:
-            return await self.runs.read(run_id)
-        except NotFound:
-            msg = f"eval run not found: {run_id}"
-            raise NotFound(msg) from None
-        except DuplicateItemKeys as exc:
-            msg = f"current run {run_id}: {exc.message}"
-            if diffing:
-                raise DuplicateItemKeys(msg) from exc
-            raise StoreFailure(msg) from exc
-        except InvalidRunId as exc:
-            raise InvalidRequest(str(exc)) from exc
-        except ServiceError:
-            raise
-        except Exception as exc:
-            msg = f"could not read eval run {run_id}: {exc}"
-            raise StoreFailure(msg) from exc
 
     async def list_runs(self, run_filter: EvalRunFilter | None = None) -> list[EvalRunSummary]:
         """Summaries of the stored runs, newest first (spec §4.9).
