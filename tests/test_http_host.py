@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from awaken_eval import (
     DatasetSpec,
@@ -953,13 +952,19 @@ def test_serving_without_uvicorn_says_how_to_run_the_demo(
     assert "uvicorn is not installed" in capsys.readouterr().out
 
 
-def test_the_demo_app_seeds_the_quickstart_dataset_once(demo_env: Path) -> None:
+@pytest.mark.anyio
+async def test_the_demo_app_seeds_the_quickstart_dataset_once(demo_env: Path) -> None:
+    # Each start runs the app's lifespan (which seeds), as a server would.
     for _ in range(2):
         app = host.demo_app(admin_token=TOKEN)
-        with TestClient(app, headers=AUTH) as http:
-            response = http.post("/v1/eval/runs", json={"dataset_id": "quickstart"})
-            assert 200 == response.status_code, response.text
-            assert 1 == response.json()["run"]["dataset_revision"]
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test", headers=AUTH
+            ) as http:
+                response = await http.post("/v1/eval/runs", json={"dataset_id": "quickstart"})
+        assert 200 == response.status_code, response.text
+        assert 1 == response.json()["run"]["dataset_revision"]
 
 
 @pytest.mark.anyio

@@ -185,7 +185,8 @@ class CurateError(AwakenEvalError, ValueError):
     """A trace could not be turned into a fixture (or a provider script).
 
     The message is built from the structured fields; with ``run_id`` set it starts
-    with ``run <id>: `` (the run of a dialogue, or of a curated fixture, that failed).
+    with ``run <id>:`` and a space (the run of a dialogue, or of a curated fixture, that
+    failed).
 
     Attributes:
         kind: Why.
