@@ -44,6 +44,7 @@ from awaken_eval.fixtures import (
     ToolCallEvent,
 )
 from awaken_eval.outcomes import InferenceSpan, ToolSpan
+from awaken_eval.scoring import error_kind
 
 __all__ = [
     "SKIPPED_CONVERSION",
@@ -78,20 +79,6 @@ _BLOCK_TYPES = frozenset(
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 """Message roles of the reference."""
 
-_KNOWN_ERROR_TYPES = frozenset(
-    {
-        "rate_limit",
-        "rate_limited",
-        "overloaded",
-        "timeout",
-        "context_overflow",
-        "invalid_request",
-        "unauthorized",
-        "model_not_found",
-        "content_filtered",
-        "provider",
-    }
-)
 """Error types a scripted replay maps to their own kind (case-insensitively); any other
 type is replayed as a generic provider error."""
 
@@ -458,7 +445,7 @@ def _error_event(span: InferenceSpan, error_type: str) -> tuple[ErrorEvent, list
             "(traces do not keep provider error messages)",
         )
     ]
-    if error_type.lower() not in _KNOWN_ERROR_TYPES:
+    if error_kind(error_type) is None:
         warnings.append(
             CurateWarning(
                 step,

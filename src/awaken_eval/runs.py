@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -122,15 +123,30 @@ def infer_execution_mode(items: tuple[EvalRunItem, ...]) -> EvalRunExecutionMode
     raise InvalidExecutionShape([Problem("$.items", msg)])
 
 
-def _check_shape(run: EvalRun, _: attrs.Attribute[Any], items: tuple[EvalRunItem, ...]) -> None:
-    live = run.execution_mode is EvalRunExecutionMode.LIVE
+def _first_shape_problem(
+    mode: EvalRunExecutionMode, items: Iterable[EvalRunItem]
+) -> tuple[int, str] | None:
+    """The first item whose cell breaks ``mode`` (its index and why), or ``None``.
+
+    Live runs need a cell on every item, scripted runs on none. Stores use it to check
+    items appended to an open run, before any run record exists.
+    """
+    live = mode is EvalRunExecutionMode.LIVE
     for index, item in enumerate(items):
         if live and item.cell is None:
-            msg = f"execution_mode=live requires a cell on every item; item {index} has none"
-        elif not live and item.cell is not None:
-            msg = f"execution_mode=scripted forbids cells; item {index} has one"
-        else:
-            continue
+            return (
+                index,
+                f"execution_mode=live requires a cell on every item; item {index} has none",
+            )
+        if not live and item.cell is not None:
+            return index, f"execution_mode=scripted forbids cells; item {index} has one"
+    return None
+
+
+def _check_shape(run: EvalRun, _: attrs.Attribute[Any], items: tuple[EvalRunItem, ...]) -> None:
+    found = _first_shape_problem(run.execution_mode, items)
+    if found is not None:
+        index, msg = found
         raise InvalidExecutionShape([Problem(f"$.items[{index}].cell", msg)])
 
 

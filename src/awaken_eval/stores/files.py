@@ -81,6 +81,7 @@ from awaken_eval.runs import (
     EvalRunItem,
     EvalRunSummary,
     ItemKey,
+    _first_shape_problem,
 )
 from awaken_eval.serde import from_builtins, to_builtins
 from awaken_eval.validation import validate_unique_item_keys
@@ -371,14 +372,9 @@ def _write_run_document(handle: IO[bytes], skeleton: dict[str, Any], items: Iter
 def _check_items_shape(
     run_id: str, mode: EvalRunExecutionMode, items: Sequence[EvalRunItem]
 ) -> None:
-    live = mode is EvalRunExecutionMode.LIVE
-    for index, item in enumerate(items):
-        if live and item.cell is None:
-            msg = f"execution_mode=live requires a cell on every item; item {index} has none"
-        elif not live and item.cell is not None:
-            msg = f"execution_mode=scripted forbids cells; item {index} has one"
-        else:
-            continue
+    found = _first_shape_problem(mode, items)
+    if found is not None:
+        index, msg = found
         problem = Problem(f"$[{index}].cell", msg)
         raise InvalidExecutionShape([problem], source=f"eval run {run_id}")
 
