@@ -231,17 +231,6 @@ async def _emit(sink: TraceSink | None, event: TraceEvent) -> None:
         )
 
 
-def _uses_judge(expectations: Sequence[Expectation]) -> bool:
-    return any(expect.min_judge_score is not None for expect in expectations)
-
-
-def _unused_judge_warning(judge: JudgeRequestSpec) -> str:
-    return (
-        f"judge model {judge.model_id!r} was not resolved or invoked: "
-        "no expectation sets min_judge_score"
-    )
-
-
 def _check_samples(samples: int | None, limits: EvalLimits) -> int:
     if samples == 0:
         msg = "samples must be >= 1 when given"
@@ -407,13 +396,9 @@ class EvalService:
                 "run; split the dataset, use fewer models or drop samples"
             )
             raise InvalidRequest(msg)
-        warnings: list[str] = []
-        judge: Judge | None = None
-        if judge_spec is not None:
-            if _uses_judge([fixture.expect for fixture in pre.fixtures]):
-                judge = await self._resolve_judge(judge_spec)
-            else:
-                warnings.append(_unused_judge_warning(judge_spec))
+        judge, warnings = await self._judge_if_used(
+            judge_spec, [fixture.expect for fixture in pre.fixtures]
+        )
         agent = await self._resolve_agent(request.agent_id, request.agent_overrides)
         models = [await self._resolve_model(model_id) for model_id in model_ids]
         run = await self._execute(
@@ -438,7 +423,7 @@ class EvalService:
         )
         diff = diff_runs(pre.baseline, run) if pre.baseline is not None else None
         return EvalRunResponse(
-            run=run, diff=diff, baseline_check=pre.baseline_check, warnings=tuple(warnings)
+            run=run, diff=diff, baseline_check=pre.baseline_check, warnings=warnings
         )
 
     async def _preflight(
@@ -535,6 +520,20 @@ class EvalService:
             msg = f"model not found: models/{model_id} (no model resolver is configured)"
             raise NotFound(msg)
         return await self.models.resolve_model(model_id)
+
+    async def _judge_if_used(
+        self, spec: JudgeRequestSpec | None, expectations: Sequence[Expectation]
+    ) -> tuple[Judge | None, tuple[str, ...]]:
+        """The judge, resolved only when an expectation needs it; else a warning."""
+        if spec is None:
+            return None, ()
+        if any(expect.min_judge_score is not None for expect in expectations):
+            return await self._resolve_judge(spec), ()
+        warning = (
+            f"judge model {spec.model_id!r} was not resolved or invoked: "
+            "no expectation sets min_judge_score"
+        )
+        return None, (warning,)
 
     async def _resolve_judge(self, spec: JudgeRequestSpec) -> Judge:
         resolved = await self._resolve_model(spec.model_id)
@@ -669,13 +668,7 @@ class EvalService:
         _check_revisions(judge_spec, limits)
         agent = await self._resolve_agent(request.agent_id, request.agent_overrides)
         models = [await self._resolve_model(model_id) for model_id in request.models]
-        warnings: list[str] = []
-        judge: Judge | None = None
-        if judge_spec is not None:
-            if _uses_judge([request.expectations]):
-                judge = await self._resolve_judge(judge_spec)
-            else:
-                warnings.append(_unused_judge_warning(judge_spec))
+        judge, warnings = await self._judge_if_used(judge_spec, [request.expectations])
         fixture = Fixture(
             id=ADHOC_DATASET_ID, user_input=request.user_input, expect=request.expectations
         )
@@ -707,7 +700,7 @@ class EvalService:
                 error = f"{type(exc).__name__}: {exc}"
         await held.release(persisted=persisted)
         return OnlineEvalResponse(
-            run=run, persisted=persisted, persist_error=error, warnings=tuple(warnings)
+            run=run, persisted=persisted, persist_error=error, warnings=warnings
         )
 
     # -- reading runs (spec §4.9) -------------------------------------------------------
