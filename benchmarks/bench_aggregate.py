@@ -27,11 +27,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from awaken_eval import EvalRun, EvalRunExecutionMode, EvalRunItem, MatrixCell, ReplayReport
+from awaken_eval.analysis import aggregate_samples, diff_sampled
 from awaken_eval.failures import ReplayRuntimeError
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunItem, MatrixCell
-from awaken_eval.sampled_diff import diff_sampled
-from awaken_eval.stats import aggregate_samples
 
 TARGET_SECONDS_PER_MILLION = 1.5
 

@@ -39,17 +39,15 @@ from typing import Any
 
 import attrs
 
-from awaken_eval import (
-    AgentToolStats,
+from awaken_eval import EvalRunItem, MatrixCell, ReplayReport
+from awaken_eval.analysis import LIVE_DRIFT_FIELDS, diff_eval_items
+from awaken_eval.failures import (
     AnswerMissingPhrase,
     ErrorTypeMismatch,
-    EvalRunItem,
     ForbiddenToolUsed,
-    MatrixCell,
-    ReplayReport,
     TokenBudgetExceeded,
 )
-from awaken_eval.diff import LIVE_DRIFT_FIELDS, diff_eval_items
+from awaken_eval.records import AgentToolStats
 
 TARGET_SECONDS = 3.0
 TARGET_N = 1_000_000

@@ -8,7 +8,7 @@ Four measurements, each printed with its same-run reference, the ratio and PASS/
     worker-pool floor* (the same number of workers pulling indexes from a shared
     iterator, awaiting the same no-op and scoring it with ``score``). Target: ratio ≤ 3.
     The engine's cost is broken down into the parts it cannot skip: the fixture digests
-    recorded on the run (:func:`~awaken_eval.baseline.fixture_digests`) and the report
+    recorded on the run (:func:`~awaken_eval.wire.fixture_digests`) and the report
     and item built per unit (``ReplayReport.from_outcome`` + ``EvalRunItem``), measured
     on their own in the same run; the rest is the engine's scheduling.
 (b) **scripted throughput** — ``--scripted-fixtures`` fixtures (chat, a tool call with a
@@ -55,26 +55,24 @@ from awaken_eval import (
     DialogueTurn,
     ErrorEvent,
     EvalRunExecutionMode,
+    EvalRunItem,
     Expectation,
     Fixture,
+    InferenceRequest,
+    InferenceResult,
+    ReplayContext,
     ReplayOutcome,
+    ReplayReport,
+    ResolvedModel,
     StopReason,
     TokenUsage,
     ToolCallEvent,
     ToolCallMatcher,
+    run_eval,
+    score,
 )
-from awaken_eval.baseline import fixture_digests
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.protocols import (
-    InferenceRequest,
-    InferenceResult,
-    ReplayContext,
-    ResolvedModel,
-)
-from awaken_eval.runner import run_eval
-from awaken_eval.runs import EvalRunItem
-from awaken_eval.scoring import score
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.stores import InMemoryRunStore
+from awaken_eval.wire import fixture_digests
 
 OVERHEAD_TARGET = 3.0
 THROUGHPUT_TARGET = 10_000.0

@@ -27,16 +27,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from awaken_eval import (
-    AgentMetrics,
-    CountConstraint,
-    Expectation,
-    InferenceSpan,
-    ReplayOutcome,
-    ToolCallMatcher,
-    ToolSpan,
-)
-from awaken_eval.scoring import score
+from awaken_eval import Expectation, ReplayOutcome, ToolCallMatcher, score
+from awaken_eval.events import InferenceSpan, ToolSpan
+from awaken_eval.failures import CountConstraint
+from awaken_eval.records import AgentMetrics
 
 TARGET = 300_000
 POOL = 5_000

@@ -29,22 +29,26 @@ import time
 from collections.abc import Callable
 
 from awaken_eval import (
-    AgentToolStats,
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
+    Failure,
+    MatrixCell,
+    ReplayReport,
+    from_json,
+    to_builtins,
+    to_json,
+)
+from awaken_eval.failures import (
     AnswerContainsExcludedPhrase,
     AnswerMissingPhrase,
     CountConstraint,
     DurationExceeded,
     ErrorTypeMismatch,
-    EvalRun,
-    EvalRunExecutionMode,
-    EvalRunItem,
     ExpectedErrorMissing,
-    Failure,
     ForbiddenToolUsed,
     JudgeBelowThreshold,
-    MatrixCell,
     ProviderScriptUnused,
-    ReplayReport,
     ReplayRuntimeError,
     ReplayRuntimeFailed,
     ReplayRuntimeFailure,
@@ -54,7 +58,7 @@ from awaken_eval import (
     ToolSequenceMismatch,
     ToolSequenceMode,
 )
-from awaken_eval.serde import from_json, to_builtins, to_json
+from awaken_eval.records import AgentToolStats
 
 TARGET_RATIO = 1.5
 

@@ -55,19 +55,16 @@ from typing import Any
 import anyio
 
 from awaken_eval import (
-    AnswerMissingPhrase,
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunFilter,
     EvalRunItem,
     ReplayOutcome,
     ReplayReport,
+    to_builtins,
 )
-from awaken_eval.protocols import RunHeader
-from awaken_eval.serde import to_builtins
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.memory import InMemoryRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
+from awaken_eval.failures import AnswerMissingPhrase
+from awaken_eval.records import EvalRunFilter, RunHeader
+from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
 
 RSS_TARGET_MB = 300.0
 STORES = ("memory", "files", "sqlite")

@@ -20,7 +20,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 # another version of the package is installed.
 sys.path.insert(0, str(_ROOT / "src"))
 
-from awaken_eval import __version__  # noqa: E402 - needs the path above
+from awaken_eval import __version__  # noqa: E402 - after the path is set
 
 project = "awaken-eval"
 author = "awaken-eval developers"

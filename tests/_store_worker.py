@@ -46,19 +46,19 @@ from typing import IO, Any, NoReturn
 import anyio
 
 from awaken_eval import (
-    AnswerMissingPhrase,
+    AlreadyExists,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
     ItemKey,
     ReplayOutcome,
     ReplayReport,
+    from_builtins,
+    to_builtins,
 )
-from awaken_eval.errors import AlreadyExists
-from awaken_eval.protocols import RunHeader
-from awaken_eval.serde import from_builtins, to_builtins
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
+from awaken_eval.failures import AnswerMissingPhrase
+from awaken_eval.records import RunHeader
+from awaken_eval.stores import FileEvalRunStore, SqliteRunStore
 
 T0 = 1_700_006_400  # 2023-11-15 00:00:00 UTC
 MONTH = 40 * 86_400

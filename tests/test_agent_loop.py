@@ -18,45 +18,40 @@ import attrs
 import pytest
 
 from awaken_eval import (
+    AgentLoopReplayer,
+    AgentSpec,
+    ChatMessage,
     ChatResponseEvent,
     DialogueTurn,
     ErrorEvent,
     EvalRunExecutionMode,
     Expectation,
     Fixture,
-    InferenceSpan,
-    MockErrorResponse,
-    MockTextResponse,
-    ProviderScriptUnused,
-    ReplayOutcome,
-    ReplayRuntimeError,
-    ScriptExhausted,
-    TokenUsage,
-    ToolCallEvent,
-    ToolCallMatcher,
-    ToolSpan,
-    agent_loop,
-)
-from awaken_eval.agent_loop import AgentLoopReplayer, RetryPolicy, Tool, decide_runtime_failure
-from awaken_eval.events import SpanRecorded
-from awaken_eval.fixtures import ProviderScriptEvent, StopReason
-from awaken_eval.protocols import (
-    DEFAULT_SYSTEM_PROMPT,
-    AgentSpec,
-    ChatMessage,
     InferenceError,
     InferenceErrorKind,
     InferenceRequest,
     InferenceResult,
     LlmExecutor,
-    MessageRole,
+    ProviderScriptEvent,
     ReplayContext,
+    ReplayOutcome,
     SamplingParams,
+    ScriptedExecutor,
+    StopReason,
+    TokenUsage,
+    Tool,
     ToolCall,
+    ToolCallEvent,
+    ToolCallMatcher,
     ToolDescriptor,
+    score,
 )
-from awaken_eval.scoring import score
-from awaken_eval.scripted import ScriptedExecutor
+from awaken_eval._engine import agent_loop
+from awaken_eval._engine.agent_loop import decide_runtime_failure
+from awaken_eval.engine import DEFAULT_SYSTEM_PROMPT, RetryPolicy
+from awaken_eval.events import InferenceSpan, SpanRecorded, ToolSpan
+from awaken_eval.failures import ProviderScriptUnused, ReplayRuntimeError, ScriptExhausted
+from awaken_eval.records import MessageRole, MockErrorResponse, MockTextResponse
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, FailingExecutor
 
 pytestmark = pytest.mark.anyio

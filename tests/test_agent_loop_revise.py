@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from awaken_eval import Expectation, Fixture, JudgeAttempt
-from awaken_eval.agent_loop import AgentLoopReplayer
-from awaken_eval.judging import revise_config_for
-from awaken_eval.protocols import (
+from awaken_eval import (
+    AgentLoopReplayer,
+    EvalRunExecutionMode,
+    Expectation,
+    Fixture,
     InferenceError,
     InferenceErrorKind,
     InferenceRequest,
     InferenceResult,
     JudgeError,
-    JudgeErrorKind,
-    MessageRole,
     ReplayContext,
     ToolCall,
 )
-from awaken_eval.runs import EvalRunExecutionMode
+from awaken_eval._engine.judging import revise_config_for
+from awaken_eval.errors import JudgeErrorKind
+from awaken_eval.records import JudgeAttempt, MessageRole
 from awaken_eval.testing import CannedTextExecutor, ScriptedJudge
 
 pytestmark = pytest.mark.anyio

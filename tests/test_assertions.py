@@ -8,13 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import strategies as s
-from awaken_eval.assertions import (
-    EvalAssertionError,
-    assert_pass_rate,
-    assert_passes,
-    describe_failure,
+from awaken_eval import (
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
+    Failure,
+    InvalidRequest,
+    MatrixCell,
+    ReplayReport,
 )
-from awaken_eval.errors import InvalidRequest
+from awaken_eval.analysis import wilson_interval
 from awaken_eval.failures import (
     FAILURE_KINDS,
     AnswerContainsExcludedPhrase,
@@ -23,7 +26,6 @@ from awaken_eval.failures import (
     DurationExceeded,
     ErrorTypeMismatch,
     ExpectedErrorMissing,
-    Failure,
     ForbiddenToolUsed,
     JudgeBelowThreshold,
     ProviderScriptUnused,
@@ -35,9 +37,12 @@ from awaken_eval.failures import (
     ToolSequenceMismatch,
     ToolSequenceMode,
 )
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunItem, MatrixCell
-from awaken_eval.stats import wilson_interval
+from awaken_eval.testing import (
+    EvalAssertionError,
+    assert_pass_rate,
+    assert_passes,
+    describe_failure,
+)
 
 
 def report(fixture_id: str = "f", *failures: Failure, final_text: str = "") -> ReplayReport:

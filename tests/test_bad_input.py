@@ -14,28 +14,25 @@ from hypothesis import strategies as st
 import strategies as s
 from awaken_eval import (
     AwakenEvalError,
-    DiffEntry,
-    DiffSummary,
     EvalRun,
     EvalRunItem,
-    EvaluationScope,
     Failure,
     Fixture,
-    InputUnreadable,
-    InvalidExecutionShape,
     InvalidInput,
     MatrixCell,
-    Problem,
     ReplayReport,
-    ReplayRuntimeFailure,
     TokenUsage,
     from_builtins,
     from_json,
     load_fixture,
-    read_ndjson,
     to_builtins,
     to_json,
 )
+from awaken_eval.analysis import DiffEntry, DiffSummary
+from awaken_eval.errors import InputUnreadable, InvalidExecutionShape, Problem
+from awaken_eval.evaluation import EvaluationScope
+from awaken_eval.failures import ReplayRuntimeFailure
+from awaken_eval.wire import read_ndjson
 
 FIXTURE_HEAD = '{"id":"x","user_input":"y"'
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 import strategies as s
 from awaken_eval import (
-    DuplicateItemKeys,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
@@ -26,14 +25,9 @@ from awaken_eval import (
     to_builtins,
     to_json,
 )
-from awaken_eval.baseline import (
-    ADHOC_DATASET_ID,
-    BaselineCheck,
-    NewRunMeta,
-    fixture_digest,
-    fixture_digests,
-    validate_baseline,
-)
+from awaken_eval.analysis import ADHOC_DATASET_ID, BaselineCheck, NewRunMeta, validate_baseline
+from awaken_eval.errors import DuplicateItemKeys
+from awaken_eval.wire import fixture_digest, fixture_digests
 
 LIVE = EvalRunExecutionMode.LIVE
 SCRIPTED = EvalRunExecutionMode.SCRIPTED

@@ -18,11 +18,11 @@ import anyio
 import pytest
 
 import awaken_eval.cli as cli_package
-from awaken_eval import Fixture, InferenceSpan, from_json
+from awaken_eval import Fixture, from_json
 from awaken_eval.cli import main
 from awaken_eval.cli._offline import CHECK
-from awaken_eval.events import SpanRecorded
-from awaken_eval.sinks.jsonl import JsonlTraceSink
+from awaken_eval.events import InferenceSpan, SpanRecorded
+from awaken_eval.sinks import JsonlTraceSink
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
 

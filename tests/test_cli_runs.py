@@ -15,19 +15,19 @@ from typing import Any
 import anyio
 import pytest
 
-import awaken_eval.runner
+import awaken_eval._engine.runner
 from awaken_eval import (
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
     ReplayOutcome,
     ReplayReport,
+    open_run_store,
 )
 from awaken_eval.cli import _output, main
 from awaken_eval.failures import AnswerMissingPhrase
-from awaken_eval.protocols import RunHeader
-from awaken_eval.stores.sqlite import SqliteRunStore
-from awaken_eval.stores.url import open_run_store
+from awaken_eval.records import RunHeader
+from awaken_eval.stores import SqliteRunStore
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
 TOTALS = re.compile(
@@ -703,13 +703,13 @@ def test_revise_loop_reaches_the_runner(
     cli: Any, store: str, tmp_path: Path, isolated_imports: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, Any] = {}
-    real = awaken_eval.runner.run_eval
+    real = awaken_eval.run_eval
 
     async def spy(*args: Any, **kwargs: Any) -> EvalRun:
         seen.update(kwargs)
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(awaken_eval.runner, "run_eval", spy)
+    monkeypatch.setattr(awaken_eval._engine.runner, "run_eval", spy)
     module = models_module(isolated_imports)
     dataset = tmp_path / "suite"
     write_fixture(dataset, "q", expect={"final_answer_contains": ["4"]})

@@ -7,11 +7,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from awaken_eval import EvalRun, EvalRunFilter, InvalidRequest, NotFound, run_eval_sync
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.memory import InMemoryRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
-from awaken_eval.stores.url import StoreLocation, open_run_store, parse_store_url
+from awaken_eval import EvalRun, InvalidRequest, NotFound, open_run_store, run_eval_sync
+from awaken_eval.records import EvalRunFilter
+from awaken_eval.stores import (
+    FileEvalRunStore,
+    InMemoryRunStore,
+    SqliteRunStore,
+    StoreLocation,
+    parse_store_url,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from awaken_eval import ModelPricing, ReplayOutcome, ReplayReport, cost_usd_for
-from awaken_eval.outcomes import AgentMetrics, InferenceSpan
+from awaken_eval import ModelPricing, ReplayOutcome, ReplayReport
+from awaken_eval.engine import cost_usd_for
+from awaken_eval.events import InferenceSpan
+from awaken_eval.records import AgentMetrics
 
 PRICES = ModelPricing(input_per_million_usd=3.0, output_per_million_usd=15.0)
 

@@ -16,7 +16,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awaken_eval.agent_loop import AgentLoopReplayer
+from awaken_eval import (
+    AgentLoopReplayer,
+    ChatResponseEvent,
+    DialogueTurn,
+    ErrorEvent,
+    EvalRunExecutionMode,
+    Expectation,
+    Fixture,
+    InferenceErrorKind,
+    ProviderScriptEvent,
+    ReplayContext,
+    ResolvedModel,
+    ScriptedExecutor,
+    StopReason,
+    TokenUsage,
+    ToolCallEvent,
+    from_json,
+    run_eval,
+    score,
+    to_json,
+)
 from awaken_eval.curate import (
     SKIPPED_CONVERSION,
     CuratedScript,
@@ -30,25 +50,8 @@ from awaken_eval.curate import (
     trace_fixture_source,
     trace_to_provider_script,
 )
-from awaken_eval.events import RunEventMode, RunStarted, SpanRecorded
-from awaken_eval.expectations import Expectation
-from awaken_eval.fixtures import (
-    ChatResponseEvent,
-    DialogueTurn,
-    ErrorEvent,
-    Fixture,
-    ProviderScriptEvent,
-    StopReason,
-    TokenUsage,
-    ToolCallEvent,
-)
-from awaken_eval.outcomes import InferenceSpan, ToolSpan
-from awaken_eval.protocols import InferenceErrorKind, ReplayContext, ResolvedModel
-from awaken_eval.runner import run_eval
-from awaken_eval.runs import EvalRunExecutionMode
-from awaken_eval.scoring import score
-from awaken_eval.scripted import ScriptedExecutor, error_kind_for
-from awaken_eval.serde import from_json, to_json
+from awaken_eval.engine import error_kind_for
+from awaken_eval.events import InferenceSpan, RunEventMode, RunStarted, SpanRecorded, ToolSpan
 from awaken_eval.sinks import FileTraceStore, JsonlTraceSink
 
 EXPECT = Expectation(final_answer_contains=("4",))

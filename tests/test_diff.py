@@ -18,42 +18,46 @@ from hypothesis import strategies as st
 
 import strategies as s
 from awaken_eval import (
-    AgentToolStats,
-    AnswerMissingPhrase,
-    DiffEntry,
-    DiffSummary,
-    Drift,
-    DuplicateItemKeys,
-    DurationExceeded,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
     Failure,
-    Fixed,
-    ForbiddenToolUsed,
     InvalidInput,
     ItemKey,
     MatrixCell,
+    ReplayReport,
+    diff_runs,
+    from_json,
+    to_builtins,
+    to_json,
+)
+from awaken_eval.analysis import (
+    DRIFT_FIELDS,
+    LIVE_DRIFT_FIELDS,
+    DiffEntry,
+    DiffSummary,
+    Drift,
+    DriftPolicy,
+    Fixed,
     MissingFromNew,
     NewlyAdded,
     Regression,
-    ReplayReport,
-    ScriptExhausted,
     StillFailing,
-    TokenBudgetExceeded,
     Unchanged,
-)
-from awaken_eval.diff import (
-    DRIFT_FIELDS,
-    LIVE_DRIFT_FIELDS,
-    DriftPolicy,
     diff_against_baseline,
     diff_against_baseline_checked,
     diff_eval_items,
     diff_eval_items_checked,
-    diff_runs,
 )
-from awaken_eval.serde import from_json, to_builtins, to_json
+from awaken_eval.errors import DuplicateItemKeys
+from awaken_eval.failures import (
+    AnswerMissingPhrase,
+    DurationExceeded,
+    ForbiddenToolUsed,
+    ScriptExhausted,
+    TokenBudgetExceeded,
+)
+from awaken_eval.records import AgentToolStats
 
 # -- builders ----------------------------------------------------------------------------
 

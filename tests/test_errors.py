@@ -10,23 +10,25 @@ import pytest
 from awaken_eval import (
     AwakenEvalError,
     Conflict,
-    DuplicateFixtureId,
-    DuplicateItemKeys,
     Fixture,
-    InputUnreadable,
-    InvalidExecutionShape,
     InvalidInput,
     InvalidRequest,
-    InvalidRunId,
     NotFound,
-    Problem,
     ReplayReport,
-    ServiceError,
     StoreFailure,
     from_json,
-    read_ndjson,
-    validate_run_id,
 )
+from awaken_eval.errors import (
+    DuplicateFixtureId,
+    DuplicateItemKeys,
+    InputUnreadable,
+    InvalidExecutionShape,
+    InvalidRunId,
+    Problem,
+    ServiceError,
+)
+from awaken_eval.records import validate_run_id
+from awaken_eval.wire import read_ndjson
 
 # -- hierarchy -------------------------------------------------------------------------
 

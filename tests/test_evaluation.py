@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from awaken_eval import (
+from awaken_eval import InvalidInput, from_json, to_builtins, to_json
+from awaken_eval.evaluation import (
     MAX_REDACTED_SUMMARY_CHARS,
     CustomScope,
     EntityRef,
@@ -18,16 +19,12 @@ from awaken_eval import (
     EvaluationSubject,
     EvaluationSubjectRole,
     ExpectedOutcome,
-    InvalidInput,
     RunId,
     RunScope,
     SessionId,
     SessionScope,
     TurnId,
     TurnScope,
-    from_json,
-    to_builtins,
-    to_json,
 )
 
 _REF = EntityRef("run", "run-1")

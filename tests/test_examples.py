@@ -26,20 +26,17 @@ from awaken_eval import (
     EvalRun,
     Expectation,
     Fixture,
-    Regression,
     ReplayReport,
     ToolCallEvent,
     ToolCallMatcher,
-    Unchanged,
-    diff_against_baseline,
     load_directory,
-    read_ndjson,
     run_eval_sync,
     to_json,
-    validate_offline_expectation,
-    write_ndjson,
 )
+from awaken_eval._records.rules import validate_offline_expectation
+from awaken_eval.analysis import Regression, Unchanged, diff_against_baseline
 from awaken_eval.failures import CountOp, ToolSequenceMode
+from awaken_eval.wire import read_ndjson, write_ndjson
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart"

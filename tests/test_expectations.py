@@ -10,6 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from awaken_eval import (
+    Expectation,
+    Failure,
+    InvalidInput,
+    ToolCallMatcher,
+    from_builtins,
+    from_json,
+    to_builtins,
+    to_json,
+)
+from awaken_eval._records.expectations import json_subset
+from awaken_eval.failures import (
     FAILURE_KINDS,
     AnswerContainsExcludedPhrase,
     AnswerMissingPhrase,
@@ -17,11 +28,8 @@ from awaken_eval import (
     CountOp,
     DurationExceeded,
     ErrorTypeMismatch,
-    Expectation,
     ExpectedErrorMissing,
-    Failure,
     ForbiddenToolUsed,
-    InvalidInput,
     JudgeBelowThreshold,
     ProviderScriptUnused,
     ReplayRuntimeError,
@@ -29,14 +37,8 @@ from awaken_eval import (
     RequiredToolCallNotSatisfied,
     ScriptExhausted,
     TokenBudgetExceeded,
-    ToolCallMatcher,
     ToolSequenceMismatch,
     ToolSequenceMode,
-    from_builtins,
-    from_json,
-    json_subset,
-    to_builtins,
-    to_json,
 )
 
 _FULL_EXPECTATION = Expectation(

@@ -12,24 +12,17 @@ from hypothesis import strategies as st
 
 from awaken_eval import (
     ChatResponseEvent,
-    CountConstraint,
     DatasetSpec,
     DialogueTurn,
-    DuplicateFixtureId,
     ErrorEvent,
     Expectation,
     Fixture,
-    InputUnreadable,
     InvalidInput,
-    MockErrorResponse,
-    MockResponse,
-    MockTextResponse,
     ProviderScriptEvent,
     StopReason,
     TokenUsage,
     ToolCallEvent,
     ToolCallMatcher,
-    ToolSequenceMode,
     from_builtins,
     from_json,
     load_directory,
@@ -37,6 +30,9 @@ from awaken_eval import (
     to_builtins,
     to_json,
 )
+from awaken_eval.errors import DuplicateFixtureId, InputUnreadable
+from awaken_eval.failures import CountConstraint, ToolSequenceMode
+from awaken_eval.records import MockErrorResponse, MockResponse, MockTextResponse
 
 
 def _write(path: Path, data: Any) -> Path:

@@ -2,7 +2,7 @@
 
 The fixtures live in ``tests/data/bundled/`` in the reference's pretty JSON format and
 ``baseline.ndjson`` beside them holds the expected report lines. Each fixture is replayed
-by :class:`~awaken_eval.agent_loop.AgentLoopReplayer` with a frozen clock, scored, and its
+by :class:`~awaken_eval.AgentLoopReplayer` with a frozen clock, scored, and its
 compact report line must equal the committed line byte for byte.
 """
 
@@ -14,20 +14,20 @@ from pathlib import Path
 import pytest
 
 from awaken_eval import (
+    AgentLoopReplayer,
     ChatResponseEvent,
     ErrorEvent,
     Fixture,
-    MockTextResponse,
+    ReplayContext,
     ReplayReport,
     from_json,
     load_directory,
     load_fixture,
-    read_ndjson,
+    score,
     to_json,
 )
-from awaken_eval.agent_loop import AgentLoopReplayer
-from awaken_eval.protocols import ReplayContext
-from awaken_eval.scoring import score
+from awaken_eval.records import MockTextResponse
+from awaken_eval.wire import read_ndjson
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
 BASELINE = BUNDLED / "baseline.ndjson"

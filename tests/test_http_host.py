@@ -20,18 +20,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from awaken_eval import (
-    DatasetSpec,
-    EvalRunFilter,
-    Expectation,
-    Fixture,
-    ResolvedModel,
-    load_directory,
-)
-from awaken_eval.resolvers import StaticModelResolver
-from awaken_eval.service import EvalService
-from awaken_eval.stores.datasets import FileDatasetStore, InMemoryDatasetStore
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval import DatasetSpec, Expectation, Fixture, ResolvedModel, load_directory
+from awaken_eval.records import EvalRunFilter
+from awaken_eval.service import EvalService, StaticModelResolver
+from awaken_eval.stores import FileDatasetStore, InMemoryDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,44 +16,43 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from awaken_eval import (
-    AnswerMissingPhrase,
     DialogueTurn,
-    EvaluationCriterion,
-    Expectation,
-    ExpectedOutcome,
-    Fixture,
-    JudgeBelowThreshold,
-    ReplayOutcome,
-    ReplayRuntimeError,
-    ReplayRuntimeFailed,
-)
-from awaken_eval.judging import (
-    DEFAULT_GRADER_PROMPT,
-    NO_REASONING_PLACEHOLDER,
     ExecutorJudge,
-    ParsedScore,
-    ReviseOutcome,
-    RevisionAnswer,
-    grading_messages,
-    judge_request_for,
-    parse_score_payload,
-    revise_config_for,
-    revise_until_passing,
-    revision_message,
-    score_with_judge,
-)
-from awaken_eval.outcomes import CriterionVerdict, JudgeAttempt
-from awaken_eval.protocols import (
+    Expectation,
+    Fixture,
     InferenceError,
     InferenceErrorKind,
     Judge,
     JudgeError,
-    JudgeErrorKind,
     JudgeRequest,
     JudgeResult,
-    MessageRole,
-    ReviseConfig,
+    ReplayOutcome,
 )
+from awaken_eval._engine.judging import (
+    NO_REASONING_PLACEHOLDER,
+    grading_messages,
+    judge_request_for,
+    revise_config_for,
+    revision_message,
+)
+from awaken_eval.engine import (
+    DEFAULT_GRADER_PROMPT,
+    ParsedScore,
+    ReviseOutcome,
+    RevisionAnswer,
+    parse_score_payload,
+    revise_until_passing,
+    score_with_judge,
+)
+from awaken_eval.errors import JudgeErrorKind
+from awaken_eval.evaluation import EvaluationCriterion, ExpectedOutcome
+from awaken_eval.failures import (
+    AnswerMissingPhrase,
+    JudgeBelowThreshold,
+    ReplayRuntimeError,
+    ReplayRuntimeFailed,
+)
+from awaken_eval.records import CriterionVerdict, JudgeAttempt, MessageRole, ReviseConfig
 from awaken_eval.testing import (
     CannedTextExecutor,
     EmptyResultExecutor,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import strategies as s
 from awaken_eval import MatrixCell, to_builtins
-from awaken_eval.matrix import expand_cells
+from awaken_eval.engine import expand_cells
 
 
 def test_no_models_gives_one_default_cell() -> None:

@@ -10,23 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awaken_eval import (
-    AgentMetrics,
-    AgentToolStats,
+from awaken_eval import Failure, ReplayOutcome, ReplayReport, from_json, to_builtins, to_json
+from awaken_eval.events import InferenceSpan, ToolSpan
+from awaken_eval.failures import (
     AnswerMissingPhrase,
-    Failure,
     ForbiddenToolUsed,
-    InferenceSpan,
-    ReplayOutcome,
-    ReplayReport,
     ReplayRuntimeFailed,
     ScriptExhausted,
-    ToolSpan,
-    from_json,
-    read_ndjson,
-    to_builtins,
-    to_json,
 )
+from awaken_eval.records import AgentMetrics, AgentToolStats
+from awaken_eval.wire import read_ndjson
 
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1

@@ -1,4 +1,4 @@
-"""The public API: every module's ``__all__`` is re-exported, and everything is documented."""
+"""The public API: a pinned top-level list, public namespaces, one import path per name."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,40 +20,143 @@ import pytest
 import awaken_eval
 
 PACKAGE = "awaken_eval"
+ROOT = Path(__file__).resolve().parent.parent
+
+TOP_LEVEL = [
+    "AgentLoopReplayer",
+    "AgentSpec",
+    "AlreadyExists",
+    "AwakenEval",
+    "AwakenEvalError",
+    "ChatMessage",
+    "ChatResponseEvent",
+    "Conflict",
+    "DatasetSpec",
+    "DialogueTurn",
+    "ErrorEvent",
+    "EvalRun",
+    "EvalRunExecutionMode",
+    "EvalRunItem",
+    "EvalRunStore",
+    "EvalRunSummary",
+    "ExecutorJudge",
+    "Expectation",
+    "Failure",
+    "Fixture",
+    "InferenceError",
+    "InferenceErrorKind",
+    "InferenceRequest",
+    "InferenceResult",
+    "InvalidInput",
+    "InvalidRequest",
+    "ItemKey",
+    "Judge",
+    "JudgeError",
+    "JudgeRequest",
+    "JudgeResult",
+    "LlmExecutor",
+    "MatrixCell",
+    "ModelPricing",
+    "NotFound",
+    "ProviderScriptEvent",
+    "ReplayContext",
+    "ReplayOutcome",
+    "ReplayReport",
+    "Replayer",
+    "ResolvedModel",
+    "RunOptions",
+    "SamplingParams",
+    "ScriptedExecutor",
+    "StopReason",
+    "StoreFailure",
+    "TokenUsage",
+    "Tool",
+    "ToolCall",
+    "ToolCallEvent",
+    "ToolCallMatcher",
+    "ToolDescriptor",
+    "TraceSink",
+    "__version__",
+    "diff_runs",
+    "from_builtins",
+    "from_json",
+    "load_directory",
+    "load_fixture",
+    "open_run_store",
+    "run_eval",
+    "run_eval_sync",
+    "score",
+    "to_builtins",
+    "to_json",
+]
+"""The top-level names, pinned: adding or removing one is a decision, made here."""
+
+PUBLIC_MODULES = [
+    "awaken_eval.analysis",
+    "awaken_eval.cli",
+    "awaken_eval.curate",
+    "awaken_eval.engine",
+    "awaken_eval.errors",
+    "awaken_eval.evaluation",
+    "awaken_eval.events",
+    "awaken_eval.failures",
+    "awaken_eval.protocols",
+    "awaken_eval.pytest_plugin",
+    "awaken_eval.records",
+    "awaken_eval.schema",
+    "awaken_eval.service",
+    "awaken_eval.sinks",
+    "awaken_eval.stores",
+    "awaken_eval.testing",
+    "awaken_eval.wire",
+]
+"""The namespaces users import on purpose; every other module is private."""
 
 
 def _is_private(module_name: str) -> bool:
     return any(part.startswith("_") for part in module_name.split(".")[1:])
 
 
-def public_module_names() -> list[str]:
-    """Every importable module of the package whose dotted name has no private part."""
-    names = [
-        info.name
-        for info in pkgutil.walk_packages(awaken_eval.__path__, f"{PACKAGE}.")
-        if not _is_private(info.name)
-    ]
-    return sorted(names)
-
-
-PUBLIC_MODULES = public_module_names()
-
-SEPARATE_NAMESPACES = {"awaken_eval.testing", "awaken_eval.pytest_plugin", "awaken_eval.cli"}
-"""Public modules imported by their own name, not re-exported by the package: the test
-doubles of ``awaken_eval.testing`` are not part of the runtime API, the pytest plugin
-needs pytest, and the command line's ``main`` is its console script."""
-
-REEXPORTED_MODULES = [name for name in PUBLIC_MODULES if name not in SEPARATE_NAMESPACES]
-
-
 def _module(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-def test_the_package_has_public_modules() -> None:
-    # Guards the parametrized tests below against silently running over nothing.
-    expected = {"awaken_eval.errors", "awaken_eval.fixtures", "awaken_eval.serde"}
-    assert expected == expected & set(PUBLIC_MODULES)
+def _all_modules() -> list[str]:
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(awaken_eval.__path__, f"{PACKAGE}.")
+        if not info.name.endswith("__main__")
+    )
+
+
+def test_the_top_level_list_is_pinned() -> None:
+    assert sorted(TOP_LEVEL) == sorted(awaken_eval.__all__)
+
+
+def test_every_module_is_a_public_namespace_or_private() -> None:
+    public = [name for name in _all_modules() if not _is_private(name)]
+    assert PUBLIC_MODULES == public
+
+
+def test_the_stub_lists_the_same_names_as_the_lazy_table() -> None:
+    # Type checkers read __init__.pyi, the interpreter the table in __init__.py.
+    stub = ast.parse((ROOT / "src" / "awaken_eval" / "__init__.pyi").read_text("utf-8"))
+    typed = {
+        alias.asname or alias.name: node.module
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom)
+        and node.module is not None
+        and node.module.startswith(PACKAGE)
+        for alias in node.names
+    }
+    assert dict(vars(awaken_eval)["_EXPORTS"]) == typed
+
+
+@pytest.mark.parametrize("name", sorted(set(TOP_LEVEL) - {"__version__"}))
+def test_every_top_level_name_loads_from_a_private_module(name: str) -> None:
+    value = getattr(awaken_eval, name)
+    module = vars(awaken_eval)["_EXPORTS"][name]
+    assert (name, True) == (name, value is getattr(_module(module), name))
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
@@ -64,39 +168,60 @@ def test_every_public_module_declares_all(module_name: str) -> None:
     assert len(declared) == len(set(declared))
 
 
-@pytest.mark.parametrize("module_name", REEXPORTED_MODULES)
-def test_every_public_name_of_a_module_is_exported_by_the_package(module_name: str) -> None:
-    module = _module(module_name)
-    exported = set(awaken_eval.__all__)
-    missing = [name for name in getattr(module, "__all__", ()) if name not in exported]
-    assert [] == missing
-
-
-@pytest.mark.parametrize("module_name", REEXPORTED_MODULES)
-def test_the_package_exports_the_same_objects_as_the_modules(module_name: str) -> None:
-    module = _module(module_name)
-    different = [
-        name
-        for name in getattr(module, "__all__", ())
-        if name in awaken_eval.__all__
-        and getattr(awaken_eval, name, None) is not getattr(module, name)
-    ]
-    assert [] == different
-
-
-def test_package_all_names_only_existing_objects() -> None:
-    assert [] == [name for name in awaken_eval.__all__ if not hasattr(awaken_eval, name)]
-
-
-def test_package_all_has_no_duplicates() -> None:
-    assert sorted(set(awaken_eval.__all__)) == sorted(awaken_eval.__all__)
-
-
-def test_every_package_export_comes_from_a_public_module_all() -> None:
-    declared: set[str] = {"__version__"}
+def _canonical_paths() -> dict[str, str]:
+    """Each public name and the one module users import it from."""
+    paths = dict.fromkeys(awaken_eval.__all__, PACKAGE)
     for module_name in PUBLIC_MODULES:
-        declared.update(getattr(_module(module_name), "__all__", ()))
-    assert [] == sorted(set(awaken_eval.__all__) - declared)
+        for name in _module(module_name).__all__:
+            paths.setdefault(name, module_name)
+    return paths
+
+
+def test_no_name_is_listed_by_two_namespaces() -> None:
+    seen: dict[str, list[str]] = {}
+    for module_name in PUBLIC_MODULES:
+        for name in _module(module_name).__all__:
+            seen.setdefault(name, []).append(module_name)
+    twice = {name: where for name, where in seen.items() if len(where) > 1}
+    assert {} == twice
+
+
+_IMPORT = re.compile(r"from (awaken_eval(?:\.[\w.]+)?) import (\([^)]*\)|[^\n]+)")
+
+
+def _imports(text: str) -> Iterator[tuple[str, str]]:
+    for match in _IMPORT.finditer(text):
+        names = re.sub(r"#[^\n]*", "", match.group(2)).strip("() \n")
+        for item in names.split(","):
+            name = item.split(" as ")[0].strip()
+            if name:
+                yield match.group(1), name
+
+
+def test_docs_examples_and_tests_import_each_public_name_from_its_one_path() -> None:
+    paths = _canonical_paths()
+    sources = [ROOT / "README.md"]
+    for folder, pattern in (
+        ("docs", "*.md"),
+        ("examples", "*.py"),
+        ("tests", "*.py"),
+        ("benchmarks", "*.py"),
+    ):
+        sources.extend(sorted((ROOT / folder).rglob(pattern)))
+    elsewhere = [
+        f"{source.relative_to(ROOT)}: {name} from {module}, not {paths[name]}"
+        for source in sources
+        for module, name in _imports(source.read_text("utf-8"))
+        if name in paths and module != paths[name]
+    ]
+    assert [] == elsewhere
+
+
+def test_the_import_path_check_can_fail() -> None:
+    text = "from awaken_eval._records.fixtures import Fixture\nfrom awaken_eval import (\n    score,\n)\n"
+    assert [("awaken_eval._records.fixtures", "Fixture"), ("awaken_eval", "score")] == list(
+        _imports(text)
+    )
 
 
 # -- docstrings --------------------------------------------------------------------------------
@@ -152,8 +277,8 @@ def _assignment_docstrings(source: str) -> dict[str, str]:
 
 
 def _modules_listing(name: str) -> list[ModuleType]:
-    """The public modules (and the package) whose ``__all__`` lists ``name``."""
-    modules = [_module(module_name) for module_name in PUBLIC_MODULES]
+    """The modules, private ones included, whose ``__all__`` lists ``name``."""
+    modules = [_module(module_name) for module_name in _all_modules()]
     return [m for m in [awaken_eval, *modules] if name in getattr(m, "__all__", ())]
 
 
@@ -185,12 +310,8 @@ def _undocumented(name: str, value: Any) -> list[str]:
 
 
 def _public_names() -> list[tuple[str, str]]:
-    """(module, name) for every name of every public module's ``__all__``, first module wins."""
-    seen: dict[str, str] = {"__version__": PACKAGE}
-    for module_name in PUBLIC_MODULES:
-        for name in getattr(_module(module_name), "__all__", ()):
-            seen.setdefault(name, module_name)
-    return sorted((module_name, name) for name, module_name in seen.items())
+    """(module, name) for every public name, at its one import path."""
+    return sorted((module_name, name) for name, module_name in _canonical_paths().items())
 
 
 @pytest.mark.parametrize(
@@ -236,11 +357,13 @@ def test_importing_the_package_or_its_pytest_plugin_loads_nothing_else() -> None
     completed = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    expected = "['awaken_eval', 'awaken_eval.pytest_plugin']\nFalse False\nawaken_eval.fixtures\n"
+    expected = (
+        "['awaken_eval', 'awaken_eval.pytest_plugin']\nFalse False\nawaken_eval._records.fixtures\n"
+    )
     assert expected == completed.stdout
 
 
 def test_package_dir_lists_the_lazy_names() -> None:
     assert set(awaken_eval.__all__) <= set(dir(awaken_eval))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
-        _ = awaken_eval.NoSuchName
+        _ = awaken_eval.NoSuchName  # type: ignore[attr-defined]

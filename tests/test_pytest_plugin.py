@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from awaken_eval import AwakenEval, ChatResponseEvent, Expectation, Fixture, InvalidRequest
 from awaken_eval import pytest_plugin as plugin
-from awaken_eval.assertions import EvalAssertionError
-from awaken_eval.errors import InputUnreadable, InvalidRequest
-from awaken_eval.expectations import Expectation
-from awaken_eval.fixtures import ChatResponseEvent, Fixture
-from awaken_eval.pytest_plugin import AwakenEval
-from awaken_eval.testing import CannedTextExecutor
+from awaken_eval.errors import InputUnreadable
+from awaken_eval.testing import CannedTextExecutor, EvalAssertionError
 
 pytest_plugins = ["pytester"]
 

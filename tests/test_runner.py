@@ -21,33 +21,41 @@ import pytest
 import sniffio
 
 from awaken_eval import (
-    AnswerMissingPhrase,
+    AgentSpec,
+    AlreadyExists,
     ChatResponseEvent,
+    Conflict,
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunFilter,
+    EvalRunItem,
     EvalRunSummary,
     Expectation,
     Fixture,
-    InferenceSpan,
-    ItemKey,
-    JudgeBelowThreshold,
-    MatrixCell,
-    ReplayOutcome,
-    ReplayRuntimeError,
-    ReplayRuntimeFailed,
-    TokenUsage,
-)
-from awaken_eval.baseline import ADHOC_DATASET_ID, fixture_digests
-from awaken_eval.errors import (
-    AlreadyExists,
-    Conflict,
-    DuplicateItemKeys,
+    InferenceRequest,
+    InferenceResult,
     InvalidRequest,
+    ItemKey,
+    JudgeError,
+    JudgeRequest,
+    JudgeResult,
+    MatrixCell,
+    ModelPricing,
     NotFound,
+    ReplayContext,
+    ReplayOutcome,
+    ReplayReport,
+    ResolvedModel,
     StoreFailure,
+    TokenUsage,
+    run_eval,
+    run_eval_sync,
 )
+from awaken_eval._engine.runner import cell_error_outcome, timeout_outcome
+from awaken_eval.analysis import ADHOC_DATASET_ID
+from awaken_eval.engine import SKIPPED_PREFIX
+from awaken_eval.errors import DuplicateItemKeys, JudgeErrorKind
 from awaken_eval.events import (
+    InferenceSpan,
     ItemCompleted,
     RunCompleted,
     RunEventMode,
@@ -56,30 +64,21 @@ from awaken_eval.events import (
     SpanRecorded,
     TraceEvent,
 )
-from awaken_eval.outcomes import AgentMetrics, CriterionVerdict, JudgeAttempt, ReplayReport
-from awaken_eval.protocols import (
-    AgentSpec,
-    InferenceRequest,
-    InferenceResult,
-    JudgeError,
-    JudgeErrorKind,
-    JudgeRequest,
-    JudgeResult,
-    ModelPricing,
-    ReplayContext,
-    ResolvedModel,
+from awaken_eval.failures import (
+    AnswerMissingPhrase,
+    JudgeBelowThreshold,
+    ReplayRuntimeError,
+    ReplayRuntimeFailed,
+)
+from awaken_eval.records import (
+    AgentMetrics,
+    CriterionVerdict,
+    EvalRunFilter,
+    JudgeAttempt,
     ReviseConfig,
     RunHeader,
 )
-from awaken_eval.runner import (
-    SKIPPED_PREFIX,
-    cell_error_outcome,
-    run_eval,
-    run_eval_sync,
-    timeout_outcome,
-)
-from awaken_eval.runs import EvalRunItem
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import (
     CannedTextExecutor,
     CapturingSink,
@@ -88,6 +87,7 @@ from awaken_eval.testing import (
     HangingExecutor,
     ScriptedJudge,
 )
+from awaken_eval.wire import fixture_digests
 
 pytestmark = pytest.mark.anyio
 

@@ -11,11 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awaken_eval.errors import InvalidRequest
-from awaken_eval.failures import ReplayRuntimeError
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.runs import ErrorPolicy, EvalRun, EvalRunExecutionMode, EvalRunItem, MatrixCell
-from awaken_eval.sampled_diff import (
+from awaken_eval import (
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
+    InvalidRequest,
+    MatrixCell,
+    ReplayReport,
+    from_json,
+    to_builtins,
+    to_json,
+)
+from awaken_eval.analysis import (
     GroupPassRate,
     SampledDiffEntry,
     SampledDiffSummary,
@@ -26,9 +33,11 @@ from awaken_eval.sampled_diff import (
     SampledRegression,
     SampledUnchanged,
     diff_sampled,
+    fisher_one_sided,
+    wilson_interval,
 )
-from awaken_eval.serde import from_json, to_builtins, to_json
-from awaken_eval.stats import fisher_one_sided, wilson_interval
+from awaken_eval.failures import ReplayRuntimeError
+from awaken_eval.records import ErrorPolicy
 
 # -- helpers -------------------------------------------------------------------------------
 

@@ -14,26 +14,23 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unuse
 
 import strategies
 from awaken_eval import (
+    ChatResponseEvent,
     DatasetSpec,
+    ErrorEvent,
     EvalRun,
     Expectation,
     Fixture,
     InvalidInput,
     ReplayReport,
     TokenUsage,
+    ToolCallEvent,
     ToolCallMatcher,
     from_builtins,
     to_builtins,
 )
-from awaken_eval._types import U32_MAX, U64_MAX
+from awaken_eval._records.types import U32_MAX, U64_MAX
 from awaken_eval.events import SpanRecorded
-from awaken_eval.fixtures import ChatResponseEvent, ErrorEvent, ToolCallEvent
-from awaken_eval.schema import (
-    SCHEMA_DIALECT,
-    SCHEMA_KINDS,
-    json_schema,
-    json_schema_for,
-)
+from awaken_eval.schema import SCHEMA_DIALECT, SCHEMA_KINDS, json_schema, json_schema_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_FILES = sorted(

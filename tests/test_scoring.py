@@ -10,45 +10,39 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import awaken_eval._scoring.score as scoring
 import strategies as s
-from awaken_eval import (
-    AgentMetrics,
+from awaken_eval import Expectation, Failure, ReplayOutcome, ToolCallMatcher, score, to_builtins
+from awaken_eval._records.expectations import json_subset
+from awaken_eval._records.types import U32_MAX
+from awaken_eval._scoring.score import (
+    add_judge_failure,
+    error_kind,
+    error_types_match,
+    judge_failure_for,
+)
+from awaken_eval.events import InferenceSpan, ToolSpan
+from awaken_eval.failures import (
+    ERROR_KINDS,
     AnswerContainsExcludedPhrase,
     AnswerMissingPhrase,
     CountConstraint,
     DurationExceeded,
     ErrorTypeMismatch,
-    Expectation,
     ExpectedErrorMissing,
-    Failure,
     ForbiddenToolUsed,
-    InferenceSpan,
     JudgeBelowThreshold,
     ProviderScriptUnused,
-    ReplayOutcome,
     ReplayRuntimeError,
     ReplayRuntimeFailed,
     ReplayRuntimeFailure,
     RequiredToolCallNotSatisfied,
     ScriptExhausted,
     TokenBudgetExceeded,
-    ToolCallMatcher,
     ToolSequenceMismatch,
     ToolSequenceMode,
-    ToolSpan,
-    json_subset,
-    scoring,
-    to_builtins,
 )
-from awaken_eval._types import U32_MAX
-from awaken_eval.scoring import (
-    ERROR_KINDS,
-    add_judge_failure,
-    error_kind,
-    error_types_match,
-    judge_failure_for,
-    score,
-)
+from awaken_eval.records import AgentMetrics
 
 ORDERED = ToolSequenceMode.ORDERED_SUBSEQ
 

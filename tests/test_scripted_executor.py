@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import pytest
 
-from awaken_eval import ChatResponseEvent, ErrorEvent, StopReason, TokenUsage, ToolCallEvent
-from awaken_eval.fixtures import ProviderScriptEvent
-from awaken_eval.protocols import (
+from awaken_eval import (
+    ChatResponseEvent,
+    ErrorEvent,
     InferenceError,
     InferenceErrorKind,
     InferenceRequest,
     InferenceResult,
     LlmExecutor,
+    ProviderScriptEvent,
+    ScriptedExecutor,
+    StopReason,
+    TokenUsage,
     ToolCall,
+    ToolCallEvent,
 )
-from awaken_eval.scripted import ScriptedError, ScriptedExecutor, error_kind_for
+from awaken_eval.engine import ScriptedError, error_kind_for
 
 pytestmark = pytest.mark.anyio
 

@@ -8,15 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 from awaken_eval import (
-    AgentToolStats,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
     InvalidInput,
     MatrixCell,
     ReplayReport,
+    from_json,
+    to_json,
 )
-from awaken_eval.serde import from_json, to_json
+from awaken_eval.records import AgentToolStats
 
 
 def _run(items: int) -> EvalRun:

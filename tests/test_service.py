@@ -13,58 +13,49 @@ import anyio
 import attrs
 import pytest
 
-from awaken_eval.errors import (
+from awaken_eval import (
+    AgentSpec,
     AlreadyExists,
+    ChatResponseEvent,
     Conflict,
-    DuplicateItemKeys,
+    DatasetSpec,
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
+    Expectation,
+    Fixture,
     InvalidInput,
     InvalidRequest,
-    InvalidRunId,
+    MatrixCell,
     NotFound,
-    ServiceError,
+    ReplayReport,
+    ResolvedModel,
+    SamplingParams,
     StoreFailure,
+    TokenUsage,
+    to_builtins,
 )
-from awaken_eval.evaluation import (
-    Evaluation,
-    EvaluationCriterion,
-    ExpectedOutcome,
-    RunScope,
-)
-from awaken_eval.events import (
-    EvaluationResult,
-    RunCompleted,
-    RunEventMode,
-    RunFailed,
-    RunStarted,
-)
-from awaken_eval.expectations import Expectation
-from awaken_eval.fixtures import ChatResponseEvent, DatasetSpec, Fixture, TokenUsage
-from awaken_eval.ids import RunId
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.protocols import AgentSpec, DatasetRecord, ResolvedModel, SamplingParams
-from awaken_eval.requests import (
+from awaken_eval._records.rules import validate_unique_item_keys
+from awaken_eval.errors import DuplicateItemKeys, InvalidRunId, ServiceError
+from awaken_eval.evaluation import Evaluation, EvaluationCriterion, ExpectedOutcome, RunId, RunScope
+from awaken_eval.events import EvaluationResult, RunCompleted, RunEventMode, RunFailed, RunStarted
+from awaken_eval.records import DatasetRecord, EvalRunFilter
+from awaken_eval.service import (
     AgentSpecPatch,
     EvalLimits,
+    EvalService,
     JudgeRequestSpec,
     OnlineEvalRequest,
     RequestedMode,
     SamplingPatch,
     StartRunRequest,
+    StaticAgentResolver,
+    StaticModelResolver,
+    http_status,
+    parse_request,
 )
-from awaken_eval.resolvers import StaticAgentResolver, StaticModelResolver
-from awaken_eval.runs import (
-    EvalRun,
-    EvalRunExecutionMode,
-    EvalRunFilter,
-    EvalRunItem,
-    MatrixCell,
-)
-from awaken_eval.serde import to_builtins
-from awaken_eval.service import EvalService, http_status, parse_request
-from awaken_eval.stores.datasets import FileDatasetStore, InMemoryDatasetStore
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.stores import FileDatasetStore, InMemoryDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, ScriptedJudge
-from awaken_eval.validation import validate_unique_item_keys
 
 # -- builders -----------------------------------------------------------------------------
 

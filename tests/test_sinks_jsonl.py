@@ -19,20 +19,29 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from awaken_eval.agent_loop import AgentLoopReplayer
-from awaken_eval.errors import InvalidInput, InvalidRunId, NotFound
+from awaken_eval import (
+    AgentLoopReplayer,
+    ChatResponseEvent,
+    DialogueTurn,
+    Fixture,
+    InvalidInput,
+    NotFound,
+    ReplayContext,
+    ToolCallEvent,
+    TraceSink,
+    run_eval,
+)
+from awaken_eval.errors import InvalidRunId
 from awaken_eval.events import (
+    InferenceSpan,
     RunCompleted,
     RunEventMode,
     RunFailed,
     RunStarted,
     SpanRecorded,
+    ToolSpan,
     TraceEvent,
 )
-from awaken_eval.fixtures import ChatResponseEvent, DialogueTurn, Fixture, ToolCallEvent
-from awaken_eval.outcomes import InferenceSpan, ToolSpan
-from awaken_eval.protocols import ReplayContext, TraceSink
-from awaken_eval.runner import run_eval
 from awaken_eval.sinks import (
     EVAL_EVENTS_FILE,
     TRACES_DIR,

@@ -11,19 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import strategies as s
-from awaken_eval.errors import InvalidRequest
-from awaken_eval.failures import ReplayRuntimeError
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.runs import (
-    ErrorPolicy,
+from awaken_eval import (
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
+    InvalidRequest,
     MatrixCell,
-    SampleAggregate,
+    ReplayReport,
+    from_json,
+    to_builtins,
+    to_json,
 )
-from awaken_eval.serde import from_json, to_builtins, to_json
-from awaken_eval.stats import (
+from awaken_eval.analysis import (
     DatasetPassAtK,
     aggregate_samples,
     dataset_pass_at_k,
@@ -34,6 +33,8 @@ from awaken_eval.stats import (
     pass_hat_k,
     wilson_interval,
 )
+from awaken_eval.failures import ReplayRuntimeError
+from awaken_eval.records import ErrorPolicy, SampleAggregate
 
 # -- helpers -------------------------------------------------------------------------------
 

@@ -24,41 +24,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from awaken_eval import (
-    AnswerMissingPhrase,
-    EvalRun,
-    EvalRunExecutionMode,
-    EvalRunFilter,
-    EvalRunItem,
-    EvalRunSummary,
-    Fixture,
-    ItemKey,
-    MatrixCell,
-    ReplayOutcome,
-    ReplayReport,
-    load_directory,
-)
-from awaken_eval.agent_loop import AgentLoopReplayer
-from awaken_eval.errors import (
+    AgentLoopReplayer,
     AlreadyExists,
     Conflict,
-    DuplicateItemKeys,
-    InvalidExecutionShape,
-    InvalidInput,
-    InvalidRunId,
-    NotFound,
-    StoreFailure,
-)
-from awaken_eval.protocols import (
+    EvalRun,
+    EvalRunExecutionMode,
+    EvalRunItem,
     EvalRunStore,
-    PrunableRunStore,
+    EvalRunSummary,
+    Fixture,
+    InvalidInput,
+    ItemKey,
+    MatrixCell,
+    NotFound,
     ReplayContext,
-    RunHeader,
-    StreamingRunStore,
+    ReplayOutcome,
+    ReplayReport,
+    StoreFailure,
+    load_directory,
+    run_eval,
 )
-from awaken_eval.runner import run_eval
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.memory import InMemoryRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
+from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
+from awaken_eval.failures import AnswerMissingPhrase
+from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
+from awaken_eval.records import EvalRunFilter, RunHeader
+from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
 from strategies import eval_runs
 
 pytestmark = pytest.mark.anyio

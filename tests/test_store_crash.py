@@ -41,16 +41,10 @@ from _store_worker import (
     worker_item,
     written_run,
 )
-from awaken_eval import EvalRun, EvalRunFilter, EvalRunSummary, ItemKey
-from awaken_eval.errors import (
-    AlreadyExists,
-    DuplicateItemKeys,
-    InvalidExecutionShape,
-    InvalidRunId,
-    StoreFailure,
-)
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
+from awaken_eval import AlreadyExists, EvalRun, EvalRunSummary, ItemKey, StoreFailure
+from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
+from awaken_eval.records import EvalRunFilter
+from awaken_eval.stores import FileEvalRunStore, SqliteRunStore
 
 KINDS = ["files", "sqlite"]
 KILLS_PER_STORE = 40

@@ -24,43 +24,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awaken_eval.errors import (
+from awaken_eval import (
     AlreadyExists,
     Conflict,
-    DuplicateItemKeys,
-    InvalidExecutionShape,
-    InvalidInput,
-    InvalidRunId,
-    NotFound,
-    StoreFailure,
-)
-from awaken_eval.ids import validate_run_id
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.protocols import (
-    EvalRunStore,
-    PrunableRunStore,
-    RunHeader,
-    StreamingRunStore,
-)
-from awaken_eval.runs import (
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunFilter,
     EvalRunItem,
+    EvalRunStore,
     EvalRunSummary,
+    InvalidInput,
     ItemKey,
     MatrixCell,
+    NotFound,
+    ReplayReport,
+    StoreFailure,
+    to_builtins,
+    to_json,
 )
-from awaken_eval.serde import to_builtins, to_json
-from awaken_eval.stores.files import (
-    FileEvalRunStore,
-    _Positions,
-    _pretty,
-    _scan_summary,
-    _shard_of,
-    _write_document,
-)
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
+from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
+from awaken_eval.records import EvalRunFilter, RunHeader, validate_run_id
+from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore
+from awaken_eval.stores._files import _Positions, _pretty, _scan_summary, _shard_of, _write_document
 from strategies import eval_run_items, eval_runs, json_values
 
 pytestmark = pytest.mark.anyio
@@ -1402,10 +1387,10 @@ import sys
 
 import anyio
 
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.protocols import RunHeader
-from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunItem
-from awaken_eval.stores.files import FileEvalRunStore
+from awaken_eval import ReplayReport
+from awaken_eval.records import RunHeader
+from awaken_eval import EvalRun, EvalRunExecutionMode, EvalRunItem
+from awaken_eval.stores import FileEvalRunStore
 
 
 def item(fixture_id):

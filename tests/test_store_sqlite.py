@@ -18,30 +18,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import strategies as s
-from awaken_eval.errors import (
+from awaken_eval import (
     AlreadyExists,
     Conflict,
-    DuplicateItemKeys,
-    InvalidExecutionShape,
-    InvalidInput,
-    InvalidRunId,
-    NotFound,
-    StoreFailure,
-)
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.protocols import EvalRunStore, PrunableRunStore, RunHeader, StreamingRunStore
-from awaken_eval.runs import (
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunFilter,
     EvalRunItem,
+    EvalRunStore,
     EvalRunSummary,
+    InvalidInput,
     ItemKey,
     MatrixCell,
+    NotFound,
+    ReplayReport,
+    StoreFailure,
 )
-from awaken_eval.stores import sqlite as sqlite_module
-from awaken_eval.stores.memory import InMemoryRunStore
-from awaken_eval.stores.sqlite import SCHEMA_VERSION, SqliteRunStore
+from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
+from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
+from awaken_eval.records import EvalRunFilter, RunHeader
+from awaken_eval.stores import InMemoryRunStore, SqliteRunStore
+from awaken_eval.stores import _sqlite as sqlite_module
+from awaken_eval.stores._sqlite import SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 

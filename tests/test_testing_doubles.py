@@ -5,11 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from awaken_eval import TokenUsage
-from awaken_eval.events import RunEventMode, RunFailed, SpanRecorded
-from awaken_eval.fixtures import StopReason
-from awaken_eval.outcomes import ToolSpan
-from awaken_eval.protocols import (
+from awaken_eval import (
     ChatMessage,
     InferenceError,
     InferenceErrorKind,
@@ -17,13 +13,16 @@ from awaken_eval.protocols import (
     InferenceResult,
     Judge,
     JudgeError,
-    JudgeErrorKind,
     JudgeRequest,
     JudgeResult,
     LlmExecutor,
-    MessageRole,
+    StopReason,
+    TokenUsage,
     TraceSink,
 )
+from awaken_eval.errors import JudgeErrorKind
+from awaken_eval.events import RunEventMode, RunFailed, SpanRecorded, ToolSpan
+from awaken_eval.records import MessageRole
 from awaken_eval.testing import (
     CannedTextExecutor,
     CapturingSink,

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 import strategies as s
 from awaken_eval import (
     DatasetSpec,
-    DuplicateItemKeys,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
@@ -22,7 +21,7 @@ from awaken_eval import (
     MatrixCell,
     ReplayReport,
 )
-from awaken_eval.validation import (
+from awaken_eval._records.rules import (
     live_run_sample_count,
     validate_baseline_sample_count,
     validate_dataset_for_write,
@@ -31,6 +30,7 @@ from awaken_eval.validation import (
     validate_offline_expectation,
     validate_unique_models,
 )
+from awaken_eval.errors import DuplicateItemKeys
 
 LIVE = EvalRunExecutionMode.LIVE
 SCRIPTED = EvalRunExecutionMode.SCRIPTED

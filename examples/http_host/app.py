@@ -22,7 +22,7 @@ Usage (from the repository root)::
     python examples/http_host/app.py          # serve on 127.0.0.1:8000 (needs uvicorn)
     uvicorn --factory examples.http_host.app:demo_app
 
-The demo service reads datasets from a :class:`~awaken_eval.stores.datasets.FileDatasetStore`
+The demo service reads datasets from a :class:`~awaken_eval.stores.FileDatasetStore`
 (seeded with the quickstart fixtures as dataset ``quickstart``), keeps runs in memory
 (swap in a persistent run store for real use) and resolves one model, ``demo``, to a
 canned executor. The admin token comes from ``AWAKEN_EVAL_ADMIN_TOKEN`` (default
@@ -57,21 +57,25 @@ from starlette.types import Lifespan
 
 from awaken_eval import (
     DatasetSpec,
-    EvalRunFilter,
     InvalidInput,
     InvalidRequest,
     NotFound,
     ResolvedModel,
-    ServiceError,
     from_builtins,
     load_directory,
     to_builtins,
 )
-from awaken_eval.requests import OnlineEvalRequest, StartRunRequest
-from awaken_eval.resolvers import StaticModelResolver
-from awaken_eval.service import EvalService, http_status, parse_request
-from awaken_eval.stores.datasets import FileDatasetStore
-from awaken_eval.stores.memory import InMemoryRunStore
+from awaken_eval.errors import ServiceError
+from awaken_eval.records import EvalRunFilter
+from awaken_eval.service import (
+    EvalService,
+    OnlineEvalRequest,
+    StartRunRequest,
+    StaticModelResolver,
+    http_status,
+    parse_request,
+)
+from awaken_eval.stores import FileDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor
 
 logger = logging.getLogger("awaken_eval.http_host")

@@ -36,16 +36,13 @@ from pathlib import Path
 from awaken_eval import (
     AgentLoopReplayer,
     AwakenEvalError,
-    DiffSummary,
-    Drift,
     EvalRun,
     ReplayReport,
-    diff_against_baseline_checked,
     load_directory,
-    read_ndjson,
     run_eval_sync,
-    write_ndjson,
 )
+from awaken_eval.analysis import DiffSummary, Drift, diff_against_baseline_checked
+from awaken_eval.wire import read_ndjson, write_ndjson
 
 HERE = Path(__file__).resolve().parent
 BUNDLED_FIXTURES = HERE / "fixtures"

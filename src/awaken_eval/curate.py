@@ -29,11 +29,9 @@ from enum import Enum
 
 import attrs
 
-from awaken_eval._types import JsonValue
-from awaken_eval.errors import AwakenEvalError
-from awaken_eval.events import SpanRecorded
-from awaken_eval.expectations import Expectation
-from awaken_eval.fixtures import (
+from awaken_eval._records.events import SpanRecorded
+from awaken_eval._records.expectations import Expectation
+from awaken_eval._records.fixtures import (
     ChatResponseEvent,
     DialogueTurn,
     ErrorEvent,
@@ -43,8 +41,10 @@ from awaken_eval.fixtures import (
     TokenUsage,
     ToolCallEvent,
 )
-from awaken_eval.outcomes import InferenceSpan, ToolSpan
-from awaken_eval.scoring import error_kind
+from awaken_eval._records.outcomes import InferenceSpan, ToolSpan
+from awaken_eval._records.types import JsonValue
+from awaken_eval._scoring.score import error_kind
+from awaken_eval.errors import AwakenEvalError
 
 __all__ = [
     "SKIPPED_CONVERSION",

@@ -27,6 +27,7 @@ A host maps every service error to its HTTP status in one line::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import Enum
 from typing import ClassVar
 
 import attrs
@@ -37,11 +38,15 @@ __all__ = [
     "Conflict",
     "DuplicateFixtureId",
     "DuplicateItemKeys",
+    "InferenceError",
+    "InferenceErrorKind",
     "InputUnreadable",
     "InvalidExecutionShape",
     "InvalidInput",
     "InvalidRequest",
     "InvalidRunId",
+    "JudgeError",
+    "JudgeErrorKind",
     "NotFound",
     "Problem",
     "ServiceError",
@@ -230,3 +235,86 @@ class StoreFailure(ServiceError):
     """A store failed or holds corrupt data (status 500)."""
 
     status: ClassVar[int] = 500
+
+
+class InferenceErrorKind(Enum):
+    """Structured kind of an inference failure (the ``error_type`` of live outcomes)."""
+
+    RATE_LIMITED = "rate_limited"
+    """The provider throttled the request."""
+    OVERLOADED = "overloaded"
+    """The provider is overloaded."""
+    TIMEOUT = "timeout"
+    """The provider did not answer in time."""
+    CONTEXT_OVERFLOW = "context_overflow"
+    """The conversation does not fit the model's context."""
+    INVALID_REQUEST = "invalid_request"
+    """The request was malformed (also: a scripted executor out of events)."""
+    UNAUTHORIZED = "unauthorized"
+    """Credentials were missing or rejected."""
+    MODEL_NOT_FOUND = "model_not_found"
+    """The provider does not know the model."""
+    CONTENT_FILTERED = "content_filtered"
+    """The provider's content filter blocked the answer."""
+    PROVIDER = "provider"
+    """Any other provider failure."""
+
+
+_RETRYABLE = frozenset(
+    {InferenceErrorKind.RATE_LIMITED, InferenceErrorKind.OVERLOADED, InferenceErrorKind.TIMEOUT}
+)
+
+
+class InferenceError(AwakenEvalError):
+    """An inference failed; raised by :meth:`LlmExecutor.execute`.
+
+    Attributes:
+        kind: The structured kind.
+        message: The provider's message.
+        error_type: The type the outcome reports; defaults to ``kind.value`` (a
+            scripted executor passes the fixture-authored type, e.g. ``rate_limit``).
+    """
+
+    def __init__(
+        self, kind: InferenceErrorKind, message: str, *, error_type: str | None = None
+    ) -> None:
+        """Create the error of ``kind`` with the provider's ``message``."""
+        self.kind = kind
+        self.message = message
+        self.error_type = error_type if error_type is not None else kind.value
+        super().__init__(f"{kind.value}: {message}" if message else kind.value)
+
+    @property
+    def retryable(self) -> bool:
+        """Whether retrying may help (rate limits, overload, timeouts)."""
+        return self.kind in _RETRYABLE
+
+
+class JudgeErrorKind(Enum):
+    """Why a judge could not grade."""
+
+    TRANSPORT = "transport"
+    """The judge could not be reached."""
+    STATUS = "status"
+    """The judge answered with an error status."""
+    EXECUTOR = "executor"
+    """The judge's model executor failed."""
+    PARSE = "parse"
+    """The judge's answer held no parseable score."""
+    NON_FINITE_SCORE = "non_finite_score"
+    """The judge's score was not a finite number."""
+
+
+class JudgeError(AwakenEvalError):
+    """A judge could not grade; raised by :meth:`Judge.grade`.
+
+    Attributes:
+        kind: Why.
+        message: Details (the unparseable body, the executor's error, ...).
+    """
+
+    def __init__(self, kind: JudgeErrorKind, message: str) -> None:
+        """Create the error of ``kind`` with details in ``message``."""
+        self.kind = kind
+        self.message = message
+        super().__init__(f"judge {kind.value} error: {message}")

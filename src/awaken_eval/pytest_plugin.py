@@ -12,10 +12,10 @@ Options (ini option, command-line flag; the flag wins):
   model with ``awaken_models``. They are collected like ``testpaths`` when pytest runs
   without path arguments; with path arguments, from the paths named.
 * ``awaken_replayer`` / ``--awaken-replayer module:factory``: a factory called with no
-  argument that returns the :class:`~awaken_eval.protocols.Replayer` (default: the
-  built-in :class:`~awaken_eval.agent_loop.AgentLoopReplayer`, scripted).
+  argument that returns the :class:`~awaken_eval.Replayer` (default: the
+  built-in :class:`~awaken_eval.AgentLoopReplayer`, scripted).
 * ``awaken_executor`` / ``--awaken-executor module:factory``: a factory returning the
-  :class:`~awaken_eval.protocols.LlmExecutor` of live runs.
+  :class:`~awaken_eval.LlmExecutor` of live runs.
 * ``awaken_models`` / ``--awaken-models a,b``: live mode on these models (one item per
   fixture and model); needs an executor.
 * ``awaken_samples`` / ``--awaken-samples N``: live samples per item; an item passes
@@ -24,7 +24,7 @@ Options (ini option, command-line flag; the flag wins):
 
 Import strings are resolved when pytest starts (a bad one is a usage error naming it);
 factories are called once per process, when the first test needs them. Every item
-replays in its own event loop (:func:`~awaken_eval.runner.run_eval_sync`), so executors
+replays in its own event loop (:func:`~awaken_eval.run_eval_sync`), so executors
 must not keep event-loop-bound resources between calls.
 """
 
@@ -45,12 +45,18 @@ if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
     from typing_extensions import Unpack
 
-    from awaken_eval.fixtures import Fixture
-    from awaken_eval.outcomes import ReplayReport
-    from awaken_eval.protocols import AgentSpec, Judge, LlmExecutor, Replayer, TraceSink
-    from awaken_eval.runs import EvalRun
+    from awaken_eval._records.fixtures import Fixture
+    from awaken_eval._records.inference import AgentSpec
+    from awaken_eval._records.outcomes import ReplayReport
+    from awaken_eval._records.runs import EvalRun
+    from awaken_eval.protocols import Judge, LlmExecutor, Replayer, TraceSink
 
-__all__ = ["AwakenEval", "FixtureFile", "FixtureItem", "ReplayOptions"]
+__all__ = [
+    "AwakenEval",
+    "FixtureFile",
+    "FixtureItem",
+    "ReplayOptions",
+]
 
 _MARKER = "awaken_samples"
 _MARKER_HELP = (
@@ -276,7 +282,7 @@ class _Runtime:
 
     def replayer(self) -> Replayer | None:
         """The configured replayer (``None``: the engine's default)."""
-        from awaken_eval.protocols import Replayer  # noqa: PLC0415 - inert until used
+        from awaken_eval.protocols import Replayer  # noqa: PLC0415
 
         replayer: Replayer | None = self._build(
             "awaken_replayer", Replayer, "a Replayer (an object with async replay())"
@@ -285,7 +291,7 @@ class _Runtime:
 
     def executor(self) -> LlmExecutor | None:
         """The configured live executor, if any."""
-        from awaken_eval.protocols import LlmExecutor  # noqa: PLC0415 - inert until used
+        from awaken_eval.protocols import LlmExecutor  # noqa: PLC0415
 
         executor: LlmExecutor | None = self._build(
             "awaken_executor", LlmExecutor, "an LlmExecutor (an object with async execute())"
@@ -375,15 +381,15 @@ def _in_event_loop() -> bool:
 class AwakenEval:
     """Replays fixtures from tests: the object the ``awaken_eval`` pytest fixture gives.
 
-    Every method takes a :class:`~awaken_eval.fixtures.Fixture` or the path of a fixture
+    Every method takes a :class:`~awaken_eval.Fixture` or the path of a fixture
     file (relative paths are resolved against ``base_dir``: the test module's directory
     when the pytest fixture built the evaluator) and the :class:`ReplayOptions`. A
-    replay goes through :func:`~awaken_eval.runner.run_eval`, scored as in any run.
+    replay goes through :func:`~awaken_eval.run_eval`, scored as in any run.
 
     * :meth:`replay` — one replay, its report (no assertion);
     * :meth:`replay_samples` — ``samples`` live replays, their reports;
     * :meth:`check` — replay and assert: the report must pass, or with samples the pass
-      rate must reach ``min_pass_rate`` (see :func:`~awaken_eval.assertions.assert_pass_rate`).
+      rate must reach ``min_pass_rate`` (see :func:`~awaken_eval.testing.assert_pass_rate`).
 
     The ``a``-prefixed methods are the same for async tests (the plain ones start their
     own event loop and refuse to run inside one).
@@ -414,7 +420,7 @@ class AwakenEval:
         confidence: float | None = None,
     ) -> None:
         """Configure the evaluator (see the class docstring)."""
-        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415 - inert until used
+        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         if samples is not None and (isinstance(samples, bool) or samples < 1):
             msg = f"samples must be a whole number >= 1, got {samples!r}"
@@ -527,7 +533,7 @@ class AwakenEval:
     # -- internals ------------------------------------------------------------------------
 
     def _sample_count(self, samples: int | None, *, required: bool) -> int:
-        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415 - inert until used
+        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         count = samples if samples is not None else self.samples
         if count is None:
@@ -542,7 +548,7 @@ class AwakenEval:
 
     def _assert(self, run: EvalRun, samples: int) -> None:
         __tracebackhide__ = True
-        from awaken_eval.assertions import assert_pass_rate, assert_passes  # noqa: PLC0415
+        from awaken_eval.testing._assertions import assert_pass_rate, assert_passes  # noqa: PLC0415
 
         if samples == 1:
             assert_passes(run.items[0])
@@ -550,8 +556,8 @@ class AwakenEval:
             assert_pass_rate(run, at_least=self.min_pass_rate, confidence=self.confidence)
 
     def _load(self, fixture: Fixture | str | os.PathLike[str]) -> Fixture:
-        from awaken_eval.fixtures import Fixture  # noqa: PLC0415 - inert until used
-        from awaken_eval.serde import load_fixture  # noqa: PLC0415
+        from awaken_eval._io.files import load_fixture  # noqa: PLC0415
+        from awaken_eval._records.fixtures import Fixture  # noqa: PLC0415
 
         if isinstance(fixture, Fixture):
             return fixture
@@ -561,9 +567,9 @@ class AwakenEval:
         return load_fixture(path)
 
     def _run_options(self, samples: int, options: ReplayOptions) -> dict[str, Any]:
-        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415 - inert until used
-        from awaken_eval.protocols import ResolvedModel  # noqa: PLC0415
-        from awaken_eval.runs import EvalRunExecutionMode  # noqa: PLC0415
+        from awaken_eval._records.inference import ResolvedModel  # noqa: PLC0415
+        from awaken_eval._records.runs import EvalRunExecutionMode  # noqa: PLC0415
+        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         model = options.get("model")
         executor = options.get("executor", self.executor)
@@ -597,8 +603,8 @@ class AwakenEval:
     def _run(
         self, fixture: Fixture | str | os.PathLike[str], samples: int, options: ReplayOptions
     ) -> EvalRun:
-        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415 - inert until used
-        from awaken_eval.runner import run_eval_sync  # noqa: PLC0415
+        from awaken_eval._engine.runner import run_eval_sync  # noqa: PLC0415
+        from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         if _in_event_loop():
             msg = (
@@ -612,7 +618,7 @@ class AwakenEval:
     async def _arun(
         self, fixture: Fixture | str | os.PathLike[str], samples: int, options: ReplayOptions
     ) -> EvalRun:
-        from awaken_eval.runner import run_eval  # noqa: PLC0415 - inert until used
+        from awaken_eval._engine.runner import run_eval  # noqa: PLC0415
 
         loaded = self._load(fixture)
         return await run_eval([loaded], **self._run_options(samples, options))
@@ -630,12 +636,8 @@ class FixtureFile(pytest.File):
 
     def collect(self) -> Iterator[FixtureItem]:
         """Yield one item for the fixture, or one per configured model."""
-        from awaken_eval.errors import (  # noqa: PLC0415 - inert until configured
-            AwakenEvalError,
-            DuplicateFixtureId,
-            InvalidInput,
-        )
-        from awaken_eval.serde import load_fixture  # noqa: PLC0415
+        from awaken_eval._io.files import load_fixture  # noqa: PLC0415
+        from awaken_eval.errors import AwakenEvalError, DuplicateFixtureId, InvalidInput  # noqa: PLC0415
 
         try:
             fixture = load_fixture(self.path)
@@ -681,7 +683,7 @@ class FixtureItem(pytest.Item):
         Raises:
             EvalAssertionError: when the fixture failed its expectations.
         """
-        from awaken_eval.errors import AwakenEvalError  # noqa: PLC0415 - inert until used
+        from awaken_eval.errors import AwakenEvalError  # noqa: PLC0415
 
         try:
             _runtime(self.config).item_evaluator().check(self.fixture, model=self.model)
@@ -694,7 +696,7 @@ class FixtureItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         """The readable lines of a failed fixture; a traceback for anything else."""
-        from awaken_eval.assertions import EvalAssertionError  # noqa: PLC0415
+        from awaken_eval.testing._assertions import EvalAssertionError  # noqa: PLC0415
 
         if isinstance(excinfo.value, (EvalAssertionError, _PluginError)):
             return str(excinfo.value)
@@ -833,7 +835,7 @@ def awaken_eval(request: pytest.FixtureRequest) -> AwakenEval:
     ``@pytest.mark.awaken_samples(n, min_pass_rate=..., confidence=...)`` marker sets
     the samples and pass rate of ``check()``. See :class:`AwakenEval`.
     """
-    from awaken_eval.errors import AwakenEvalError  # noqa: PLC0415 - inert until used
+    from awaken_eval.errors import AwakenEvalError  # noqa: PLC0415
 
     runtime = _runtime(request.config)
     samples: int | None = None

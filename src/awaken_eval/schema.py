@@ -40,14 +40,25 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import attrs
 
-from awaken_eval._types import Unsigned
+from awaken_eval._records.fixtures import DatasetSpec, Fixture
+from awaken_eval._records.outcomes import ReplayReport
+from awaken_eval._records.runs import EvalRun
+from awaken_eval._records.types import Unsigned
+from awaken_eval._wire.converter import (
+    _NEVER_WRITTEN,
+    _TAGGED_UNIONS,
+    _TAGS,
+    _factory_of,
+    to_builtins,
+)
 from awaken_eval.errors import InvalidInput
-from awaken_eval.fixtures import DatasetSpec, Fixture
-from awaken_eval.outcomes import ReplayReport
-from awaken_eval.runs import EvalRun
-from awaken_eval.serde import _NEVER_WRITTEN, _TAGGED_UNIONS, _TAGS, _factory_of, to_builtins
 
-__all__ = ["SCHEMA_DIALECT", "SCHEMA_KINDS", "json_schema", "json_schema_for"]
+__all__ = [
+    "SCHEMA_DIALECT",
+    "SCHEMA_KINDS",
+    "json_schema",
+    "json_schema_for",
+]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The ``$schema`` of every generated schema."""

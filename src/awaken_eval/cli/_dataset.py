@@ -17,9 +17,9 @@ from pathlib import Path
 
 import attrs
 
+from awaken_eval._io.files import load_directory
+from awaken_eval._records.fixtures import Fixture
 from awaken_eval.errors import InputUnreadable, InvalidInput, Problem
-from awaken_eval.fixtures import Fixture
-from awaken_eval.serde import load_directory
 
 MANIFEST = "dataset.json"
 FIXTURES = "fixtures"

@@ -7,12 +7,12 @@ from pathlib import Path
 import anyio
 import attrs
 
+from awaken_eval._records.expectations import Expectation
+from awaken_eval._wire.converter import from_json
 from awaken_eval.cli._args import CliError, Command, Flag, Parsed
 from awaken_eval.cli._dataset import fixtures_dir
 from awaken_eval.cli._render import check_header, entry_line, note, say
 from awaken_eval.errors import AwakenEvalError, InvalidInput
-from awaken_eval.expectations import Expectation
-from awaken_eval.serde import from_json
 
 
 def _expectation(raw: str) -> Expectation:
@@ -99,9 +99,9 @@ CURATE = Command(
 
 def replay(parsed: Parsed) -> int:
     """``replay --fixtures DIR --report FILE`` (spec §5.1)."""
-    from awaken_eval.runner import run_eval_sync  # noqa: PLC0415 - keeps `--help` fast
-    from awaken_eval.serde import load_directory, write_ndjson  # noqa: PLC0415
-    from awaken_eval.validation import validate_offline_expectation  # noqa: PLC0415
+    from awaken_eval._engine.runner import run_eval_sync  # noqa: PLC0415
+    from awaken_eval._io.files import load_directory, write_ndjson  # noqa: PLC0415
+    from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
 
     fixtures_arg = parsed.require(REPLAY, "--fixtures")
     report_path = parsed.require(REPLAY, "--report")
@@ -133,9 +133,9 @@ def replay(parsed: Parsed) -> int:
 
 def check(parsed: Parsed) -> int:
     """``check --baseline FILE --new FILE`` (spec §5.2)."""
-    from awaken_eval.diff import diff_against_baseline_checked  # noqa: PLC0415
-    from awaken_eval.outcomes import ReplayReport  # noqa: PLC0415
-    from awaken_eval.serde import read_ndjson  # noqa: PLC0415
+    from awaken_eval._analysis.diff import diff_against_baseline_checked  # noqa: PLC0415
+    from awaken_eval._io.files import read_ndjson  # noqa: PLC0415
+    from awaken_eval._records.outcomes import ReplayReport  # noqa: PLC0415
 
     baseline_path = parsed.require(CHECK, "--baseline")
     new_path = parsed.require(CHECK, "--new")
@@ -155,15 +155,15 @@ def check(parsed: Parsed) -> int:
 
 def curate(parsed: Parsed) -> int:
     """``curate --trace-root DIR --run-id RUN --out FILE (expectations…)`` (spec §5.3)."""
-    from awaken_eval.curate import (  # noqa: PLC0415 - keeps `--help` fast
+    from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
+    from awaken_eval._wire.converter import to_json  # noqa: PLC0415
+    from awaken_eval.curate import (  # noqa: PLC0415
         CurateError,
         CurationMode,
         curate_fixture,
         trace_to_provider_script,
     )
-    from awaken_eval.serde import to_json  # noqa: PLC0415
-    from awaken_eval.sinks.jsonl import FileTraceStore  # noqa: PLC0415
-    from awaken_eval.validation import validate_offline_expectation  # noqa: PLC0415
+    from awaken_eval.sinks._jsonl import FileTraceStore  # noqa: PLC0415
 
     trace_root = parsed.require(CURATE, "--trace-root")
     run_id = parsed.require(CURATE, "--run-id")

@@ -106,7 +106,7 @@ ProgressCallback = Callable[[int, int], object]
 
 @contextmanager
 def progress(total: int, *, stream: IO[str] | None = None) -> Iterator[ProgressCallback | None]:
-    """A progress callback for :func:`~awaken_eval.runner.run_eval`, or ``None``.
+    """A progress callback for :func:`~awaken_eval.run_eval`, or ``None``.
 
     On a terminal: a rich progress bar (cleared when done), or a self-overwriting
     ``done/total`` line without rich. Not on a terminal: no progress at all, so CI logs

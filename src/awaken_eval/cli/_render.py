@@ -8,13 +8,25 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from awaken_eval._analysis.stats import dataset_pass_at_k, dataset_pass_hat_k
+from awaken_eval._records.comparison import (
+    DiffEntry,
+    DiffSummary,
+    Drift,
+    SampledDiffEntry,
+    SampledDiffSummary,
+    StillFailing,
+)
+from awaken_eval._records.runs import (
+    EvalRun,
+    EvalRunItem,
+    EvalRunSummary,
+    MatrixCell,
+    SampleAggregate,
+)
+from awaken_eval._wire.converter import to_builtins
 from awaken_eval.cli._args import quoted
 from awaken_eval.cli._output import Column, print_table
-from awaken_eval.comparison import DiffEntry, DiffSummary, Drift, StillFailing
-from awaken_eval.runs import EvalRun, EvalRunItem, EvalRunSummary, MatrixCell, SampleAggregate
-from awaken_eval.sampled_diff import SampledDiffEntry, SampledDiffSummary
-from awaken_eval.serde import to_builtins
-from awaken_eval.stats import dataset_pass_at_k, dataset_pass_hat_k
 
 KIND_WIDTH = 24
 """Width of the kind column of diff lines (spec §5.2)."""

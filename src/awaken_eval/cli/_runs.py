@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
+from awaken_eval._records.inference import InferenceRequest, InferenceResult, ResolvedModel
+from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
 from awaken_eval.cli._args import (
     CliError,
     Command,
@@ -30,20 +33,8 @@ from awaken_eval.cli._render import (
     run_totals,
     say,
 )
-from awaken_eval.comparison import DiffSummary
-from awaken_eval.errors import AwakenEvalError, NotFound
-from awaken_eval.protocols import (
-    EvalRunStore,
-    InferenceError,
-    InferenceErrorKind,
-    InferenceRequest,
-    InferenceResult,
-    LlmExecutor,
-    Replayer,
-    ResolvedModel,
-)
-from awaken_eval.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
-from awaken_eval.sampled_diff import SampledDiffSummary
+from awaken_eval.errors import AwakenEvalError, InferenceError, InferenceErrorKind, NotFound
+from awaken_eval.protocols import EvalRunStore, LlmExecutor, Replayer
 
 DEFAULT_STORE = "sqlite:///.awaken-eval/runs.sqlite3"
 """The run store used when ``--store`` is not given (relative to the working directory)."""
@@ -318,8 +309,8 @@ def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
 
 
 def _new_run_meta(run: EvalRun) -> Any:
-    from awaken_eval.baseline import NewRunMeta  # noqa: PLC0415
-    from awaken_eval.validation import live_run_sample_count  # noqa: PLC0415
+    from awaken_eval._analysis.baseline import NewRunMeta  # noqa: PLC0415
+    from awaken_eval._records.rules import live_run_sample_count  # noqa: PLC0415
 
     return NewRunMeta(
         run.dataset_id,
@@ -337,10 +328,10 @@ def _sampled(*runs: EvalRun) -> bool:
 def diff_of(baseline: EvalRun, run: EvalRun) -> DiffSummary | SampledDiffSummary:
     """The variance-aware diff for sampled runs, else the item-keyed diff."""
     if _sampled(baseline, run):
-        from awaken_eval.sampled_diff import diff_sampled  # noqa: PLC0415
+        from awaken_eval._analysis.sampled import diff_sampled  # noqa: PLC0415
 
         return diff_sampled(baseline, run)
-    from awaken_eval.diff import diff_runs  # noqa: PLC0415
+    from awaken_eval._analysis.diff import diff_runs  # noqa: PLC0415
 
     return diff_runs(baseline, run)
 
@@ -412,7 +403,7 @@ def _show(
 
 def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> tuple[list[ResolvedModel], Any]:
     """The models of a live run (``ResolvedModel(id, factory(id), upstream=id)``) and judge."""
-    from awaken_eval.judging import ExecutorJudge  # noqa: PLC0415
+    from awaken_eval._engine.judging import ExecutorJudge  # noqa: PLC0415
 
     spec: str | None = parsed.get("--executor")
     factory = load_callable("--executor", spec) if spec is not None else None
@@ -435,11 +426,13 @@ def run(parsed: Parsed) -> int:
     """``run DATASET_DIR [options]``: run, store, diff, aggregate."""
     import anyio  # noqa: PLC0415
 
-    from awaken_eval.baseline import NewRunMeta, fixture_digests, validate_baseline  # noqa: PLC0415
+    from awaken_eval._analysis.baseline import NewRunMeta, validate_baseline  # noqa: PLC0415
+    from awaken_eval._analysis.stats import aggregate_samples  # noqa: PLC0415
+    from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS  # noqa: PLC0415
+    from awaken_eval._engine.runner import run_eval  # noqa: PLC0415
+    from awaken_eval._wire.digests import fixture_digests  # noqa: PLC0415
     from awaken_eval.cli._dataset import load_dataset  # noqa: PLC0415
-    from awaken_eval.runner import DEFAULT_MAX_WALLTIME_SECS, run_eval  # noqa: PLC0415
-    from awaken_eval.stats import aggregate_samples  # noqa: PLC0415
-    from awaken_eval.stores.url import open_run_store  # noqa: PLC0415
+    from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
     live = parsed.get("--mode") == "live"
     mode = EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED
@@ -534,7 +527,7 @@ def close_store(store: EvalRunStore) -> None:
 
 
 def _open(url: str) -> EvalRunStore:
-    from awaken_eval.stores.url import open_run_store  # noqa: PLC0415
+    from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
     return open_run_store(url, create=False)
 
@@ -543,7 +536,7 @@ def runs_list(parsed: Parsed) -> int:
     """``runs list [--dataset D] [--limit N] [--store URL] [--json]``."""
     import anyio  # noqa: PLC0415
 
-    from awaken_eval.serde import to_builtins  # noqa: PLC0415
+    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415
 
     url: str = parsed.get("--store") or DEFAULT_STORE
     run_filter = EvalRunFilter(
@@ -583,8 +576,8 @@ def _read_runs(url: str, run_ids: Sequence[str]) -> list[EvalRun]:
 
 def runs_show(parsed: Parsed) -> int:
     """``runs show RUN_ID [--baseline RUN_ID] [--aggregate samples] [--store URL] [--json]``."""
-    from awaken_eval.baseline import validate_baseline  # noqa: PLC0415
-    from awaken_eval.stats import aggregate_samples  # noqa: PLC0415
+    from awaken_eval._analysis.baseline import validate_baseline  # noqa: PLC0415
+    from awaken_eval._analysis.stats import aggregate_samples  # noqa: PLC0415
 
     url: str = parsed.get("--store") or DEFAULT_STORE
     baseline_id: str | None = parsed.get("--baseline")
@@ -600,8 +593,8 @@ def runs_show(parsed: Parsed) -> int:
 
 def diff(parsed: Parsed) -> int:
     """``diff RUN_A RUN_B [--store URL] [--json]``: RUN_B against baseline RUN_A."""
-    from awaken_eval.baseline import validate_baseline  # noqa: PLC0415
-    from awaken_eval.serde import to_builtins  # noqa: PLC0415
+    from awaken_eval._analysis.baseline import validate_baseline  # noqa: PLC0415
+    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415
 
     url: str = parsed.get("--store") or DEFAULT_STORE
     baseline, new_run = _read_runs(url, parsed.positionals[:2])

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import attrs
 
+from awaken_eval._records.fixtures import Fixture
 from awaken_eval.cli._args import CliError, Command, Parsed
 from awaken_eval.cli._dataset import MANIFEST, fixtures_dir, read_manifest
 from awaken_eval.cli._render import plural, say
 from awaken_eval.errors import AwakenEvalError, InvalidInput, InvalidRequest, Problem
-from awaken_eval.fixtures import Fixture
 
 VALIDATE = Command(
     "validate",
@@ -196,8 +196,8 @@ def _locate(path: Path, text: str, problems: tuple[Problem, ...]) -> list[Locate
 
 def check_fixture(path: Path) -> tuple[Fixture | None, list[Located]]:
     """Load one fixture file and list its problems (all of them, each located)."""
-    from awaken_eval.serde import from_json  # noqa: PLC0415
-    from awaken_eval.validation import validate_min_judge_score  # noqa: PLC0415
+    from awaken_eval._records.rules import validate_min_judge_score  # noqa: PLC0415
+    from awaken_eval._wire.converter import from_json  # noqa: PLC0415
 
     text, unreadable = _read(path)
     if text is None:

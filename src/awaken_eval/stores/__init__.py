@@ -6,20 +6,20 @@ Run stores (:class:`~awaken_eval.EvalRunStore`, with pruning and streaming appen
 * :class:`SqliteRunStore` — the embedded default: one SQLite file, several processes;
 * :class:`FileEvalRunStore` — the reference implementation's directory of JSON files,
   readable by it and by people;
-* :func:`open_run_store` — any of them from a URL (``sqlite:///runs.sqlite3``,
+* :func:`~awaken_eval.open_run_store` — any of them from a URL (``sqlite:///runs.sqlite3``,
   ``file:///var/runs``, ``memory:``).
 
-Dataset stores (:class:`~awaken_eval.DatasetStore`, compare-and-swap revisions):
-:class:`InMemoryDatasetStore` and :class:`FileDatasetStore`.
+Dataset stores (:class:`~awaken_eval.protocols.DatasetStore`, compare-and-swap
+revisions): :class:`InMemoryDatasetStore` and :class:`FileDatasetStore`.
 """
 
 from __future__ import annotations
 
-from awaken_eval.stores.datasets import FileDatasetStore, InMemoryDatasetStore, validate_dataset_id
-from awaken_eval.stores.files import FileEvalRunStore
-from awaken_eval.stores.memory import InMemoryRunStore
-from awaken_eval.stores.sqlite import SqliteRunStore
-from awaken_eval.stores.url import StoreLocation, open_run_store, parse_store_url
+from awaken_eval.stores._datasets import FileDatasetStore, InMemoryDatasetStore, validate_dataset_id
+from awaken_eval.stores._files import FileEvalRunStore
+from awaken_eval.stores._memory import InMemoryRunStore
+from awaken_eval.stores._sqlite import SqliteRunStore
+from awaken_eval.stores._url import StoreLocation, parse_store_url
 
 __all__ = [
     "FileDatasetStore",
@@ -28,7 +28,6 @@ __all__ = [
     "InMemoryRunStore",
     "SqliteRunStore",
     "StoreLocation",
-    "open_run_store",
     "parse_store_url",
     "validate_dataset_id",
 ]

@@ -1,0 +1,580 @@
+"""``AgentLoopReplayer``: the built-in replayer, a minimal and honest agent loop.
+
+One replay runs the fixture's turns on one thread: the first user input, then every
+continued turn, each as its own agent *run* (the model sees the prior history). A run
+asks the executor for an answer, executes the tool calls it requests (Python callables,
+sync or async, with their arguments and results recorded on tool spans) and asks again,
+until the model answers without tool calls or ``max_rounds`` is reached. The first
+failing turn stops the dialogue.
+
+In **scripted** mode the executor is a :class:`~awaken_eval.ScriptedExecutor` over the
+fixture's combined script, and a scripted ``tool_call`` that carries a recorded
+``result`` gets that result fed back instead of a tool call. In **live** mode the
+context supplies the executor and the agent spec. Both modes share one retry policy
+(none by default).
+
+Hosts evaluating their own agent implement :class:`~awaken_eval.Replayer` instead; see
+``docs/engine.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import attrs
+
+from awaken_eval._engine.judging import (
+    ReviseOutcome,
+    RevisionAnswer,
+    judge_request_for,
+    revise_until_passing,
+)
+from awaken_eval._engine.scripted import ScriptedExecutor
+from awaken_eval._records.events import SpanRecorded
+from awaken_eval._records.failures import (
+    ProviderScriptUnused,
+    ReplayRuntimeError,
+    ReplayRuntimeFailure,
+    ScriptExhausted,
+)
+from awaken_eval._records.fixtures import Fixture, StopReason
+from awaken_eval._records.grading import ReviseConfig
+from awaken_eval._records.ids import mint_run_id
+from awaken_eval._records.inference import (
+    DEFAULT_SYSTEM_PROMPT,
+    AgentSpec,
+    ChatMessage,
+    InferenceRequest,
+    InferenceResult,
+    MessageRole,
+    ToolCall,
+    ToolDescriptor,
+)
+from awaken_eval._records.outcomes import AgentMetrics, InferenceSpan, ReplayOutcome, ToolSpan
+from awaken_eval._records.replay import ReplayContext
+from awaken_eval._records.runs import EvalRunExecutionMode
+from awaken_eval._records.types import JsonValue
+from awaken_eval.errors import InferenceError
+from awaken_eval.protocols import LlmExecutor, TraceSink
+
+__all__ = [
+    "DEFAULT_MAX_ROUNDS_FLOOR",
+    "SCRIPTED_UPSTREAM_MODEL",
+    "AgentLoopReplayer",
+    "RetryPolicy",
+    "Tool",
+    "decide_runtime_failure",
+]
+
+_LOG = logging.getLogger("awaken_eval")
+
+DEFAULT_MAX_ROUNDS_FLOOR = 4
+"""Fewest rounds an agent run is allowed, whatever the agent spec says."""
+
+SCRIPTED_UPSTREAM_MODEL = "scripted"
+"""Upstream model name of a scripted replay whose fixture pins none."""
+
+_FINISH_REASONS = {
+    StopReason.END_TURN: "end_turn",
+    StopReason.MAX_TOKENS: "max_tokens",
+    StopReason.TOOL_USE: "tool_use",
+    StopReason.STOP_SEQUENCE: "stop_sequence",
+}
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How often a retryable inference failure (rate limit, overload, timeout) is retried.
+
+    The same policy applies in scripted and live mode, so both spend the same calls.
+
+    Attributes:
+        max_retries: Retries after the first attempt (0: never retry).
+        initial_backoff_secs: Sleep before the first retry.
+        multiplier: Factor applied to the sleep before each further retry.
+    """
+
+    max_retries: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    initial_backoff_secs: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+    multiplier: float = attrs.field(default=2.0, validator=attrs.validators.ge(1.0))
+
+
+@attrs.frozen
+class Tool:
+    """A Python callable offered to the model as a tool.
+
+    The callable receives the call's JSON arguments as keyword arguments when they are
+    an object (else as one positional argument) and may be sync or async. Its return
+    value is fed back to the model and recorded as the span's ``call_result``; an
+    exception becomes a failed tool span (``error_type`` = the exception class name).
+
+    Attributes:
+        name: The name the model calls.
+        function: The implementation.
+        description: What the tool does, shown to the model.
+        parameters: JSON Schema of the arguments.
+    """
+
+    name: str
+    function: Callable[..., Any]
+    description: str = attrs.field(default="", kw_only=True)
+    parameters: JsonValue = attrs.field(factory=lambda: {"type": "object"}, kw_only=True)
+
+    @classmethod
+    def from_function(cls, function: Callable[..., Any]) -> Tool:
+        """Wrap ``function`` under its ``__name__``, described by its docstring."""
+        return cls(function.__name__, function, description=inspect.getdoc(function) or "")
+
+    def descriptor(self) -> ToolDescriptor:
+        """How the tool is presented to the model."""
+        return ToolDescriptor(self.name, self.description, self.parameters)
+
+
+def decide_runtime_failure(
+    *,
+    exhausted_calls: int,
+    remaining: int,
+    run_error: str | None,
+    scripted_error_fired: bool,
+    allow_unused: bool,
+) -> ReplayRuntimeFailure | None:
+    """How a scripted replay misbehaved, by the spec's precedence (spec §2.14).
+
+    1. extra calls beyond the script: ``script_exhausted``;
+    2. the run ended in an error no scripted error explains: ``runtime_error``;
+    3. script events left over (unless allowed): ``provider_script_unused``;
+    4. otherwise nothing.
+    """
+    if exhausted_calls > 0:
+        return ScriptExhausted(exhausted_calls)
+    if run_error is not None and not scripted_error_fired:
+        return ReplayRuntimeError(run_error)
+    if remaining > 0 and not allow_unused:
+        return ProviderScriptUnused(remaining)
+    return None
+
+
+@attrs.define
+class _Dialogue:
+    """Mutable state of one replay (private to the loop)."""
+
+    thread_id: str
+    agent: AgentSpec
+    executor: LlmExecutor
+    upstream_model: str
+    provider: str
+    max_rounds: int
+    tools: Mapping[str, Tool]
+    feed_recorded_results: bool
+    token_budget: int | None
+    sink: TraceSink | None
+    capture_content: bool = False
+    messages: list[ChatMessage] = attrs.field(factory=list)
+    inferences: list[InferenceSpan] = attrs.field(factory=list)
+    tool_spans: list[ToolSpan] = attrs.field(factory=list)
+    duration_ms: int = 0
+    tokens_spent: int = 0
+    inference_errors: int = 0
+    last_error: InferenceError | None = None
+    error_message: str | None = None
+    budget_exceeded: bool = False
+
+
+class AgentLoopReplayer:
+    """The built-in :class:`~awaken_eval.Replayer`: a minimal agent loop over any executor.
+
+    Args:
+        tools: Tools the agent may call: :class:`Tool` records or plain callables
+            (named by ``__name__``).
+        max_rounds_floor: Fewest inference rounds per agent run.
+        retry: Retry policy for retryable inference failures (default: no retries).
+        clock: Monotonic clock in seconds used for durations (default
+            :func:`time.perf_counter`); tests inject a frozen one for exact reports.
+        capture_content: Record what each inference answered (``response_content`` /
+            ``response_tool_calls``) and, on the first inference of every agent run, the
+            request history (``request_messages``) on the spans, so a trace of a live
+            run can be curated into a scripted fixture
+            (:func:`~awaken_eval.curate_fixture`). Off by default: spans then carry no
+            conversation text.
+    """
+
+    def __init__(
+        self,
+        *,
+        tools: Sequence[Tool | Callable[..., Any]] = (),
+        max_rounds_floor: int = DEFAULT_MAX_ROUNDS_FLOOR,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        capture_content: bool = False,
+    ) -> None:
+        """Configure the loop (see the class docstring)."""
+        wrapped = [tool if isinstance(tool, Tool) else Tool.from_function(tool) for tool in tools]
+        self.tools: dict[str, Tool] = {tool.name: tool for tool in wrapped}
+        self.max_rounds_floor = max_rounds_floor
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.clock = clock
+        self.capture_content = capture_content
+
+    async def replay(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
+        """Replay ``fixture`` in the context's mode; never raises for fixture problems."""
+        if context.mode is EvalRunExecutionMode.LIVE:
+            return await self._replay_live(fixture, context)
+        return await self._replay_scripted(fixture, context)
+
+    # -- modes -----------------------------------------------------------------------------
+
+    async def _replay_scripted(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
+        reason = fixture.scripted_replay_error()
+        if reason is not None:
+            return ReplayOutcome(fixture_id=fixture.id, runtime_failure=ReplayRuntimeError(reason))
+        script = fixture.combined_script()
+        executor = ScriptedExecutor(script, expected_model=fixture.source_model_id)
+        dialogue = _Dialogue(
+            thread_id=f"eval-thread-{fixture.id}",
+            agent=AgentSpec(),
+            executor=executor,
+            upstream_model=fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL,
+            provider="scripted",
+            max_rounds=max(self.max_rounds_floor, len(script) + 1),
+            tools=self.tools,
+            feed_recorded_results=True,
+            token_budget=context.token_budget,
+            sink=context.sink,
+            capture_content=self.capture_content,
+        )
+        started = self.clock()
+        final_text = await self._run_turns(dialogue, fixture.turn_inputs())
+        elapsed = self.clock() - started
+        scripted_error = executor.first_error
+        ended_in_error = dialogue.error_message is not None
+        failure = decide_runtime_failure(
+            exhausted_calls=executor.exhausted_calls,
+            remaining=executor.remaining,
+            run_error=dialogue.error_message,
+            scripted_error_fired=scripted_error is not None,
+            allow_unused=fixture.allow_unused_provider_script,
+        )
+        failure = _with_budget(dialogue, failure)
+        return ReplayOutcome(
+            fixture_id=fixture.id,
+            final_text=final_text,
+            metrics=_metrics(dialogue),
+            elapsed_seconds=elapsed,
+            error_type=scripted_error.error_type if ended_in_error and scripted_error else None,
+            inference_error_count=executor.error_calls,
+            runtime_failure=failure,
+        )
+
+    async def _replay_live(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
+        if context.executor is None:
+            missing = ReplayRuntimeError("live replay needs an executor in the replay context")
+            return ReplayOutcome(fixture_id=fixture.id, runtime_failure=missing)
+        agent = context.agent if context.agent is not None else AgentSpec()
+        allowed = agent.allowed_tools
+        tools = {
+            name: tool for name, tool in self.tools.items() if allowed is None or name in allowed
+        }
+        dialogue = _Dialogue(
+            thread_id=f"eval-thread-{fixture.id}",
+            agent=agent,
+            executor=context.executor,
+            upstream_model=context.upstream_model or "live-model",
+            provider="live",
+            max_rounds=max(agent.max_rounds or self.max_rounds_floor, self.max_rounds_floor),
+            tools=tools,
+            feed_recorded_results=False,
+            token_budget=context.token_budget,
+            sink=context.sink,
+            capture_content=self.capture_content,
+        )
+        started = self.clock()
+        final_text = await self._run_turns(dialogue, fixture.turn_inputs())
+        revised: ReviseOutcome | None = None
+        completed = dialogue.error_message is None and not dialogue.budget_exceeded
+        if context.revise is not None and completed:
+            revised = await self._revise(dialogue, fixture, context.revise, final_text)
+            final_text = revised.final_text
+        elapsed = self.clock() - started
+        failure: ReplayRuntimeFailure | None = None
+        if dialogue.error_message is not None:
+            failure = ReplayRuntimeError(dialogue.error_message)
+        failure = _with_budget(dialogue, failure)
+        error = dialogue.last_error if dialogue.error_message is not None else None
+        outcome = ReplayOutcome(
+            fixture_id=fixture.id,
+            final_text=final_text,
+            metrics=_metrics(dialogue),
+            elapsed_seconds=elapsed,
+            error_type=error.kind.value if error is not None else None,
+            inference_error_count=dialogue.inference_errors,
+            runtime_failure=failure,
+        )
+        if revised is None:
+            return outcome
+        return attrs.evolve(
+            outcome,
+            revision_count=revised.revision_count,
+            judge_score=revised.judge_score,
+            judge_reasoning=revised.judge_reasoning,
+            judge_verdicts=revised.judge_verdicts,
+            judge_attempts=revised.attempts,
+        )
+
+    async def _revise(
+        self, dialogue: _Dialogue, fixture: Fixture, revise: ReviseConfig, answer: str
+    ) -> ReviseOutcome:
+        """Run the revise-and-retry loop on the same thread (spec §3.1.3 step 6)."""
+
+        async def ask_revision(message: str) -> RevisionAnswer:
+            revised = await self._run_turn(dialogue, message)
+            if revised is not None:
+                return RevisionAnswer.answered(revised)
+            if dialogue.error_message is None:  # stopped by the token budget
+                return RevisionAnswer.failed("token budget exhausted during a revision")
+            error = dialogue.last_error
+            return RevisionAnswer.failed(
+                dialogue.error_message, error_type=error.kind.value if error else None
+            )
+
+        return await revise_until_passing(
+            first_answer=answer,
+            request_for=functools.partial(judge_request_for, fixture, rubric=revise.rubric),
+            revise=revise,
+            ask_revision=ask_revision,
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _run_turns(self, dialogue: _Dialogue, inputs: Sequence[str]) -> str:
+        """Run every turn; return the final text ("" when a turn failed)."""
+        final_text = ""
+        for user_input in inputs:
+            answer = await self._run_turn(dialogue, user_input)
+            if answer is None:
+                return ""
+            final_text = answer
+        return final_text
+
+    async def _run_turn(self, dialogue: _Dialogue, user_input: str) -> str | None:
+        """Run one agent run for ``user_input``; return its answer, or ``None`` on failure."""
+        run_id = mint_run_id()
+        dialogue.messages.append(ChatMessage(MessageRole.USER, user_input))
+        started = self.clock()
+        try:
+            return await self._rounds(dialogue, run_id)
+        finally:
+            dialogue.duration_ms += int((self.clock() - started) * 1000)
+
+    async def _rounds(self, dialogue: _Dialogue, run_id: str) -> str | None:
+        descriptors = tuple(tool.descriptor() for tool in dialogue.tools.values())
+        for step in range(dialogue.max_rounds):
+            if dialogue.token_budget is not None and dialogue.tokens_spent > dialogue.token_budget:
+                dialogue.budget_exceeded = True
+                return None
+            request = InferenceRequest(
+                model=dialogue.upstream_model,
+                messages=tuple(dialogue.messages),
+                system=dialogue.agent.system_prompt or DEFAULT_SYSTEM_PROMPT,
+                tools=descriptors,
+                sampling=dialogue.agent.sampling,
+                run_id=run_id,
+                thread_id=dialogue.thread_id,
+            )
+            started = self.clock()
+            result = await self._execute(dialogue, request)
+            if result is None:
+                return None
+            duration_ms = int((self.clock() - started) * 1000)
+            span = _inference_span(dialogue, run_id, step, result, duration_ms)
+            dialogue.inferences.append(span)
+            dialogue.tokens_spent += span.token_total()
+            await _emit(dialogue.sink, span)
+            dialogue.messages.append(
+                ChatMessage(MessageRole.ASSISTANT, result.text, tool_calls=result.tool_calls)
+            )
+            if not result.tool_calls:
+                return result.text
+            for call in result.tool_calls:
+                await self._call_tool(dialogue, run_id, call)
+        dialogue.error_message = (
+            f"agent run stopped after max_rounds={dialogue.max_rounds} rounds "
+            "without a final answer"
+        )
+        return None
+
+    async def _execute(
+        self, dialogue: _Dialogue, request: InferenceRequest
+    ) -> InferenceResult | None:
+        delay = self.retry.initial_backoff_secs
+        attempt = 0
+        while True:
+            try:
+                return await dialogue.executor.execute(request)
+            except InferenceError as error:
+                dialogue.inference_errors += 1
+                if not error.retryable or attempt >= self.retry.max_retries:
+                    dialogue.last_error = error
+                    dialogue.error_message = str(error)
+                    return None
+            attempt += 1
+            if delay > 0:
+                await anyio.sleep(delay)
+            delay *= self.retry.multiplier
+
+    async def _call_tool(self, dialogue: _Dialogue, run_id: str, call: ToolCall) -> None:
+        started = self.clock()
+        error_type: str | None = None
+        result: JsonValue | None
+        feedback = ""
+        if dialogue.feed_recorded_results and call.recorded_result is not None:
+            result = call.recorded_result
+        elif call.name not in dialogue.tools:
+            error_type = "tool_not_found"
+            result = None
+            feedback = f"error: tool not found: {call.name}"
+        else:
+            try:
+                result = await _invoke(dialogue.tools[call.name].function, call.arguments)
+            except Exception as exc:  # noqa: BLE001 - a tool failure is data on its span
+                error_type = type(exc).__name__
+                result = None
+                feedback = f"error: {type(exc).__name__}: {exc}"
+        if error_type is None:
+            result, feedback = _as_json(result)
+        span = ToolSpan(
+            name=call.name,
+            run_id=run_id,
+            thread_id=dialogue.thread_id,
+            agent_id=dialogue.agent.id,
+            call_id=call.id,
+            call_arguments=call.arguments,
+            call_result=result,
+            error_type=error_type,
+            duration_ms=int((self.clock() - started) * 1000),
+        )
+        dialogue.tool_spans.append(span)
+        await _emit(dialogue.sink, span)
+        dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
+
+
+async def _invoke(function: Callable[..., Any], arguments: JsonValue) -> JsonValue:
+    value = function(**arguments) if isinstance(arguments, dict) else function(arguments)
+    if inspect.isawaitable(value):
+        awaitable: Awaitable[Any] = value
+        value = await awaitable
+    return value
+
+
+def _as_json(value: object) -> tuple[JsonValue, str]:
+    """A tool's return value as recordable JSON and as the text fed back to the model.
+
+    A value JSON cannot represent is recorded (and fed back) as its ``repr``, so a span
+    never holds an object a trace sink could not serialize.
+    """
+    if isinstance(value, str):
+        return value, value
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+        return text, text
+    return value, text
+
+
+def _inference_span(
+    dialogue: _Dialogue, run_id: str, step: int, result: InferenceResult, duration_ms: int
+) -> InferenceSpan:
+    usage = result.usage
+    stop = result.stop_reason
+    content: JsonValue | None = None
+    tool_calls: JsonValue | None = None
+    request: JsonValue | None = None
+    if dialogue.capture_content:
+        if result.tool_calls:
+            tool_calls = [
+                {"id": call.id, "name": call.name, "arguments": call.arguments}
+                for call in result.tool_calls
+            ]
+            content = [_text_block(result.text)] if result.text else None
+        else:
+            content = [_text_block(result.text)] if result.text else []
+        if step == 0:
+            request = [_captured_message(message) for message in dialogue.messages]
+    return InferenceSpan(
+        run_id=run_id,
+        thread_id=dialogue.thread_id,
+        agent_id=dialogue.agent.id,
+        step_index=step,
+        model=result.model or dialogue.upstream_model,
+        provider=dialogue.provider,
+        operation="chat",
+        finish_reasons=(_FINISH_REASONS[stop],) if stop is not None else (),
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        cache_read_input_tokens=usage.cache_read_tokens,
+        cache_creation_input_tokens=usage.cache_creation_tokens,
+        thinking_tokens=usage.thinking_tokens,
+        duration_ms=duration_ms,
+        response_content=content,
+        response_tool_calls=tool_calls,
+        request_messages=request,
+    )
+
+
+def _text_block(text: str) -> JsonValue:
+    return {"type": "text", "text": text}
+
+
+def _captured_message(message: ChatMessage) -> JsonValue:
+    """One request message in the captured shape: a role and a list of content blocks."""
+    blocks: list[JsonValue] = [_text_block(message.content)] if message.content else []
+    if message.role is MessageRole.TOOL:
+        blocks = [
+            {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+        ]
+    blocks.extend(
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        for call in message.tool_calls
+    )
+    return {"role": message.role.value, "content": blocks}
+
+
+def _metrics(dialogue: _Dialogue) -> AgentMetrics:
+    return AgentMetrics(
+        inferences=tuple(dialogue.inferences),
+        tools=tuple(dialogue.tool_spans),
+        session_duration_ms=dialogue.duration_ms,
+    )
+
+
+def _with_budget(
+    dialogue: _Dialogue, failure: ReplayRuntimeFailure | None
+) -> ReplayRuntimeFailure | None:
+    """Put a token-budget breach first, keeping any other failure's cause in the message."""
+    budget = dialogue.token_budget
+    total = dialogue.tokens_spent  # the sum of every span's token_total()
+    if budget is None or total <= budget:
+        return failure
+    message = f"token budget exceeded: {total} > max {budget}"
+    if isinstance(failure, ReplayRuntimeError):
+        message = f"{message}; the run also failed: {failure.message}"
+    elif failure is not None:
+        message = f"{message}; the replay also reported {failure.kind}"
+    return ReplayRuntimeError(message)
+
+
+async def _emit(sink: TraceSink | None, span: InferenceSpan | ToolSpan) -> None:
+    if sink is None:
+        return
+    try:
+        await sink.emit(SpanRecorded(span=span))
+    except Exception:  # noqa: BLE001 - a failing sink never fails a replay
+        _LOG.warning("trace sink failed to record a span", exc_info=True)

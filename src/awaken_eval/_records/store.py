@@ -1,0 +1,46 @@
+"""Records the stores exchange: a streamed run's header and a dataset record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from awaken_eval._records.fixtures import DatasetSpec
+from awaken_eval._records.runs import EvalRunExecutionMode
+
+__all__ = ["DatasetRecord", "RunHeader"]
+
+
+@attrs.frozen(kw_only=True)
+class RunHeader:
+    """Identity of a run being streamed into a store.
+
+    Attributes:
+        id: The run id.
+        dataset_id: The dataset executed.
+        dataset_revision: The dataset revision.
+        execution_mode: Scripted or live.
+        started_at_secs: Epoch seconds at start.
+        fixture_digests: Content digest per fixture id.
+    """
+
+    id: str
+    dataset_id: str
+    dataset_revision: int
+    execution_mode: EvalRunExecutionMode
+    started_at_secs: int
+    fixture_digests: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class DatasetRecord:
+    """A dataset with its optimistic-concurrency revision.
+
+    Attributes:
+        spec: The dataset.
+        revision: The revision (0 for a new dataset; +1 per write).
+    """
+
+    spec: DatasetSpec
+    revision: int

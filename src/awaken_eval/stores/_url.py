@@ -1,0 +1,163 @@
+"""Open a run store from a URL or a path, as the CLI's ``--store`` option does.
+
+=======================================  ==================================================
+``sqlite:///runs/evals.sqlite3``         SQLite file, path relative to the working directory
+``sqlite:////var/lib/evals.sqlite3``     SQLite file, absolute path (four slashes)
+``file:///var/lib/eval-runs``            a directory of JSON run files, absolute path
+``file:eval-runs``                       the same, path relative to the working directory
+``memory:``                              a new, empty in-memory store (nothing persists)
+``runs.sqlite3`` / ``runs.db``           a bare path ending in ``.sqlite3``, ``.sqlite`` or
+                                         ``.db``: SQLite
+``eval-runs/``                           any other bare path: a directory of run files
+=======================================  ==================================================
+
+Percent-escapes in URL paths are decoded. The SQLite and file stores are imported only
+when such a URL is opened.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import attrs
+
+from awaken_eval.errors import InvalidRequest, NotFound
+from awaken_eval.protocols import EvalRunStore
+
+__all__ = [
+    "StoreLocation",
+    "open_run_store",
+    "parse_store_url",
+]
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):(?P<rest>.*)$", re.DOTALL)
+_SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
+_KINDS = "sqlite:///PATH, sqlite:////ABSOLUTE/PATH, file:///DIR, file:DIR, memory:"
+
+
+@attrs.frozen
+class StoreLocation:
+    """Where a store URL points.
+
+    Attributes:
+        kind: ``"sqlite"``, ``"file"`` or ``"memory"``.
+        path: The database file or the run directory (``None`` for ``memory``).
+    """
+
+    kind: str
+    path: Path | None = None
+
+
+def _unsupported(url: str, reason: str) -> InvalidRequest:
+    return InvalidRequest(f"unsupported run store URL {url!r}: {reason} (use {_KINDS})")
+
+
+def _sqlite_path(url: str, rest: str) -> Path:
+    if not rest.startswith("///"):
+        msg = "a SQLite URL has three slashes before a relative path, four before an absolute one"
+        raise _unsupported(url, msg)
+    path = unquote(rest[3:])
+    if not path or path == "/":
+        raise _unsupported(url, "the database path is empty")
+    return Path(path)
+
+
+def _file_path(url: str, rest: str) -> Path:
+    if rest.startswith("//"):
+        host, slash, path = rest[2:].partition("/")
+        if host not in ("", "localhost"):
+            raise _unsupported(url, f"file URLs on another host ({host!r}) are not supported")
+        path = slash + path
+    else:
+        path = rest
+    path = unquote(path)
+    if not path:
+        raise _unsupported(url, "the directory path is empty")
+    return Path(path)
+
+
+def parse_store_url(url: str) -> StoreLocation:
+    """Tell what kind of store ``url`` names and where, without touching the disk.
+
+    Args:
+        url: A store URL or a bare path (see the module documentation).
+
+    Returns:
+        The kind and path.
+
+    Raises:
+        InvalidRequest: for an empty string, an unknown scheme or a malformed URL; the
+            message lists the supported forms.
+    """
+    if not url.strip():
+        raise _unsupported(url, "it is empty")
+    match = _SCHEME.match(url)
+    if match is None:  # a bare path (a one-letter "scheme" is a Windows drive)
+        path = Path(url)
+        kind = "sqlite" if path.suffix.lower() in _SQLITE_SUFFIXES else "file"
+        return StoreLocation(kind, path)
+    scheme, rest = match["scheme"].lower(), match["rest"]
+    if scheme == "memory":
+        if rest.strip("/"):
+            raise _unsupported(url, "a memory store takes no path")
+        return StoreLocation("memory")
+    if scheme in ("sqlite", "sqlite3"):
+        return StoreLocation("sqlite", _sqlite_path(url, rest))
+    if scheme == "file":
+        return StoreLocation("file", _file_path(url, rest))
+    raise _unsupported(url, f"unknown scheme {scheme!r}")
+
+
+def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
+    """Open the run store ``url`` names.
+
+    Args:
+        url: A store URL or a bare path (see the module documentation).
+        create: Create a missing database file or run directory (and its parent
+            directories). When false, a store that does not exist yet is an error,
+            so read-only commands leave no empty store behind.
+
+    Returns:
+        A :class:`~awaken_eval.stores.InMemoryRunStore`, a
+        :class:`~awaken_eval.stores.FileEvalRunStore` or a
+        :class:`~awaken_eval.stores.SqliteRunStore`; each implements the
+        ``EvalRunStore``, ``PrunableRunStore`` and ``StreamingRunStore`` protocols.
+
+    Raises:
+        InvalidRequest: for an unsupported URL, or a path of the wrong kind (a
+            directory where a database file is expected, a file where a run directory
+            is expected).
+        NotFound: when ``create`` is false and the store does not exist.
+    """
+    location = parse_store_url(url)
+    if location.kind == "memory":
+        from awaken_eval.stores._memory import InMemoryRunStore  # noqa: PLC0415
+
+        return InMemoryRunStore()
+    path = location.path
+    assert path is not None  # noqa: S101 - set for every kind but memory
+    if location.kind == "sqlite":
+        if path.is_dir():
+            msg = f"run store {url!r}: {str(path)!r} is a directory, not a SQLite database"
+            raise InvalidRequest(msg)
+        if not path.exists():
+            if not create:
+                msg = f"no run store at {url!r}: {str(path)!r} does not exist"
+                raise NotFound(msg)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        from awaken_eval.stores._sqlite import SqliteRunStore  # noqa: PLC0415
+
+        return SqliteRunStore(path)
+    if path.exists() and not path.is_dir():
+        msg = f"run store {url!r}: {str(path)!r} is a file, not a run directory"
+        raise InvalidRequest(msg)
+    if not path.exists():
+        if not create:
+            msg = f"no run store at {url!r}: {str(path)!r} does not exist"
+            raise NotFound(msg)
+        path.mkdir(parents=True, exist_ok=True)
+    from awaken_eval.stores._files import FileEvalRunStore  # noqa: PLC0415
+
+    return FileEvalRunStore(path)

@@ -1,0 +1,35 @@
+"""Testing helpers: test doubles that record their calls, and readable assertions."""
+
+from __future__ import annotations
+
+from awaken_eval.testing._assertions import (
+    EvalAssertionError,
+    assert_pass_rate,
+    assert_passes,
+    describe_failure,
+)
+from awaken_eval.testing._doubles import (
+    CannedTextExecutor,
+    CapturingSink,
+    EmptyResultExecutor,
+    ExplodingJudge,
+    FailingExecutor,
+    HangingExecutor,
+    ScriptedJudge,
+    SinkFailure,
+)
+
+__all__ = [
+    "CannedTextExecutor",
+    "CapturingSink",
+    "EmptyResultExecutor",
+    "EvalAssertionError",
+    "ExplodingJudge",
+    "FailingExecutor",
+    "HangingExecutor",
+    "ScriptedJudge",
+    "SinkFailure",
+    "assert_pass_rate",
+    "assert_passes",
+    "describe_failure",
+]

@@ -1,0 +1,9 @@
+"""The wire format: the converter factory, NDJSON files and fixture content digests."""
+
+from __future__ import annotations
+
+from awaken_eval._io.files import read_ndjson, write_ndjson
+from awaken_eval._wire.converter import make_converter
+from awaken_eval._wire.digests import fixture_digest, fixture_digests
+
+__all__ = ["fixture_digest", "fixture_digests", "make_converter", "read_ndjson", "write_ndjson"]
