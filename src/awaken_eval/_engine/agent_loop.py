@@ -30,6 +30,7 @@ from typing import Any
 import anyio
 import attrs
 
+from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.judging import (
     ReviseOutcome,
     RevisionAnswer,
@@ -395,7 +396,7 @@ class AgentLoopReplayer:
             span = _inference_span(dialogue, run_id, step, result, duration_ms)
             dialogue.inferences.append(span)
             dialogue.tokens_spent += span.token_total()
-            await _emit(dialogue.sink, span)
+            await emit_safely(dialogue.sink, SpanRecorded(span=span))
             dialogue.messages.append(
                 ChatMessage(MessageRole.ASSISTANT, result.text, tool_calls=result.tool_calls)
             )
@@ -460,7 +461,7 @@ class AgentLoopReplayer:
             duration_ms=int((self.clock() - started) * 1000),
         )
         dialogue.tool_spans.append(span)
-        await _emit(dialogue.sink, span)
+        await emit_safely(dialogue.sink, SpanRecorded(span=span))
         dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
 
 
@@ -569,12 +570,3 @@ def _with_budget(
     elif failure is not None:
         message = f"{message}; the replay also reported {failure.kind}"
     return ReplayRuntimeError(message)
-
-
-async def _emit(sink: TraceSink | None, span: InferenceSpan | ToolSpan) -> None:
-    if sink is None:
-        return
-    try:
-        await sink.emit(SpanRecorded(span=span))
-    except Exception:  # noqa: BLE001 - a failing sink never fails a replay
-        _LOG.warning("trace sink failed to record a span", exc_info=True)

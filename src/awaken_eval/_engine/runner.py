@@ -22,6 +22,7 @@ import attrs
 
 from awaken_eval._analysis.baseline import ADHOC_DATASET_ID
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
+from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.judging import revise_config_for, score_with_judge
 from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS
 from awaken_eval._records.events import (
@@ -30,7 +31,6 @@ from awaken_eval._records.events import (
     RunEventMode,
     RunFailed,
     RunStarted,
-    TraceEvent,
 )
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.failures import Failure, ReplayRuntimeError, ReplayRuntimeFailed
@@ -102,15 +102,6 @@ def cell_error_outcome(
         updated = attrs.evolve(outcome, runtime_failure=error)
         return updated, score(updated, expectation)
     return outcome, [*score(outcome, expectation), ReplayRuntimeFailed(error)]
-
-
-async def _emit(sink: TraceSink | None, event: TraceEvent) -> None:
-    if sink is None:
-        return
-    try:
-        await sink.emit(event)
-    except Exception:  # noqa: BLE001 - a failing sink never fails a run
-        _LOG.warning("trace sink failed to record %s", type(event).__name__, exc_info=True)
 
 
 def _validate(
@@ -341,7 +332,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
             _report_progress(progress, position, total)
         if sink is not None:
             event = ItemCompleted(eval_run_id=run_id, item=item, done=position, total=total)
-            await _emit(sink, event)
+            await emit_safely(sink, event)
         if streaming is not None and (
             len(pending) >= _APPEND_BATCH or anyio.current_time() >= flush_due
         ):
@@ -363,7 +354,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
                 return
 
     try:
-        await _emit(
+        await emit_safely(
             sink,
             RunStarted(
                 eval_run_id=run_id,
@@ -415,7 +406,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
                 await flush()
             except Exception:  # noqa: BLE001 - the original failure is what matters
                 _LOG.warning("could not flush finished items of run %s", run_id, exc_info=True)
-            await _emit(
+            await emit_safely(
                 sink,
                 RunFailed(
                     eval_run_id=run_id,
@@ -428,7 +419,7 @@ async def run_eval(  # noqa: C901, PLR0912, PLR0915 - the one scheduling entry p
             )
         raise
     passed = run.passed_count()
-    await _emit(
+    await emit_safely(
         sink,
         RunCompleted(
             eval_run_id=run_id,

@@ -41,6 +41,7 @@ from awaken_eval._analysis.baseline import (
 from awaken_eval._analysis.diff import diff_runs
 from awaken_eval._analysis.stats import aggregate_samples
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
+from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.judging import ExecutorJudge
 from awaken_eval._engine.runner import run_eval
 from awaken_eval._records.comparison import DiffSummary
@@ -214,20 +215,7 @@ class _HeldTerminalSink:
 
     async def release(self, *, persisted: bool) -> None:
         if self.sink is not None and self.completed is not None:
-            await _emit(self.sink, attrs.evolve(self.completed, persisted=persisted))
-
-
-async def _emit(sink: TraceSink | None, event: TraceEvent) -> None:
-    if sink is None:
-        return
-    try:
-        await sink.emit(event)
-    except Exception:
-        import logging  # noqa: PLC0415 - only on the failure path
-
-        logging.getLogger("awaken_eval").warning(
-            "trace sink failed to record %s", type(event).__name__, exc_info=True
-        )
+            await emit_safely(self.sink, attrs.evolve(self.completed, persisted=persisted))
 
 
 def _check_samples(samples: int | None, limits: EvalLimits) -> int:
@@ -816,7 +804,7 @@ class EvalService:
             verdicts=result.verdicts,
             passed=None if min_score is None else result.score >= min_score,
         )
-        await _emit(self.sink, event)
+        await emit_safely(self.sink, event)
         return event
 
 
