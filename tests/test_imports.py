@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from awaken_eval import InvalidRequest
 from awaken_eval._io.imports import load_factory, load_object
-from awaken_eval.errors import InvalidRequest
 
 
 @pytest.fixture
