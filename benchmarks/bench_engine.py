@@ -64,6 +64,7 @@ from awaken_eval import (
     ReplayOutcome,
     ReplayReport,
     ResolvedModel,
+    RunOptions,
     StopReason,
     TokenUsage,
     ToolCallEvent,
@@ -155,7 +156,9 @@ def engine_call(
     def run() -> object:
         async def main() -> None:
             store = InMemoryRunStore() if streaming else None
-            run = await run_eval(fixtures, replayer=replayer, max_concurrency=workers, store=store)
+            run = await run_eval(
+                fixtures, RunOptions(max_concurrency=workers), replayer=replayer, store=store
+            )
             assert len(run.items) == len(fixtures)
 
         return anyio.run(main)
@@ -273,7 +276,7 @@ def bench_scripted(count: int, workers: int, repeat: int) -> None:
     passed: list[int] = []
 
     async def main() -> None:
-        run = await run_eval(fixtures, max_concurrency=workers)
+        run = await run_eval(fixtures, RunOptions(max_concurrency=workers))
         passed.append(run.passed_count())
 
     best = best_cpu(repeat, {"engine": lambda: anyio.run(main)})["engine"]
@@ -328,9 +331,10 @@ def bench_io(units: int, delay: float, concurrency: int, repeat: int, backend: s
     passed: list[int] = []
 
     async def engine() -> None:
-        run = await run_eval(
-            fixtures, mode=EvalRunExecutionMode.LIVE, models=[model], max_concurrency=concurrency
+        options = RunOptions(
+            mode=EvalRunExecutionMode.LIVE, models=["sleepy"], max_concurrency=concurrency
         )
+        run = await run_eval(fixtures, options, models=[model])
         passed.append(run.passed_count())
 
     ideal = math.ceil(units / concurrency) * delay

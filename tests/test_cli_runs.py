@@ -15,13 +15,14 @@ from typing import Any
 import anyio
 import pytest
 
-import awaken_eval._engine.runner
+import awaken_eval._engine.orchestrate
 from awaken_eval import (
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
     ReplayOutcome,
     ReplayReport,
+    RunOptions,
     open_run_store,
 )
 from awaken_eval.cli import _output, main
@@ -450,7 +451,7 @@ def test_live_run_needs_a_judge_for_judged_fixtures(
     [
         (None, "expected MODULE:ATTRIBUTE"),
         ("missing", "has no attribute 'missing'"),
-        ("VALUE", "'VALUE' is not callable"),
+        ("VALUE", "'VALUE' is not callable (got int)"),
         ("not_an_executor", "factory('a') returned int, not an LlmExecutor"),
         ("broken", "factory('a') raised RuntimeError: no credentials"),
     ],
@@ -464,7 +465,7 @@ def test_executor_import_string_errors_name_the_string(
         "run", str(BUNDLED), "--store", store, "--mode", "live", "--models", "a", "--executor", spec
     )
     assert (2, "") == (result.code, result.out)
-    assert result.err.startswith(f'awaken-eval: --executor "{spec}": ')
+    assert result.err.startswith(f"awaken-eval: --executor {spec!r}: ")
     assert message in result.err
 
 
@@ -473,7 +474,8 @@ def test_unimportable_module_is_named(cli: Any, store: str, isolated_imports: Pa
     args = ["run", str(BUNDLED), "--store", store, "--mode", "live", "--models", "a"]
     result = cli(*args, "--executor", spec)
     assert 2 == result.code
-    assert "cannot import module 'no_such_module_for_cli': ModuleNotFoundError" in result.err
+    expected = f"awaken-eval: --executor {spec!r}: module 'no_such_module_for_cli' not found"
+    assert expected in result.err
 
 
 def test_a_replayer_factory_replaces_the_agent(
@@ -705,15 +707,15 @@ def test_revise_loop_reaches_the_runner(
     seen: dict[str, Any] = {}
     real = awaken_eval.run_eval
 
-    async def spy(*args: Any, **kwargs: Any) -> EvalRun:
-        seen.update(kwargs)
-        return await real(*args, **kwargs)
+    async def spy(fixtures: Any, options: RunOptions, **kwargs: Any) -> EvalRun:
+        seen["options"] = options
+        return await real(fixtures, options, **kwargs)
 
-    monkeypatch.setattr(awaken_eval._engine.runner, "run_eval", spy)
+    monkeypatch.setattr(awaken_eval._engine.orchestrate, "run_eval", spy)
     module = models_module(isolated_imports)
     dataset = tmp_path / "suite"
     write_fixture(dataset, "q", expect={"final_answer_contains": ["4"]})
     args = ["run", str(dataset), "--store", store, "--mode", "live", "--models", "a"]
     args += ["--executor", f"{module}:make", "--judge", "a", "--rubric", "be fair"]
     cli(*args, "--revise-max-retries", "2")
-    assert (2, "be fair") == (seen["revise_max_retries"], seen["rubric"])
+    assert (2, "be fair") == (seen["options"].revise_max_retries, seen["options"].rubric)

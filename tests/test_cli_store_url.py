@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from awaken_eval import EvalRun, InvalidRequest, NotFound, open_run_store, run_eval_sync
+from awaken_eval import EvalRun, InvalidRequest, NotFound, RunOptions, open_run_store, run_eval_sync
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.stores import (
     FileEvalRunStore,
@@ -73,7 +73,7 @@ def test_memory_store_is_new_each_time() -> None:
 
 
 def sample_run() -> EvalRun:
-    return run_eval_sync([], dataset_id="suite")
+    return run_eval_sync([], RunOptions(dataset_id="suite"))
 
 
 def write_then_read(url: str) -> EvalRun:

@@ -28,6 +28,7 @@ from awaken_eval import (
     ProviderScriptEvent,
     ReplayContext,
     ResolvedModel,
+    RunOptions,
     ScriptedExecutor,
     StopReason,
     TokenUsage,
@@ -844,7 +845,7 @@ async def test_live_run_with_content_capture_curates_into_a_replayable_fixture(
     recorder = AgentLoopReplayer(tools=[get_weather], capture_content=True)
     run = await run_eval(
         [question],
-        mode=EvalRunExecutionMode.LIVE,
+        RunOptions(mode=EvalRunExecutionMode.LIVE, models=["live"]),
         models=[resolved],
         replayer=recorder,
         sink=JsonlTraceSink(tmp_path),

@@ -331,20 +331,29 @@ def test_runs_under_xdist_with_the_same_ids_in_every_worker(pytester: pytest.Pyt
             "--awaken-models: model 'a' is listed twice",
         ),
         (["--awaken-fixtures", "missing"], "--awaken-fixtures: fixture directory not found: *"),
-        (["--awaken-replayer", "executors"], "*'executors' is not an import string*"),
+        (
+            ["--awaken-replayer", "executors"],
+            "awaken_replayer 'executors': expected MODULE:ATTRIBUTE*",
+        ),
         (
             ["--awaken-replayer", "nowhere_module:make"],
-            "awaken_replayer: 'nowhere_module:make': module 'nowhere_module' not found",
+            "awaken_replayer 'nowhere_module:make': module 'nowhere_module' not found",
         ),
         (
             ["--awaken-replayer", "executors:missing"],
             "*module 'executors' has no attribute 'missing'",
         ),
-        (["--awaken-replayer", "executors:NOT_CALLABLE"], "*is a str, not a callable factory"),
-        (["--awaken-replayer", "exploding:make"], "*importing 'exploding' raised ValueError: bad"),
+        (
+            ["--awaken-replayer", "executors:NOT_CALLABLE"],
+            "*'NOT_CALLABLE' is not callable (got str)",
+        ),
+        (
+            ["--awaken-replayer", "exploding:make"],
+            "*importing module 'exploding' raised ValueError: bad",
+        ),
         (
             ["--awaken-replayer", "missing_dep:make"],
-            "*importing 'missing_dep' failed: No module named 'not_installed_anywhere'",
+            "*importing module 'missing_dep' failed: No module named 'not_installed_anywhere'",
         ),
     ],
 )

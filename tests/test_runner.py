@@ -9,7 +9,6 @@ and cancellation. Every async test runs on asyncio and trio.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -45,12 +44,13 @@ from awaken_eval import (
     ReplayOutcome,
     ReplayReport,
     ResolvedModel,
+    RunOptions,
     StoreFailure,
     TokenUsage,
     run_eval,
     run_eval_sync,
 )
-from awaken_eval._engine.runner import cell_error_outcome, timeout_outcome
+from awaken_eval._engine.units import cell_error_outcome, timeout_outcome
 from awaken_eval.analysis import ADHOC_DATASET_ID
 from awaken_eval.engine import SKIPPED_PREFIX
 from awaken_eval.errors import DuplicateItemKeys, JudgeErrorKind
@@ -126,6 +126,10 @@ def model(
         upstream_model=f"upstream-{model_id}",
         pricing=pricing,
     )
+
+
+def model_ids(models: Sequence[ResolvedModel]) -> list[str]:
+    return [resolved.model_id for resolved in models]
 
 
 def unit_key(fixture: Fixture, context: ReplayContext) -> ItemKey:
@@ -323,7 +327,9 @@ async def test_scripted_run_items_follow_fixture_order_without_cells_or_samples(
 
 async def test_scripted_run_passes_no_deadline_budget_or_cell_to_the_replayer() -> None:
     replayer = RecordingReplayer()
-    await run_eval([scripted("a")], replayer=replayer, max_walltime_secs=5.0, max_total_tokens=1)
+    await run_eval(
+        [scripted("a")], RunOptions(max_walltime_secs=5.0, max_total_tokens=1), replayer=replayer
+    )
     assert [ReplayContext()] == replayer.contexts
 
 
@@ -344,7 +350,7 @@ async def test_scripted_run_rejects_min_judge_score() -> None:
 
 async def test_dataset_identity_is_recorded() -> None:
     run = await run_eval(
-        [scripted("a")], dataset_id="support", dataset_revision=7, run_id="01J0RUNIDXYZ"
+        [scripted("a")], RunOptions(dataset_id="support", dataset_revision=7, run_id="01J0RUNIDXYZ")
     )
     assert ("01J0RUNIDXYZ", "support", 7) == (run.id, run.dataset_id, run.dataset_revision)
 
@@ -352,65 +358,55 @@ async def test_dataset_identity_is_recorded() -> None:
 # -- validation before any work -----------------------------------------------------------
 
 
-def _invalid_case(name: str) -> tuple[list[Fixture], dict[str, Any], str]:
+def _invalid_case(name: str) -> tuple[list[Fixture], RunOptions, dict[str, Any], str]:
+    """Rules the runner checks (the rules of ``RunOptions`` alone: test_run_options)."""
     one = [live("a")]
+    on_m1 = RunOptions(mode=LIVE, models=["m1"])
     models = [model("m1")]
-    cases: dict[str, tuple[list[Fixture], dict[str, Any], str]] = {
-        "zero samples": (one, {"mode": LIVE, "models": models, "samples": 0}, "samples"),
-        "zero concurrency": (one, {"max_concurrency": 0}, "max_concurrency"),
-        "live without models": (one, {"mode": LIVE}, "models"),
-        "scripted with models": ([scripted("a")], {"models": models}, "models"),
-        "scripted with samples": ([scripted("a")], {"samples": 2}, "samples"),
-        "duplicate models": (
+    judged = [live("a", min_judge_score=0.5)]
+    cases: dict[str, tuple[list[Fixture], RunOptions, dict[str, Any], str]] = {
+        "scripted with models": ([scripted("a")], RunOptions(), {"models": models}, "models"),
+        "models other than options.models": (
             one,
-            {"mode": LIVE, "models": [model("m1"), model("m2"), model("m1")]},
-            "duplicate model",
+            RunOptions(mode=LIVE, models=["m1", "m2"]),
+            {"models": [model("m2"), model("m1")]},
+            "do not match options.models",
         ),
         "duplicate fixtures": (
             [scripted("a"), scripted("b"), scripted("a")],
+            RunOptions(),
             {},
             "duplicate fixture id: a",
         ),
         "judge score without judge": (
-            [live("a", min_judge_score=0.5)],
-            {"mode": LIVE, "models": models, "rubric": RUBRIC},
+            judged,
+            attrs.evolve(on_m1, rubric=RUBRIC),
+            {"models": models},
             "provide `judge`",
         ),
         "judge score with blank rubric": (
-            [live("a", min_judge_score=0.5)],
-            {"mode": LIVE, "models": models, "judge": ScriptedJudge(), "rubric": "  "},
+            judged,
+            attrs.evolve(on_m1, rubric="  "),
+            {"models": models, "judge": ScriptedJudge()},
             "judge.rubric",
         ),
         "judge score without rubric": (
-            [live("a", min_judge_score=0.5)],
-            {"mode": LIVE, "models": models, "judge": ScriptedJudge()},
+            judged,
+            on_m1,
+            {"models": models, "judge": ScriptedJudge()},
             "judge.rubric",
         ),
-        "zero walltime": (
-            one,
-            {"mode": LIVE, "models": models, "max_walltime_secs": 0},
-            "walltime",
+        "resume without a store": (
+            [scripted("a")],
+            RunOptions(resume="01J0RUNIDXYZ"),
+            {},
+            "resume",
         ),
-        "negative walltime": (
-            one,
-            {"mode": LIVE, "models": models, "max_walltime_secs": -1.0},
-            "walltime",
-        ),
-        "nan walltime": (
-            one,
-            {"mode": LIVE, "models": models, "max_walltime_secs": math.nan},
-            "walltime",
-        ),
-        "resume without a store": ([scripted("a")], {"resume": "01J0RUNIDXYZ"}, "resume"),
         "resume without streaming": (
             [scripted("a")],
-            {"resume": "01J0RUNIDXYZ", "store": WriteOnlyStore()},
+            RunOptions(resume="01J0RUNIDXYZ"),
+            {"store": WriteOnlyStore()},
             "streaming",
-        ),
-        "resume with another run id": (
-            [scripted("a")],
-            {"resume": "01J0RUNIDXYZ", "run_id": "01J0OTHERXYZ", "store": InMemoryRunStore()},
-            "conflicts",
         ),
     }
     return cases[name]
@@ -419,42 +415,31 @@ def _invalid_case(name: str) -> tuple[list[Fixture], dict[str, Any], str]:
 @pytest.mark.parametrize(
     "name",
     [
-        "zero samples",
-        "zero concurrency",
-        "live without models",
         "scripted with models",
-        "scripted with samples",
-        "duplicate models",
+        "models other than options.models",
         "duplicate fixtures",
         "judge score without judge",
         "judge score with blank rubric",
         "judge score without rubric",
-        "zero walltime",
-        "negative walltime",
-        "nan walltime",
         "resume without a store",
         "resume without streaming",
-        "resume with another run id",
     ],
 )
 async def test_invalid_requests_are_rejected_before_any_work(name: str) -> None:
-    fixtures, options, match = _invalid_case(name)
+    fixtures, options, objects, match = _invalid_case(name)
     replayer = RecordingReplayer()
     sink = CapturingSink()
     progress: list[tuple[int, int]] = []
     with pytest.raises(InvalidRequest, match=match):
         await run_eval(
             fixtures,
+            options,
             replayer=replayer,
             sink=sink,
             progress=lambda done, total: progress.append((done, total)),
-            **options,
+            **objects,
         )
     assert ([], [], []) == (replayer.started, sink.events, progress)
-    store = options.get("store")
-    if isinstance(store, InMemoryRunStore):
-        assert [] == await store.list(EvalRunFilter())
-        assert frozenset() == await store.present_keys("01J0RUNIDXYZ")
 
 
 # -- live matrix --------------------------------------------------------------------------
@@ -472,11 +457,9 @@ async def test_live_items_come_back_in_fixture_cell_sample_order_whatever_the_co
     replayer = ReverseOrderReplayer(order)
     run = await run_eval(
         fixtures,
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=model_ids(models), samples=3, max_concurrency=len(order)),
         models=models,
-        samples=3,
         replayer=replayer,
-        max_concurrency=len(order),
     )
     assert list(reversed(order)) == replayer.completed
     assert order == keys(run)
@@ -489,10 +472,8 @@ async def test_live_order_holds_with_executors_of_different_speeds() -> None:
     fast = CannedTextExecutor(["fast answer"])
     run = await run_eval(
         [live("a"), live("b")],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["slow", "fast"], samples=2, max_concurrency=8),
         models=[model("slow", slow), model("fast", fast)],
-        samples=2,
-        max_concurrency=8,
     )
     assert [
         ItemKey(fixture_id, model_id, sample)
@@ -513,14 +494,17 @@ async def test_live_replay_context_carries_cell_model_agent_budget_and_deadline(
     before = anyio.current_time()
     await run_eval(
         [live("a")],
-        mode=LIVE,
+        RunOptions(
+            mode=LIVE,
+            models=["m1"],
+            samples=2,
+            max_walltime_secs=30.0,
+            max_total_tokens=123,
+            max_concurrency=1,
+        ),
         models=[model("m1", executor)],
-        samples=2,
         replayer=replayer,
         agent=agent,
-        max_walltime_secs=30.0,
-        max_total_tokens=123,
-        max_concurrency=1,
     )
     after = anyio.current_time()
     expected_without_deadline = [
@@ -548,7 +532,7 @@ async def test_live_run_through_the_agent_loop_uses_each_models_executor() -> No
     second = CannedTextExecutor(["from m2"])
     run = await run_eval(
         [live("a", final_answer_contains=("from",))],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1", "m2"]),
         models=[model("m1", first), model("m2", second)],
     )
     assert [ItemKey("a", "m1", None), ItemKey("a", "m2", None)] == keys(run)
@@ -564,7 +548,9 @@ async def test_live_run_through_the_agent_loop_uses_each_models_executor() -> No
 async def test_sample_index_is_set_only_with_two_or_more_samples(
     samples: int, indexes: list[int | None]
 ) -> None:
-    run = await run_eval([live("a")], mode=LIVE, models=[model("m1")], samples=samples)
+    run = await run_eval(
+        [live("a")], RunOptions(mode=LIVE, models=["m1"], samples=samples), models=[model("m1")]
+    )
     assert indexes == [item.sample_index for item in run.items]
     assert [MatrixCell("m1")] * samples == [item.cell for item in run.items]
 
@@ -577,7 +563,7 @@ async def test_cost_comes_from_the_models_pricing() -> None:
     sink = CapturingSink()
     run = await run_eval(
         [live("a")],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["priced", "unpriced", "no-tokens"]),
         models=[
             model("priced", CannedTextExecutor(["x"], usage=priced_usage), pricing=pricing),
             model("unpriced", CannedTextExecutor(["x"], usage=priced_usage)),
@@ -596,11 +582,9 @@ async def test_judge_grade_is_stamped_on_the_report() -> None:
     judge = ScriptedJudge([JudgeResult(score=0.91, reasoning="thorough", verdicts=verdicts), 0.2])
     run = await run_eval(
         [live("good", min_judge_score=0.8), live("poor", min_judge_score=0.8)],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_concurrency=1),
         models=[model("m1", CannedTextExecutor(["the answer"]))],
         judge=judge,
-        rubric=RUBRIC,
-        max_concurrency=1,
     )
     good, poor = (item.report for item in run.items)
     assert (0.91, "thorough", verdicts, True, ()) == (
@@ -628,7 +612,10 @@ async def test_judge_grade_is_stamped_on_the_report() -> None:
 
 async def test_judge_is_not_called_without_min_judge_score() -> None:
     run = await run_eval(
-        [live("a")], mode=LIVE, models=[model("m1")], judge=ExplodingJudge(), rubric=RUBRIC
+        [live("a")],
+        RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC),
+        models=[model("m1")],
+        judge=ExplodingJudge(),
     )
     assert [(True, None)] == [(item.report.passed, item.report.judge_score) for item in run.items]
 
@@ -638,11 +625,9 @@ async def test_revise_loop_end_to_end_reuses_the_cached_grade() -> None:
     judge = ScriptedJudge([0.3, 0.9])
     run = await run_eval(
         [live("a", min_judge_score=0.8)],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, revise_max_retries=2),
         models=[model("m1", executor)],
         judge=judge,
-        rubric=RUBRIC,
-        revise_max_retries=2,
     )
     (report,) = (item.report for item in run.items)
     assert (True, "revised answer", 1, 0.9) == (
@@ -664,13 +649,12 @@ async def test_revise_loop_is_passed_only_to_judged_fixtures() -> None:
     replayer = RecordingReplayer()
     await run_eval(
         [live("judged", min_judge_score=0.7), live("plain")],
-        mode=LIVE,
+        RunOptions(
+            mode=LIVE, models=["m1"], rubric=RUBRIC, revise_max_retries=3, max_concurrency=1
+        ),
         models=[model("m1")],
         replayer=replayer,
         judge=judge,
-        rubric=RUBRIC,
-        revise_max_retries=3,
-        max_concurrency=1,
     )
     assert [
         ReviseConfig(judge=judge, threshold=0.7, max_retries=3, rubric=RUBRIC),
@@ -681,7 +665,10 @@ async def test_revise_loop_is_passed_only_to_judged_fixtures() -> None:
 async def test_live_run_without_walltime_has_no_deadline() -> None:
     replayer = RecordingReplayer()
     run = await run_eval(
-        [live("a")], mode=LIVE, models=[model("m1")], replayer=replayer, max_walltime_secs=None
+        [live("a")],
+        RunOptions(mode=LIVE, models=["m1"], max_walltime_secs=None),
+        models=[model("m1")],
+        replayer=replayer,
     )
     assert [None] == [context.deadline for context in replayer.contexts]
     assert [True] == [item.report.passed for item in run.items]
@@ -695,11 +682,9 @@ async def test_hung_executor_cell_gets_exactly_the_timeout_failure() -> None:
     with anyio.fail_after(5):
         run = await run_eval(
             [live("slow", final_answer_contains=("hello", "world"), min_judge_score=0.5)],
-            mode=LIVE,
+            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.2),
             models=[model("m1", executor)],
             judge=ExplodingJudge(),
-            rubric=RUBRIC,
-            max_walltime_secs=0.2,
         )
     (report,) = (item.report for item in run.items)
     timeout = ReplayRuntimeError("cell walltime exceeded: max 0.2s")
@@ -722,10 +707,10 @@ async def test_a_hung_cell_does_not_hold_up_the_others() -> None:
     with anyio.fail_after(5):
         run = await run_eval(
             [live("a"), live("b")],
-            mode=LIVE,
+            RunOptions(
+                mode=LIVE, models=["hung", "fine"], max_walltime_secs=0.2, max_concurrency=4
+            ),
             models=[model("hung", hanging), model("fine", CannedTextExecutor(["ok"]))],
-            max_walltime_secs=0.2,
-            max_concurrency=4,
         )
     assert [False, True, False, True] == [item.report.passed for item in run.items]
     assert 2 == hanging.cancellations
@@ -736,11 +721,9 @@ async def test_judge_past_the_deadline_keeps_the_replay_outcome() -> None:
     with anyio.fail_after(4):
         run = await run_eval(
             [live("a", min_judge_score=0.5)],
-            mode=LIVE,
+            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.2),
             models=[model("m1", CannedTextExecutor(["the answer"], usage=usage(7)))],
             judge=judge,
-            rubric=RUBRIC,
-            max_walltime_secs=0.2,
         )
     (report,) = (item.report for item in run.items)
     timed_out = ReplayRuntimeError("scoring timed out after 0.2s wall-clock (replay completed)")
@@ -763,11 +746,9 @@ async def test_the_deadline_is_shared_by_replay_and_judging() -> None:
     with anyio.fail_after(4):
         run = await run_eval(
             [live("a", min_judge_score=0.5)],
-            mode=LIVE,
+            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.5),
             models=[model("m1", HangingExecutor(delay=0.2, text="late but fine"))],
             judge=judge,
-            rubric=RUBRIC,
-            max_walltime_secs=0.5,
         )
     (report,) = (item.report for item in run.items)
     assert (
@@ -782,11 +763,9 @@ async def test_a_whole_second_walltime_is_shown_without_decimals() -> None:
     with anyio.fail_after(4):
         run = await run_eval(
             [live("a", min_judge_score=0.5)],
-            mode=LIVE,
+            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=1),
             models=[model("m1")],
             judge=judge,
-            rubric=RUBRIC,
-            max_walltime_secs=1,
         )
     assert ["scoring timed out after 1s wall-clock (replay completed)"] == messages(run)
 
@@ -795,10 +774,9 @@ async def test_judge_error_becomes_a_scoring_failure() -> None:
     judge = ScriptedJudge([JudgeError(JudgeErrorKind.PARSE, "no JSON here")])
     run = await run_eval(
         [live("a", min_judge_score=0.5, final_answer_contains=("missing",))],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC),
         models=[model("m1", CannedTextExecutor(["an answer"]))],
         judge=judge,
-        rubric=RUBRIC,
     )
     (report,) = (item.report for item in run.items)
     error = ReplayRuntimeError(
@@ -877,9 +855,8 @@ def test_cell_error_outcome_keeps_an_existing_runtime_failure_and_appends_its_ow
 async def test_per_cell_token_budget_is_enforced() -> None:
     run = await run_eval(
         [live("a")],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], max_total_tokens=1),
         models=[model("m1", CannedTextExecutor(["x"], usage=usage(5, prompt=3, completion=2)))],
-        max_total_tokens=1,
     )
     assert ["token budget exceeded: 5 > max 1"] == messages(run)
     assert [False] == [item.report.passed for item in run.items]
@@ -891,10 +868,8 @@ async def test_run_token_budget_stops_scheduling_and_skips_the_rest(store: str |
     executor = CannedTextExecutor(["ok"], usage=usage(10))
     run = await run_eval(
         [live(fixture_id) for fixture_id in ids],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], max_concurrency=1, run_token_budget=25),
         models=[model("m1", executor)],
-        max_concurrency=1,
-        run_token_budget=25,
         store=InMemoryRunStore() if store else None,
     )
     assert 3 == len(executor.requests)
@@ -913,9 +888,8 @@ async def test_run_token_budget_with_concurrency_keeps_every_unit() -> None:
     replayer = RecordingReplayer(tokens=10)
     run = await run_eval(
         [scripted(fixture_id) for fixture_id in ids],
+        RunOptions(max_concurrency=4, run_token_budget=25),
         replayer=replayer,
-        max_concurrency=4,
-        run_token_budget=25,
     )
     assert ids == [item.fixture_id for item in run.items]
     ran = len(replayer.completed)
@@ -929,7 +903,8 @@ async def test_run_token_budget_with_concurrency_keeps_every_unit() -> None:
 
 async def test_unspent_run_token_budget_skips_nothing() -> None:
     run = await run_eval(
-        [scripted(f"f{index}") for index in range(5)], max_concurrency=2, run_token_budget=10
+        [scripted(f"f{index}") for index in range(5)],
+        RunOptions(max_concurrency=2, run_token_budget=10),
     )
     assert [True] * 5 == [item.report.passed for item in run.items]
 
@@ -967,7 +942,7 @@ async def test_a_malformed_outcome_fails_only_its_item(mode: EvalRunExecutionMod
             scripted("bad", final_answer_contains=("x",)),
             scripted("fine"),
         ],
-        mode=mode,
+        RunOptions(mode=mode, models=model_ids(models)),
         models=models,
         replayer=MalformedReplayer(),
     )
@@ -981,10 +956,9 @@ async def test_a_malformed_outcome_fails_only_its_item(mode: EvalRunExecutionMod
 async def test_an_executor_raising_a_non_inference_error_fails_only_its_item() -> None:
     run = await run_eval(
         [live("a", final_answer_contains=("ok",), min_judge_score=0.5)],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["broken", "fine"], rubric=RUBRIC),
         models=[model("broken", CrashingExecutor()), model("fine")],
         judge=ScriptedJudge(),
-        rubric=RUBRIC,
     )
     raised = ReplayRuntimeError("replayer raised RuntimeError: connection pool exploded")
     assert [raised.message, None] == messages(run)
@@ -995,10 +969,9 @@ async def test_an_executor_raising_a_non_inference_error_fails_only_its_item() -
 async def test_a_judge_raising_a_plain_exception_fails_only_its_item() -> None:
     run = await run_eval(
         [live("a", min_judge_score=0.5), live("b")],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC),
         models=[model("m1")],
         judge=CrashingJudge(),
-        rubric=RUBRIC,
     )
     assert [
         "scoring failed: judge invocation failed: RuntimeError: judge process died",
@@ -1041,11 +1014,9 @@ async def test_run_events_started_items_and_one_completed(persisted: bool) -> No
     store = WriteOnlyStore() if persisted else None
     run = await run_eval(
         [scripted("a"), scripted("b", final_answer_contains=("nope",))],
+        RunOptions(run_id="01J0RUNIDXYZ", dataset_id="ds", dataset_revision=3),
         sink=sink,
         store=store,
-        run_id="01J0RUNIDXYZ",
-        dataset_id="ds",
-        dataset_revision=3,
         clock=lambda: 100.0,
     )
     assert [
@@ -1077,7 +1048,9 @@ async def test_run_events_started_items_and_one_completed(persisted: bool) -> No
 
 async def test_live_run_events_use_the_live_mode_and_link_traces() -> None:
     sink = CapturingSink()
-    run = await run_eval([live("a")], mode=LIVE, models=[model("m1")], sink=sink)
+    run = await run_eval(
+        [live("a")], RunOptions(mode=LIVE, models=["m1"]), models=[model("m1")], sink=sink
+    )
     started = sink.events[0]
     assert isinstance(started, RunStarted)
     assert RunEventMode.DATASET_LIVE_MATRIX == started.mode
@@ -1090,10 +1063,9 @@ async def test_event_mode_can_be_overridden() -> None:
     sink = CapturingSink()
     await run_eval(
         [live("a")],
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], event_mode=RunEventMode.ONLINE_LIVE_MATRIX),
         models=[model("m1")],
         sink=sink,
-        event_mode=RunEventMode.ONLINE_LIVE_MATRIX,
     )
     modes = [
         event.mode
@@ -1104,7 +1076,7 @@ async def test_event_mode_can_be_overridden() -> None:
 
 
 async def test_no_trace_link_without_a_sink() -> None:
-    run = await run_eval([live("a")], mode=LIVE, models=[model("m1")])
+    run = await run_eval([live("a")], RunOptions(mode=LIVE, models=["m1"]), models=[model("m1")])
     assert [None] == [item.trace_run_id for item in run.items]
 
 
@@ -1113,8 +1085,8 @@ async def test_progress_reports_done_and_total_monotonically() -> None:
     replayer = RecordingReplayer(delay=lambda key: 0.001 * (int(key.fixture_id[1:]) % 3))
     await run_eval(
         [scripted(f"f{index}") for index in range(12)],
+        RunOptions(max_concurrency=3),
         replayer=replayer,
-        max_concurrency=3,
         progress=lambda done, total: progress.append((done, total)),
     )
     assert [(done, 12) for done in range(1, 13)] == progress
@@ -1130,11 +1102,10 @@ async def test_cancelled_run_emits_exactly_one_run_failed() -> None:
 
         await run_eval(
             [scripted(f"f{index}") for index in range(6)],
+            RunOptions(max_concurrency=1, run_id="01J0RUNIDXYZ"),
             replayer=RecordingReplayer(),
             sink=sink,
-            max_concurrency=1,
             progress=cancel_after_two,
-            run_id="01J0RUNIDXYZ",
         )
     assert scope.cancelled_caught
     assert ["eval_run_failed"] == terminal_kinds(sink)
@@ -1188,10 +1159,9 @@ async def test_a_streaming_store_receives_items_as_they_finish() -> None:
     fixtures = [live(f"f{index}") for index in range(6)]
     run = await run_eval(
         fixtures,
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=["m1"], max_concurrency=1),
         models=[model("m1", HangingExecutor(delay=0.15))],
         store=store,
-        max_concurrency=1,
     )
     appended_before_the_last_append = sum(len(batch) for batch in store.appends[:-1])
     assert len(fixtures) // 2 <= appended_before_the_last_append
@@ -1246,9 +1216,8 @@ async def _uninterrupted_keys() -> list[ItemKey]:
     fixtures, models, samples = _matrix()
     run = await run_eval(
         fixtures,
-        mode=LIVE,
+        RunOptions(mode=LIVE, models=model_ids(models), samples=samples),
         models=models,
-        samples=samples,
         replayer=RecordingReplayer(),
         store=InMemoryRunStore(),
     )
@@ -1260,22 +1229,22 @@ async def test_crash_and_resume_runs_only_the_missing_units() -> None:
     store = InMemoryRunStore()
     replayer = RecordingReplayer(delay=lambda key: 0.001 * (key.sample_index or 0))
     sink = CapturingSink()
-    options: dict[str, Any] = {
-        "mode": LIVE,
-        "models": models,
-        "samples": samples,
-        "replayer": replayer,
-        "store": store,
-        "sink": sink,
-        "max_concurrency": 3,
-    }
+    options = RunOptions(mode=LIVE, models=model_ids(models), samples=samples, max_concurrency=3)
     with anyio.CancelScope() as scope:
 
         def crash_after_five(done: int, total: int) -> None:
             if done == 5:
                 scope.cancel()
 
-        await run_eval(fixtures, run_id="01J0RESUMEXY", progress=crash_after_five, **options)
+        await run_eval(
+            fixtures,
+            attrs.evolve(options, run_id="01J0RESUMEXY"),
+            models=models,
+            replayer=replayer,
+            store=store,
+            sink=sink,
+            progress=crash_after_five,
+        )
     assert scope.cancelled_caught
     present = await store.present_keys("01J0RESUMEXY")
     assert set(replayer.completed) == set(present)
@@ -1288,9 +1257,12 @@ async def test_crash_and_resume_runs_only_the_missing_units() -> None:
     progress: list[int] = []
     run = await run_eval(
         fixtures,
-        resume="01J0RESUMEXY",
+        attrs.evolve(options, resume="01J0RESUMEXY"),
+        models=models,
+        replayer=replayer,
+        store=store,
+        sink=sink,
         progress=lambda done, total: progress.append(done),
-        **options,
     )
     expected = await _uninterrupted_keys()
     assert expected == keys(run)
@@ -1315,15 +1287,16 @@ async def test_cancellation_during_a_batch_append_loses_no_finished_item() -> No
 
         await run_eval(
             fixtures,
+            RunOptions(run_id="01J0RESUMEXY", max_concurrency=1),
             replayer=replayer,
             store=store,
-            run_id="01J0RESUMEXY",
             progress=cancel,
-            max_concurrency=1,
         )
     assert scope.cancelled_caught
     assert set(replayer.completed) == set(await store.present_keys("01J0RESUMEXY"))
-    run = await run_eval(fixtures, replayer=replayer, store=store, resume="01J0RESUMEXY")
+    run = await run_eval(
+        fixtures, RunOptions(resume="01J0RESUMEXY"), replayer=replayer, store=store
+    )
     assert [f"f{index:03d}" for index in range(100)] == [item.fixture_id for item in run.items]
     assert [1] * 100 == list(Counter(replayer.completed).values())
 
@@ -1332,7 +1305,10 @@ async def test_resume_of_a_run_that_never_started_runs_everything() -> None:
     store = InMemoryRunStore()
     replayer = RecordingReplayer()
     run = await run_eval(
-        [scripted("a"), scripted("b")], replayer=replayer, store=store, resume="01J0RESUMEXY"
+        [scripted("a"), scripted("b")],
+        RunOptions(resume="01J0RESUMEXY"),
+        replayer=replayer,
+        store=store,
     )
     assert (["a", "b"], "01J0RESUMEXY") == ([item.fixture_id for item in run.items], run.id)
     assert 2 == len(replayer.completed)
@@ -1347,11 +1323,10 @@ async def _interrupted(store: InMemoryRunStore, fixtures: list[Fixture]) -> None
 
         await run_eval(
             fixtures,
+            RunOptions(run_id="01J0RESUMEXY", max_concurrency=1),
             replayer=RecordingReplayer(),
             store=store,
-            run_id="01J0RESUMEXY",
             progress=cancel,
-            max_concurrency=1,
         )
     assert scope.cancelled_caught
 
@@ -1362,24 +1337,33 @@ async def test_an_interrupted_run_is_only_continued_with_resume() -> None:
     await _interrupted(store, fixtures)
     replayer = RecordingReplayer()
     with pytest.raises(Conflict, match="already open"):
-        await run_eval(fixtures, replayer=replayer, store=store, run_id="01J0RESUMEXY")
+        await run_eval(fixtures, RunOptions(run_id="01J0RESUMEXY"), replayer=replayer, store=store)
     with pytest.raises(Conflict, match="another dataset"):
         await run_eval(
-            fixtures, replayer=replayer, store=store, resume="01J0RESUMEXY", dataset_id="other"
+            fixtures,
+            RunOptions(resume="01J0RESUMEXY", dataset_id="other"),
+            replayer=replayer,
+            store=store,
         )
     assert [] == replayer.started
-    run = await run_eval(fixtures, replayer=replayer, store=store, resume="01J0RESUMEXY")
+    run = await run_eval(
+        fixtures, RunOptions(resume="01J0RESUMEXY"), replayer=replayer, store=store
+    )
     assert ["a", "b", "c"] == [item.fixture_id for item in run.items]
 
 
 async def test_a_finished_run_cannot_be_resumed() -> None:
     store = InMemoryRunStore()
-    await run_eval([scripted("a")], store=store, run_id="01J0RESUMEXY")
+    await run_eval([scripted("a")], RunOptions(run_id="01J0RESUMEXY"), store=store)
     replayer = RecordingReplayer()
     sink = CapturingSink()
     with pytest.raises(AlreadyExists):
         await run_eval(
-            [scripted("a")], replayer=replayer, sink=sink, store=store, resume="01J0RESUMEXY"
+            [scripted("a")],
+            RunOptions(resume="01J0RESUMEXY"),
+            replayer=replayer,
+            sink=sink,
+            store=store,
         )
     assert ([], []) == (replayer.started, sink.events)
 
@@ -1415,7 +1399,10 @@ class BackendRecordingReplayer:
 def test_run_eval_sync_runs_on_the_requested_backend(backend: str) -> None:
     replayer = BackendRecordingReplayer()
     run = run_eval_sync(
-        [scripted("a"), scripted("b")], backend=backend, replayer=replayer, max_concurrency=2
+        [scripted("a"), scripted("b")],
+        RunOptions(max_concurrency=2),
+        backend=backend,
+        replayer=replayer,
     )
     assert [("a", "sync ok"), ("b", "sync ok")] == [
         (item.fixture_id, item.report.final_text) for item in run.items
@@ -1429,8 +1416,8 @@ def test_run_eval_sync_with_the_default_replayer() -> None:
 
 
 def test_run_eval_sync_validates_like_run_eval() -> None:
-    with pytest.raises(InvalidRequest, match="samples"):
-        run_eval_sync([scripted("a")], samples=2)
+    with pytest.raises(InvalidRequest, match="duplicate fixture id: a"):
+        run_eval_sync([scripted("a"), scripted("a")])
 
 
 # -- a sequence of fixtures is enough -----------------------------------------------------

@@ -27,6 +27,7 @@ from awaken_eval import (
     InvalidInput,
     NotFound,
     ReplayContext,
+    RunOptions,
     ToolCallEvent,
     TraceSink,
     run_eval,
@@ -348,7 +349,7 @@ async def test_run_eval_links_items_to_readable_traces_and_logs_run_events(
         for i in range(3)
     ]
     sink = JsonlTraceSink(tmp_path)
-    run = await run_eval(fixtures, sink=sink, run_id="eval-run")
+    run = await run_eval(fixtures, RunOptions(run_id="eval-run"), sink=sink)
     store = FileTraceStore(tmp_path)
     for item in run.items:
         assert item.trace_run_id is not None

@@ -40,6 +40,7 @@ from awaken_eval import (
     ReplayContext,
     ReplayOutcome,
     ReplayReport,
+    RunOptions,
     StoreFailure,
     load_directory,
     run_eval,
@@ -983,7 +984,7 @@ async def test_run_eval_streams_a_scripted_run_into_the_store(
 ) -> None:
     fixtures = load_directory(BUNDLED)
     run = await run_eval(
-        fixtures, store=store, run_id="01JD3R8Q5YF6W9S2C4T0B7M1NA", dataset_id="bundled"
+        fixtures, RunOptions(run_id="01JD3R8Q5YF6W9S2C4T0B7M1NA", dataset_id="bundled"), store=store
     )
     assert [fixture.id for fixture in fixtures] == [one.fixture_id for one in run.items]
     assert run == await store.read(run.id)
@@ -1007,7 +1008,7 @@ async def test_run_eval_resumes_an_interrupted_run_from_the_store(
     kind: str, tmp_path: Path, store: AnyStore
 ) -> None:
     fixtures = load_directory(BUNDLED)
-    uninterrupted = await run_eval(fixtures, run_id="reference")
+    uninterrupted = await run_eval(fixtures, RunOptions(run_id="reference"))
     with anyio.CancelScope() as scope:
 
         def stop_after_two(done: int, total: int) -> None:
@@ -1016,10 +1017,9 @@ async def test_run_eval_resumes_an_interrupted_run_from_the_store(
 
         await run_eval(
             fixtures,
+            RunOptions(run_id="crashed", max_concurrency=1),
             store=store,
-            run_id="crashed",
             progress=stop_after_two,
-            max_concurrency=1,
             replayer=YieldingReplayer(),
         )
     assert scope.cancelled_caught
@@ -1030,7 +1030,10 @@ async def test_run_eval_resumes_an_interrupted_run_from_the_store(
     async with reopened(kind, tmp_path, store) as other:
         seen: list[int] = []
         run = await run_eval(
-            fixtures, store=other, resume="crashed", progress=lambda done, total: seen.append(done)
+            fixtures,
+            RunOptions(resume="crashed"),
+            store=other,
+            progress=lambda done, total: seen.append(done),
         )
         assert list(range(len(present), len(fixtures) + 1)) == seen
         assert keys_of(uninterrupted) == keys_of(run)

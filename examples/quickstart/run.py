@@ -38,6 +38,7 @@ from awaken_eval import (
     AwakenEvalError,
     EvalRun,
     ReplayReport,
+    RunOptions,
     load_directory,
     run_eval_sync,
 )
@@ -92,7 +93,7 @@ def run(fixtures_dir: Path, baseline: Path, report_path: Path) -> int:
     try:
         fixtures = load_directory(fixtures_dir)
         baseline_reports: list[ReplayReport] = read_ndjson(baseline, ReplayReport)
-        eval_run = run_eval_sync(fixtures, dataset_id=fixtures_dir.name)
+        eval_run = run_eval_sync(fixtures, RunOptions(dataset_id=fixtures_dir.name))
     except AwakenEvalError as exc:
         print(f"quickstart: {exc}", file=sys.stderr)
         return 2
@@ -117,7 +118,9 @@ def record(fixtures_dir: Path, baseline: Path) -> int:
     try:
         fixtures = load_directory(fixtures_dir)
         replayer = AgentLoopReplayer(clock=frozen_clock)
-        eval_run = run_eval_sync(fixtures, replayer=replayer, dataset_id=fixtures_dir.name)
+        eval_run = run_eval_sync(
+            fixtures, RunOptions(dataset_id=fixtures_dir.name), replayer=replayer
+        )
     except AwakenEvalError as exc:
         print(f"quickstart: {exc}", file=sys.stderr)
         return 2

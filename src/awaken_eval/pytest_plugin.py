@@ -31,7 +31,6 @@ must not keep event-loop-bound resources between calls.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import inspect
 import os
 import sys
@@ -45,8 +44,9 @@ if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
     from typing_extensions import Unpack
 
+    from awaken_eval._engine.options import RunOptions
     from awaken_eval._records.fixtures import Fixture
-    from awaken_eval._records.inference import AgentSpec
+    from awaken_eval._records.inference import AgentSpec, ResolvedModel
     from awaken_eval._records.outcomes import ReplayReport
     from awaken_eval._records.runs import EvalRun
     from awaken_eval.protocols import Judge, LlmExecutor, Replayer, TraceSink
@@ -204,40 +204,21 @@ def _read_settings(config: pytest.Config) -> _Settings | None:
     )
 
 
-def _load_factory(spec: str, label: str) -> Callable[[], object]:
+def _load_factory(spec: str, label: str) -> Callable[..., object]:
     """Resolve an import string ``module:attribute`` (dotted attributes allowed).
 
     Raises:
-        pytest.UsageError: naming ``label`` and ``spec`` when the string is malformed,
-            the module cannot be imported, the attribute is missing or not callable.
+        pytest.UsageError: the loader's message, naming ``label``, ``spec`` and what
+            failed (malformed string, module not found or failing, attribute missing,
+            not callable).
     """
-    module_name, _, attribute = spec.partition(":")
-    module_name, attribute = module_name.strip(), attribute.strip()
-    if not module_name or not attribute:
-        msg = f"{label}: {spec!r} is not an import string of the form 'module:factory'"
-        raise pytest.UsageError(msg)
+    from awaken_eval._io.imports import load_factory  # noqa: PLC0415
+    from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
+
     try:
-        target: object = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if module_name == missing or module_name.startswith(missing + "."):
-            msg = f"{label}: {spec!r}: module {module_name!r} not found"
-        else:
-            msg = f"{label}: {spec!r}: importing {module_name!r} failed: {exc}"
-        raise pytest.UsageError(msg) from None
-    except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, named
-        msg = f"{label}: {spec!r}: importing {module_name!r} raised {type(exc).__name__}: {exc}"
-        raise pytest.UsageError(msg) from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            msg = f"{label}: {spec!r}: module {module_name!r} has no attribute {attribute!r}"
-            raise pytest.UsageError(msg) from None
-    if not callable(target):
-        msg = f"{label}: {spec!r} is a {type(target).__name__}, not a callable factory"
-        raise pytest.UsageError(msg)
-    return target
+        return load_factory(spec, what=label)
+    except InvalidRequest as exc:
+        raise pytest.UsageError(exc.message) from None
 
 
 # -- the runtime: factories called once, lazily --------------------------------------------------
@@ -250,8 +231,8 @@ class _Runtime:
         self,
         settings: _Settings | None,
         *,
-        replayer_factory: tuple[str, Callable[[], object]] | None = None,
-        executor_factory: tuple[str, Callable[[], object]] | None = None,
+        replayer_factory: tuple[str, Callable[..., object]] | None = None,
+        executor_factory: tuple[str, Callable[..., object]] | None = None,
     ) -> None:
         self.settings = settings
         self._factories = {"awaken_replayer": replayer_factory, "awaken_executor": executor_factory}
@@ -353,17 +334,6 @@ class ReplayOptions(TypedDict, total=False):
     max_walltime_secs: float | None
     max_total_tokens: int | None
     sink: TraceSink | None
-
-
-_PASSED_THROUGH = (
-    "agent",
-    "judge",
-    "rubric",
-    "revise_max_retries",
-    "max_walltime_secs",
-    "max_total_tokens",
-    "sink",
-)
 
 
 def _in_event_loop() -> bool:
@@ -566,17 +536,15 @@ class AwakenEval:
             path = self.base_dir / path
         return load_fixture(path)
 
-    def _run_options(self, samples: int, options: ReplayOptions) -> dict[str, Any]:
+    def _call(self, samples: int, options: ReplayOptions) -> _RunCall:
+        from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS, RunOptions  # noqa: PLC0415
         from awaken_eval._records.inference import ResolvedModel  # noqa: PLC0415
         from awaken_eval._records.runs import EvalRunExecutionMode  # noqa: PLC0415
         from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         model = options.get("model")
         executor = options.get("executor", self.executor)
-        run_options: dict[str, Any] = {
-            "replayer": options.get("replayer", self.replayer),
-            "samples": samples,
-        }
+        models: list[ResolvedModel] = []
         if model is None:
             if samples > 1:
                 msg = (
@@ -591,14 +559,24 @@ class AwakenEval:
                     "or set awaken_executor"
                 )
                 raise InvalidRequest(msg)
-            run_options["mode"] = EvalRunExecutionMode.LIVE
-            run_options["models"] = [
-                ResolvedModel(model_id=model, executor=executor, upstream_model=model)
-            ]
-        for name in _PASSED_THROUGH:
-            if name in options:
-                run_options[name] = options[name]  # type: ignore[literal-required]
-        return run_options
+            models.append(ResolvedModel(model_id=model, executor=executor, upstream_model=model))
+        run_options = RunOptions(
+            mode=EvalRunExecutionMode.SCRIPTED if model is None else EvalRunExecutionMode.LIVE,
+            models=[resolved.model_id for resolved in models],
+            samples=samples,
+            rubric=options.get("rubric"),
+            revise_max_retries=options.get("revise_max_retries"),
+            max_walltime_secs=options.get("max_walltime_secs", DEFAULT_MAX_WALLTIME_SECS),
+            max_total_tokens=options.get("max_total_tokens"),
+        )
+        return _RunCall(
+            options=run_options,
+            models=models,
+            replayer=options.get("replayer", self.replayer),
+            agent=options.get("agent"),
+            judge=options.get("judge"),
+            sink=options.get("sink"),
+        )
 
     def _run(
         self, fixture: Fixture | str | os.PathLike[str], samples: int, options: ReplayOptions
@@ -613,7 +591,16 @@ class AwakenEval:
             )
             raise InvalidRequest(msg)
         loaded = self._load(fixture)
-        return run_eval_sync([loaded], **self._run_options(samples, options))
+        call = self._call(samples, options)
+        return run_eval_sync(
+            [loaded],
+            call.options,
+            models=call.models,
+            replayer=call.replayer,
+            agent=call.agent,
+            judge=call.judge,
+            sink=call.sink,
+        )
 
     async def _arun(
         self, fixture: Fixture | str | os.PathLike[str], samples: int, options: ReplayOptions
@@ -621,7 +608,28 @@ class AwakenEval:
         from awaken_eval._engine.runner import run_eval  # noqa: PLC0415
 
         loaded = self._load(fixture)
-        return await run_eval([loaded], **self._run_options(samples, options))
+        call = self._call(samples, options)
+        return await run_eval(
+            [loaded],
+            call.options,
+            models=call.models,
+            replayer=call.replayer,
+            agent=call.agent,
+            judge=call.judge,
+            sink=call.sink,
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _RunCall:
+    """What one :class:`AwakenEval` replay hands to :func:`~awaken_eval.run_eval`."""
+
+    options: RunOptions
+    models: list[ResolvedModel]
+    replayer: Replayer | None
+    agent: AgentSpec | None
+    judge: Judge | None
+    sink: TraceSink | None
 
 
 # -- collection ----------------------------------------------------------------------------------

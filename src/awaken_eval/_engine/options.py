@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from awaken_eval._analysis.baseline import ADHOC_DATASET_ID
@@ -15,6 +17,10 @@ __all__ = ["DEFAULT_MAX_WALLTIME_SECS", "RunOptions"]
 
 DEFAULT_MAX_WALLTIME_SECS = 60.0
 """Wall-clock deadline of one live cell when none is given."""
+
+
+def _model_ids(models: Iterable[str]) -> tuple[str, ...]:
+    return tuple(models)
 
 
 def _fail(message: str) -> None:
@@ -40,7 +46,7 @@ class RunOptions:
 
     mode: EvalRunExecutionMode = EvalRunExecutionMode.SCRIPTED
     """Scripted replay of each fixture's provider script, or live models."""
-    models: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    models: tuple[str, ...] = attrs.field(default=(), converter=_model_ids)
     """Live mode: the model ids of the matrix, one cell each, in order."""
     samples: int = 1
     """Live mode: samples per (fixture, cell); items carry ``sample_index`` only when

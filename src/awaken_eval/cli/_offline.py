@@ -99,6 +99,7 @@ CURATE = Command(
 
 def replay(parsed: Parsed) -> int:
     """``replay --fixtures DIR --report FILE`` (spec §5.1)."""
+    from awaken_eval._engine.options import RunOptions  # noqa: PLC0415
     from awaken_eval._engine.runner import run_eval_sync  # noqa: PLC0415
     from awaken_eval._io.files import load_directory, write_ndjson  # noqa: PLC0415
     from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
@@ -115,7 +116,7 @@ def replay(parsed: Parsed) -> int:
         validate_offline_expectation(fixture.expect, f"fixture {fixture.id}")
     if not fixtures:
         note(f"no fixtures matched in {directory}")
-    run = run_eval_sync(fixtures, max_concurrency=1)
+    run = run_eval_sync(fixtures, RunOptions(max_concurrency=1))
     reports = [item.report for item in run.items]
     try:
         write_ndjson(report_path, reports)

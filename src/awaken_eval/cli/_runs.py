@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
 from awaken_eval._records.inference import InferenceRequest, InferenceResult, ResolvedModel
@@ -33,8 +34,18 @@ from awaken_eval.cli._render import (
     run_totals,
     say,
 )
-from awaken_eval.errors import AwakenEvalError, InferenceError, InferenceErrorKind, NotFound
+from awaken_eval.errors import (
+    AwakenEvalError,
+    InferenceError,
+    InferenceErrorKind,
+    InvalidRequest,
+    NotFound,
+)
 from awaken_eval.protocols import EvalRunStore, LlmExecutor, Replayer
+
+if TYPE_CHECKING:
+    from awaken_eval._analysis.baseline import BaselineCheck
+    from awaken_eval._engine.options import RunOptions
 
 DEFAULT_STORE = "sqlite:///.awaken-eval/runs.sqlite3"
 """The run store used when ``--store`` is not given (relative to the working directory)."""
@@ -184,32 +195,17 @@ def load_callable(flag: str, spec: str) -> Callable[..., Any]:
     dataset can be named.
 
     Raises:
-        CliError: naming the flag and the string, when it is malformed, the module
-            cannot be imported, the attribute is missing or not callable.
+        CliError: the loader's message (naming the flag, the string and what failed).
     """
-    module_name, colon, attribute = spec.partition(":")
-    where = f"{flag} {quoted(spec)}"
-    if not colon or not module_name or not attribute:
-        msg = f"{where}: expected MODULE:ATTRIBUTE, e.g. my_models:make_executor"
-        raise CliError(msg)
+    from awaken_eval._io.imports import load_factory  # noqa: PLC0415
+
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
     try:
-        target: Any = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see
-        msg = f"{where}: cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
-        raise CliError(msg) from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            msg = f"{where}: module {module_name!r} has no attribute {attribute!r}"
-            raise CliError(msg) from None
-    if not callable(target):
-        msg = f"{where}: {attribute!r} is not callable"
-        raise CliError(msg)
-    return target  # type: ignore[no-any-return]
+        return load_factory(spec, what=flag)
+    except InvalidRequest as exc:
+        raise CliError(exc.message) from None
 
 
 def _call(flag: str, spec: str, factory: Callable[..., Any], *args: object) -> Any:
@@ -217,7 +213,7 @@ def _call(flag: str, spec: str, factory: Callable[..., Any], *args: object) -> A
         return factory(*args)
     except Exception as exc:  # noqa: BLE001 - the factory is user code
         shown = ", ".join(repr(arg) for arg in args)
-        msg = f"{flag} {quoted(spec)}: factory({shown}) raised {type(exc).__name__}: {exc}"
+        msg = f"{flag} {spec!r}: factory({shown}) raised {type(exc).__name__}: {exc}"
         raise CliError(msg) from None
 
 
@@ -226,7 +222,7 @@ def make_executor(spec: str, factory: Callable[..., Any], model_id: str) -> LlmE
     executor = _call("--executor", spec, factory, model_id)
     if not isinstance(executor, LlmExecutor):
         msg = (
-            f"--executor {quoted(spec)}: factory({model_id!r}) returned "
+            f"--executor {spec!r}: factory({model_id!r}) returned "
             f"{type(executor).__name__}, not an LlmExecutor (async execute(request))"
         )
         raise CliError(msg)
@@ -238,7 +234,7 @@ def make_replayer(spec: str) -> Replayer:
     replayer = _call("--replayer", spec, load_callable("--replayer", spec))
     if not isinstance(replayer, Replayer):
         msg = (
-            f"--replayer {quoted(spec)}: factory() returned {type(replayer).__name__}, "
+            f"--replayer {spec!r}: factory() returned {type(replayer).__name__}, "
             "not a Replayer (async replay(fixture, context))"
         )
         raise CliError(msg)
@@ -378,12 +374,11 @@ def _show(
     shown: EvalRun,
     *,
     store_url: str,
-    baseline: EvalRun | None,
-    check: Any,
+    check: BaselineCheck | None,
+    diff: DiffSummary | SampledDiffSummary | None,
     aggregates: Sequence[Any] | None,
-) -> DiffSummary | SampledDiffSummary | None:
-    """Print a run (tables, or the ``--json`` document) with its diff; return the diff."""
-    diff = diff_of(baseline, shown) if baseline is not None else None
+) -> None:
+    """Print a run (tables, or the ``--json`` document) with its baseline check and diff."""
     if check is not None:
         _note_changed_fixtures(check)
     if "--json" in parsed.switches:
@@ -391,14 +386,13 @@ def _show(
             shown, store=store_url, diff=diff, baseline=check, aggregates=aggregates
         )
         print_json(document)
-        return diff
+        return
     print_items(shown)
     say(run_totals(shown, store_url))
-    if diff is not None and baseline is not None:
-        print_diff(diff, baseline.id, shown.id, show_unchanged=False)
+    if diff is not None and check is not None:
+        print_diff(diff, check.baseline_run_id, shown.id, show_unchanged=False)
     if aggregates is not None:
         print_aggregates(aggregates)
-    return diff
 
 
 def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> tuple[list[ResolvedModel], Any]:
@@ -422,24 +416,42 @@ def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> tuple[list[Resolve
     return models, judge
 
 
+def _run_options(parsed: Parsed, dataset_id: str, *, live: bool) -> RunOptions:
+    """The :class:`~awaken_eval.RunOptions` the flags of ``run`` describe."""
+    from awaken_eval._engine.options import RunOptions  # noqa: PLC0415
+
+    walltime: float | None = parsed.get("--max-walltime-secs")
+    options = RunOptions(
+        mode=EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED,
+        models=_model_ids(parsed.get("--models")) if live else (),
+        samples=parsed.get("--samples") or 1,
+        rubric=parsed.get("--rubric"),
+        revise_max_retries=parsed.get("--revise-max-retries"),
+        max_concurrency=parsed.get("--concurrency") or DEFAULT_CONCURRENCY,
+        max_total_tokens=parsed.get("--max-total-tokens"),
+        resume=parsed.get("--resume"),
+        dataset_id=dataset_id,
+    )
+    return options if walltime is None else attrs.evolve(options, max_walltime_secs=walltime)
+
+
 def run(parsed: Parsed) -> int:
-    """``run DATASET_DIR [options]``: run, store, diff, aggregate."""
+    """``run DATASET_DIR [options]``: run, store, diff, aggregate.
+
+    A thin front of the service's path: the flags become a
+    :class:`~awaken_eval.RunOptions`, the dataset directory the fixtures, and
+    ``run_against_baseline`` checks the baseline, runs, stores and diffs.
+    """
     import anyio  # noqa: PLC0415
 
-    from awaken_eval._analysis.baseline import NewRunMeta, validate_baseline  # noqa: PLC0415
     from awaken_eval._analysis.stats import aggregate_samples  # noqa: PLC0415
-    from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS  # noqa: PLC0415
-    from awaken_eval._engine.runner import run_eval  # noqa: PLC0415
+    from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline  # noqa: PLC0415
     from awaken_eval._wire.digests import fixture_digests  # noqa: PLC0415
     from awaken_eval.cli._dataset import load_dataset  # noqa: PLC0415
     from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
     live = parsed.get("--mode") == "live"
-    mode = EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED
     _check_run_flags(parsed, live=live)
-    samples: int = parsed.get("--samples") or 1
-    model_ids = _model_ids(parsed.get("--models")) if live else []
-
     directory = Path(parsed.positionals[0])
     try:
         dataset = load_dataset(directory)
@@ -448,71 +460,55 @@ def run(parsed: Parsed) -> int:
         raise CliError(msg) from None
     if not dataset.fixtures:
         note(f"no fixtures matched in {dataset.fixtures_dir}")
+    options = _run_options(parsed, dataset.id, live=live)
 
-    models, judge = _live_models(parsed, model_ids) if live else ([], None)
+    models, judge = _live_models(parsed, options.models) if live else ([], None)
     replayer_spec = parsed.get("--replayer")
     replayer = make_replayer(replayer_spec) if replayer_spec is not None else None
 
     store_url: str = parsed.get("--store") or DEFAULT_STORE
     store = open_run_store(store_url)
     baseline_spec: str | None = parsed.get("--baseline")
-    meta = NewRunMeta(
-        dataset.id,
-        0,
-        mode,
-        samples=samples if live else None,
-        fixture_digests=fixture_digests(dataset.fixtures),
-    )
-    total = len(dataset.fixtures) * max(1, len(models)) * samples
+    digests = fixture_digests(dataset.fixtures)
+    total = len(dataset.fixtures) * max(1, len(options.models)) * options.samples
+    outcome: list[ComparedRun[DiffSummary | SampledDiffSummary]] = []
 
-    async def execute(report: Callable[[int, int], object] | None) -> tuple[EvalRun, Any, Any]:
-        baseline = await _baseline(store, baseline_spec, dataset.id, mode, store_url)
-        check = validate_baseline(baseline, meta) if baseline is not None else None
-        new_run = await run_eval(
+    async def execute(report: Callable[[int, int], object] | None) -> None:
+        baseline = await _baseline(store, baseline_spec, dataset.id, options.mode, store_url)
+        compared = await run_against_baseline(
             dataset.fixtures,
-            mode=mode,
+            options,
+            baseline=baseline,
+            diff=diff_of,
             models=models,
-            samples=samples,
             replayer=replayer,
             judge=judge,
-            rubric=parsed.get("--rubric"),
-            revise_max_retries=parsed.get("--revise-max-retries"),
-            resume=parsed.get("--resume"),
-            max_concurrency=parsed.get("--concurrency") or DEFAULT_CONCURRENCY,
-            max_walltime_secs=parsed.get("--max-walltime-secs") or DEFAULT_MAX_WALLTIME_SECS,
-            max_total_tokens=parsed.get("--max-total-tokens"),
             store=store,
             progress=report,
-            dataset_id=dataset.id,
-            dataset_revision=0,
+            digests=digests,
         )
-        return new_run, baseline, check
-
-    outcome: list[tuple[EvalRun, Any, Any]] = []
-
-    async def execute_into(report: Callable[[int, int], object] | None) -> None:
         # Handed back through a list: asyncio formats a task's return value on shutdown,
         # which for a big run costs about a kilobyte per item.
-        outcome.append(await execute(report))
+        outcome.append(compared)
 
     try:
         with progress(total) as report:
-            anyio.run(execute_into, report)
+            anyio.run(execute, report)
     finally:
         close_store(store)
-    new_run, baseline, check = outcome[0]
-
-    aggregates = aggregate_samples(new_run) if samples >= 2 else None
-    diff = _show(
+    compared = outcome[0]
+    new_run = compared.run
+    aggregates = aggregate_samples(new_run) if options.samples >= 2 else None
+    _show(
         parsed,
         new_run,
         store_url=store_url,
-        baseline=baseline,
-        check=check,
+        check=compared.baseline_check,
+        diff=compared.diff,
         aggregates=aggregates,
     )
     failed = new_run.passed_count() < len(new_run.items)
-    blocking = diff is not None and not diff.is_clean
+    blocking = compared.diff is not None and not compared.diff.is_clean
     return 1 if failed or blocking else 0
 
 
@@ -586,8 +582,9 @@ def runs_show(parsed: Parsed) -> int:
     shown = runs[0]
     baseline = runs[1] if len(runs) > 1 else None
     check = validate_baseline(baseline, _new_run_meta(shown)) if baseline is not None else None
+    shown_diff = diff_of(baseline, shown) if baseline is not None else None
     aggregates = aggregate_samples(shown) if parsed.get("--aggregate") == "samples" else None
-    _show(parsed, shown, store_url=url, baseline=baseline, check=check, aggregates=aggregates)
+    _show(parsed, shown, store_url=url, check=check, diff=shown_diff, aggregates=aggregates)
     return 0
 
 

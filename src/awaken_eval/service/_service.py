@@ -43,7 +43,8 @@ from awaken_eval._analysis.stats import aggregate_samples
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
 from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.judging import ExecutorJudge
-from awaken_eval._engine.runner import run_eval
+from awaken_eval._engine.options import RunOptions
+from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline
 from awaken_eval._records.comparison import DiffSummary
 from awaken_eval._records.evaluation import Evaluation
 from awaken_eval._records.events import EvaluationResult, RunCompleted, RunEventMode, TraceEvent
@@ -388,29 +389,33 @@ class EvalService:
         )
         agent = await self._resolve_agent(request.agent_id, request.agent_overrides)
         models = [await self._resolve_model(model_id) for model_id in model_ids]
-        run = await self._execute(
-            pre.fixtures,
-            mode=mode,
-            models=models,
+        options = self._run_options(
+            request,
+            live=live,
             samples=samples,
-            agent=agent,
-            judge=judge,
-            judge_spec=judge_spec if judge is not None else None,
-            max_walltime_secs=request.max_walltime_secs,
-            max_total_tokens=request.max_total_tokens,
+            judge=judge_spec if judge is not None else None,
             dataset_id=request.dataset_id,
             dataset_revision=pre.revision,
             concurrency=self.limits.max_concurrent_matrix_cells,
-            event_mode=(
-                RunEventMode.DATASET_LIVE_MATRIX if live else RunEventMode.DATASET_SCRIPTED
-            ),
+            event_mode=None,
+        )
+        compared = await self._execute(
+            pre.fixtures,
+            options,
+            models=models,
+            agent=agent,
+            judge=judge,
             store=self.runs,
             sink=self.sink,
             digests=pre.digests,
+            baseline=pre.baseline,
+            baseline_check=pre.baseline_check,
         )
-        diff = diff_runs(pre.baseline, run) if pre.baseline is not None else None
         return EvalRunResponse(
-            run=run, diff=diff, baseline_check=pre.baseline_check, warnings=warnings
+            run=compared.run,
+            diff=compared.diff,
+            baseline_check=compared.baseline_check,
+            warnings=warnings,
         )
 
     async def _preflight(
@@ -541,60 +546,79 @@ class EvalService:
 
     # -- execution ----------------------------------------------------------------------
 
-    async def _execute(
+    def _run_options(
         self,
-        fixtures: Sequence[Fixture],
+        request: StartRunRequest | OnlineEvalRequest,
         *,
-        mode: EvalRunExecutionMode,
-        models: Sequence[ResolvedModel],
+        live: bool,
         samples: int,
-        agent: AgentSpec | None,
-        judge: Judge | None,
-        judge_spec: JudgeRequestSpec | None,
-        max_walltime_secs: int | None,
-        max_total_tokens: int | None,
+        judge: JudgeRequestSpec | None,
         dataset_id: str,
         dataset_revision: int,
         concurrency: int,
-        event_mode: RunEventMode,
-        store: EvalRunStore | None,
-        sink: TraceSink | None,
-        digests: dict[str, str] | None = None,
-    ) -> EvalRun:
-        live = mode is EvalRunExecutionMode.LIVE
+        event_mode: RunEventMode | None,
+    ) -> RunOptions:
+        """The :class:`~awaken_eval.RunOptions` of a checked request, with a new run id.
+
+        Live runs get the limits' default deadline and token budget when the request
+        gives none; ``judge`` is the request's judge when it will grade, else ``None``.
+
+        Raises:
+            InvalidRequest: the minted run id is not a valid run id.
+        """
         limits = self.limits
+        walltime = request.max_walltime_secs or limits.default_max_walltime_secs
+        tokens = request.max_total_tokens
         try:
-            return await run_eval(
-                fixtures,
-                mode=mode,
-                models=models,
+            return RunOptions(
+                mode=EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED,
+                models=request.models or (),
                 samples=samples,
-                replayer=self.replayer_factory(),
-                agent=agent,
-                judge=judge,
-                rubric=judge_spec.rubric if judge_spec is not None else None,
-                revise_max_retries=(
-                    judge_spec.revise_max_retries if judge_spec is not None else None
-                ),
+                rubric=judge.rubric if judge is not None else None,
+                revise_max_retries=judge.revise_max_retries if judge is not None else None,
                 max_concurrency=concurrency,
-                max_walltime_secs=(
-                    (max_walltime_secs or limits.default_max_walltime_secs) if live else None
-                ),
+                max_walltime_secs=walltime if live else None,
                 max_total_tokens=(
-                    (
-                        limits.default_max_total_tokens
-                        if max_total_tokens is None
-                        else max_total_tokens
-                    )
+                    (limits.default_max_total_tokens if tokens is None else tokens)
                     if live
                     else None
                 ),
-                store=store,
-                sink=sink,
                 run_id=self.id_factory(),
                 dataset_id=dataset_id,
                 dataset_revision=dataset_revision,
                 event_mode=event_mode,
+            )
+        except InvalidRunId as exc:
+            raise InvalidRequest(str(exc)) from exc
+
+    async def _execute(
+        self,
+        fixtures: Sequence[Fixture],
+        options: RunOptions,
+        *,
+        models: Sequence[ResolvedModel],
+        agent: AgentSpec | None,
+        judge: Judge | None,
+        store: EvalRunStore | None,
+        sink: TraceSink | None,
+        digests: dict[str, str] | None = None,
+        baseline: EvalRun | None = None,
+        baseline_check: BaselineCheck | None = None,
+    ) -> ComparedRun[DiffSummary]:
+        """Run (and diff against ``baseline``), with the service's error mapping."""
+        try:
+            return await run_against_baseline(
+                fixtures,
+                options,
+                baseline=baseline,
+                baseline_check=baseline_check,
+                diff=diff_runs,
+                models=models,
+                replayer=self.replayer_factory(),
+                agent=agent,
+                judge=judge,
+                store=store,
+                sink=sink,
                 digests=digests,
                 clock=self.clock,
             )
@@ -660,23 +684,20 @@ class EvalService:
             id=ADHOC_DATASET_ID, user_input=request.user_input, expect=request.expectations
         )
         held = _HeldTerminalSink(self.sink)
-        run = await self._execute(
-            [fixture],
-            mode=EvalRunExecutionMode.LIVE,
-            models=models,
+        options = self._run_options(
+            request,
+            live=True,
             samples=samples,
-            agent=agent,
-            judge=judge,
-            judge_spec=judge_spec if judge is not None else None,
-            max_walltime_secs=request.max_walltime_secs,
-            max_total_tokens=request.max_total_tokens,
+            judge=judge_spec if judge is not None else None,
             dataset_id=ADHOC_DATASET_ID,
             dataset_revision=0,
             concurrency=limits.max_concurrent_online_cells,
             event_mode=RunEventMode.ONLINE_LIVE_MATRIX,
-            store=None,
-            sink=held,
         )
+        compared = await self._execute(
+            [fixture], options, models=models, agent=agent, judge=judge, store=None, sink=held
+        )
+        run = compared.run
         persisted = False
         error: str | None = None
         if request.persist:
