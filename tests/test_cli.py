@@ -6,6 +6,7 @@ script.
 
 from __future__ import annotations
 
+import functools
 import json
 import runpy
 import shutil
@@ -17,8 +18,9 @@ from typing import Any
 import anyio
 import pytest
 
+import awaken_eval._engine.runner
 import awaken_eval.cli as cli_package
-from awaken_eval import Fixture, from_json
+from awaken_eval import AgentLoopReplayer, Fixture, from_json
 from awaken_eval.cli import main
 from awaken_eval.cli._offline import CHECK
 from awaken_eval.events import InferenceSpan, SpanRecorded
@@ -204,8 +206,15 @@ def test_installed_console_script() -> None:
 
 
 def test_replay_bundled_fixtures_reproduces_the_committed_baseline(
-    cli: Any, tmp_path: Path
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Durations are measured: on a loaded machine a replay may take a millisecond or
+    # more, so the default replayer gets a frozen clock (the committed baseline has 0).
+    monkeypatch.setattr(
+        awaken_eval._engine.runner,
+        "AgentLoopReplayer",
+        functools.partial(AgentLoopReplayer, clock=lambda: 0.0),
+    )
     report = tmp_path / "nested" / "dir" / "report.ndjson"
     result = cli("replay", "--fixtures", str(BUNDLED), "--report", str(report))
     assert (0, "") == (result.code, result.err)
