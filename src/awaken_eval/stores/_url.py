@@ -158,6 +158,6 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
             msg = f"no run store at {url!r}: {str(path)!r} does not exist"
             raise NotFound(msg)
         path.mkdir(parents=True, exist_ok=True)
-    from awaken_eval.stores._files import FileEvalRunStore  # noqa: PLC0415
+    from awaken_eval.stores._files.store import FileEvalRunStore  # noqa: PLC0415
 
     return FileEvalRunStore(path)
