@@ -730,19 +730,12 @@ class SqliteRunStore:
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
     ) -> EvalRunSummary:
-        """Close the open run, store it as a finished run and return its summary.
+        """Close the open run (see :meth:`~awaken_eval.protocols.StreamingRunStore.finish`).
 
         No item is loaded into memory: the order is applied by the database, so even a
-        run of millions of items finishes in constant memory. :meth:`read` loads it.
-
-        Args:
-            run_id: The open run.
-            ended_at_secs: Epoch seconds at the end.
-            item_order: The order the finished run lists its items in (items whose
-                key is not listed follow in append order); ``None`` keeps append order.
+        run of millions of items finishes in constant memory.
 
         Raises:
-            NotFound: when ``run_id`` is not open.
             StoreFailure: when the database fails or the run row is corrupt.
         """
 

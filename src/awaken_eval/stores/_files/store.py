@@ -217,15 +217,16 @@ class FileEvalRunStore:
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
     ) -> EvalRunSummary:
-        """Close the open run, store it as a run file and return its summary.
+        """Close the open run and store it as a run file.
 
-        See :meth:`awaken_eval.protocols.StreamingRunStore.finish`. No item is loaded:
+        See :meth:`~awaken_eval.protocols.StreamingRunStore.finish`. No item is loaded:
         one pass over the journal notes where each line is and where the run lists it
         (parsing each line once), then the file is written item by item, each line
         read back from the journal. Memory grows by about 8 bytes an item and 16 to 24
         bytes a key of ``item_order`` (a million items: about 11 MB, 27 MB with an
-        order). A finish retried after a crash that came once the run file was in
-        place returns that file's summary.
+        order). A key listed twice in ``item_order`` takes its last place. A finish
+        retried after a crash that came once the run file was in place returns that
+        file's summary.
 
         Raises:
             StoreFailure: when the file system fails, or a complete journal line is
