@@ -23,6 +23,7 @@ from awaken_eval._records.runs import (
     EvalRunSummary,
     ItemKey,
 )
+from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.converter import from_builtins
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval._wire.json import decode_strict, loads_strict
@@ -40,6 +41,7 @@ __all__ = [
     "read_back",
     "repeated_key",
     "scan_summary",
+    "summary_of",
 ]
 
 
@@ -289,6 +291,11 @@ def scan_summary(lines: Iterable[bytes]) -> EvalRunSummary | None:
     live = run.execution_mode is EvalRunExecutionMode.LIVE
     if run.items or with_cells != (count if live else 0):
         return None  # items laid out otherwise, or a mode the items break
+    return summary_of(run, count=count, passed=passed)
+
+
+def summary_of(run: RunHeader | EvalRun, *, count: int, passed: int) -> EvalRunSummary:
+    """The summary of ``run`` (a header or a run read without items) with these counts."""
     return EvalRunSummary(
         id=run.id,
         dataset_id=run.dataset_id,

@@ -54,7 +54,7 @@ from awaken_eval.errors import (
     NotFound,
 )
 from awaken_eval.stores._files.checks import check_readable, run_skeleton, unserializable
-from awaken_eval.stores._files.index import index_journal, read_back, scan_summary
+from awaken_eval.stores._files.index import index_journal, read_back, scan_summary, summary_of
 from awaken_eval.stores._files.journal import Journals, not_open, read_header
 from awaken_eval.stores._files.layout import (
     ITEMS,
@@ -477,16 +477,7 @@ class FileEvalRunStore:
                     run_id, final, lambda out: write_run_document(out, skeleton, documents)
                 )
             self._drop_journal(run_id)
-            return EvalRunSummary(
-                id=run_id,
-                dataset_id=header.dataset_id,
-                dataset_revision=header.dataset_revision,
-                execution_mode=header.execution_mode,
-                started_at_secs=header.started_at_secs,
-                item_count=index.count,
-                passed_count=index.passed,
-                failed_count=index.count - index.passed,
-            )
+            return summary_of(header, count=index.count, passed=index.passed)
 
     def _stored_summary(self, run_id: str) -> EvalRunSummary:
         """The summary of the stored run ``run_id``, read one item at a time.
