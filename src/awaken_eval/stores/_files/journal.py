@@ -15,7 +15,6 @@ Streamed runs keep a journal under the store's ``eval_runs`` until they finish::
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 import shutil
@@ -227,7 +226,7 @@ class Journals:
         if not items:
             return
         source = f"eval run {run_id}"
-        lines: builtins.list[str] = []
+        lines: list[str] = []
         try:
             for index, item in enumerate(items):
                 document = to_builtins(item)
@@ -284,7 +283,7 @@ def _scan_keys(run_id: str, path: Path) -> tuple[frozenset[ItemKey], int]:
 
     The keys share their model ids, and a fixture id repeated from the line before.
     """
-    keys: builtins.list[ItemKey] = []
+    keys: list[ItemKey] = []
     models: dict[str, str] = {}
     size = 0
     try:
