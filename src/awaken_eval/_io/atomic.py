@@ -50,8 +50,9 @@ def fsync_directory(path: str | os.PathLike[str]) -> None:
 def _create_temp(target: Path) -> tuple[int, Path]:
     """Create an exclusive temp file beside ``target``, creating its directory.
 
-    A concurrent clean-up may remove an empty directory between ``mkdir`` and the
-    create, so the create is retried a few times.
+    The directory is created when the create finds it missing; a concurrent clean-up
+    may remove an empty directory between ``mkdir`` and the create, so the create is
+    retried a few times.
     """
     directory = target.parent
     for attempt in range(_CREATE_RETRIES):
@@ -92,8 +93,6 @@ def write_atomic(
             and the previous file (if any) is left as it was.
     """
     target = Path(path)
-    if not target.parent.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp = _create_temp(target)
     try:
         with os.fdopen(descriptor, "wb", buffering=_BUFFER) as handle:
