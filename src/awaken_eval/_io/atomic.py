@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -56,7 +55,7 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     """
     directory = target.parent
     for attempt in range(_CREATE_RETRIES):
-        temp = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        temp = directory / f".{target.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
         except FileExistsError:
