@@ -45,7 +45,9 @@ from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, Invalid
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
 from awaken_eval.records import EvalRunFilter, RunHeader, validate_run_id
 from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore
-from awaken_eval.stores._files import _Positions, _pretty, _scan_summary, _shard_of, _write_document
+from awaken_eval.stores._files.index import Positions, scan_summary
+from awaken_eval.stores._files.layout import shard_of
+from awaken_eval.stores._files.printer import pretty, write_document
 from strategies import eval_run_items, eval_runs, json_values
 
 pytestmark = pytest.mark.anyio
@@ -682,7 +684,7 @@ async def test_killed_writer_leaves_no_visible_run(store: FileEvalRunStore, root
 @given(eval_runs(max_items=3))
 def test_streamed_document_equals_pretty_to_json(run: EvalRun) -> None:
     buffer = io.BytesIO()
-    _write_document(buffer, run)
+    write_document(buffer, run)
     assert to_json(run, pretty=True).encode() == buffer.getvalue()
 
 
@@ -698,18 +700,18 @@ class Number(int):
 @given(json_values(max_leaves=12))
 def test_pretty_printer_writes_what_json_dumps_writes(value: Any) -> None:
     chunks: list[str] = []
-    _pretty(value, "\n", chunks.append)
+    pretty(value, "\n", chunks.append)
     assert json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) == "".join(chunks)
 
 
 def test_pretty_printer_follows_json_dumps_for_odd_python_values() -> None:
     value = {1: (1.5, Text("t")), None: [True, Number(7)], 2.5: {}, False: [], "k": ()}
     chunks: list[str] = []
-    _pretty(value, "\n", chunks.append)
+    pretty(value, "\n", chunks.append)
     assert json.dumps(value, indent=2, ensure_ascii=False) == "".join(chunks)
     for bad in (math.nan, math.inf, {(1,): 2}, object()):
         with pytest.raises((ValueError, TypeError)):
-            _pretty(bad, "\n", chunks.append)
+            pretty(bad, "\n", chunks.append)
 
 
 async def test_unwritable_run_is_invalid_input_and_leaves_nothing(
@@ -832,13 +834,13 @@ def test_any_valid_run_round_trips_through_the_store(tmp_path_factory: Any, run:
 @given(st.integers(min_value=0, max_value=253_402_300_799))
 def test_shard_is_the_utc_year_month(seconds: int) -> None:
     moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
-    assert f"{moment.year:04d}-{moment.month:02d}" == _shard_of(seconds)
+    assert f"{moment.year:04d}-{moment.month:02d}" == shard_of(seconds)
 
 
 def test_shard_of_huge_timestamps_is_defined() -> None:
-    assert "1970-01" == _shard_of(0)
-    assert "2023-11" == _shard_of(NOV_2023)
-    assert re.fullmatch(r"\d{4,}-(0[1-9]|1[0-2])", _shard_of(2**64 - 1))
+    assert "1970-01" == shard_of(0)
+    assert "2023-11" == shard_of(NOV_2023)
+    assert re.fullmatch(r"\d{4,}-(0[1-9]|1[0-2])", shard_of(2**64 - 1))
 
 
 # -- streaming ---------------------------------------------------------------------------
@@ -1117,7 +1119,7 @@ async def test_finish_retried_over_a_corrupt_file_reports_it(
 @given(eval_runs(max_items=4))
 def test_scanned_summary_of_a_pretty_document_is_the_runs(run: EvalRun) -> None:
     lines = io.BytesIO(to_json(run, pretty=True).encode())
-    assert EvalRunSummary.from_run(run) == _scan_summary(lines)
+    assert EvalRunSummary.from_run(run) == scan_summary(lines)
 
 
 @pytest.mark.parametrize(
@@ -1133,12 +1135,12 @@ def test_scanned_summary_of_a_pretty_document_is_the_runs(run: EvalRun) -> None:
     ],
 )
 def test_scanned_summary_gives_up_on_other_layouts(text: str) -> None:
-    assert _scan_summary(io.BytesIO(text.encode())) is None
+    assert scan_summary(io.BytesIO(text.encode())) is None
 
 
 def test_scanned_summary_of_invalid_json_raises() -> None:
     with pytest.raises(ValueError, match="Unterminated string"):
-        _scan_summary(io.BytesIO(to_json(make_run(), pretty=True)[:-20].encode()))
+        scan_summary(io.BytesIO(to_json(make_run(), pretty=True)[:-20].encode()))
 
 
 async def test_finish_reports_a_journal_line_without_a_passed_report(
@@ -1308,7 +1310,7 @@ KEYS = st.builds(
 def test_positions_are_those_of_a_dictionary(
     order: list[ItemKey], others: list[ItemKey], as_tuple: bool
 ) -> None:
-    positions = _Positions(tuple(order) if as_tuple else order)
+    positions = Positions(tuple(order) if as_tuple else order)
     expected = {key: position for position, key in enumerate(order)}
     assert len(order) == len(positions)
     for key in order + others:

@@ -203,16 +203,22 @@ class StreamingRunStore(Protocol):
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
     ) -> EvalRunSummary:
-        """Close the open run and return its summary (``read`` loads the whole run).
+        """Close the open run, store it as a finished run and return its summary.
 
-        Returning a summary lets a store finish a run of millions of items without
-        loading them.
+        Returning a summary (``read`` loads the whole run) lets a store finish a run
+        of millions of items without loading them. Each store's ``finish`` documents
+        only what is specific to it (memory, failures).
 
         Args:
             run_id: The open run.
             ended_at_secs: Epoch seconds at the end.
             item_order: The order the finished run lists its items in (items whose
                 key is not listed follow in append order); ``None`` keeps append order.
+
+        Raises:
+            InvalidRunId: for an id no store can hold.
+            NotFound: when ``run_id`` is not open.
+            StoreFailure: when the storage fails (the run stays open).
         """
         ...
 

@@ -45,10 +45,10 @@ from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import EvalRun
 from awaken_eval._records.types import Unsigned
 from awaken_eval._wire.converter import (
-    _NEVER_WRITTEN,
-    _TAGGED_UNIONS,
-    _TAGS,
-    _factory_of,
+    NEVER_WRITTEN,
+    TAGGED_UNIONS,
+    TAGS,
+    factory_of,
     to_builtins,
 )
 from awaken_eval.errors import InvalidInput
@@ -142,10 +142,10 @@ class _Builder:
         """The object schema of record ``cls``."""
         hints = get_type_hints(cls, include_extras=True)
         docs = _attribute_docs(cls)
-        never_written = _NEVER_WRITTEN.get(cls, ())
+        never_written = NEVER_WRITTEN.get(cls, ())
         properties: dict[str, Any] = {}
         required: list[str] = []
-        tag = _TAGS.get(cls)
+        tag = TAGS.get(cls)
         if tag is not None:
             key, value = tag
             properties[key] = {"const": value}
@@ -216,7 +216,7 @@ class _Builder:
         if Any in present:
             return {}
         members = next(
-            (get_args(u) for u, _ in _TAGGED_UNIONS if set(get_args(u)) == set(present)), None
+            (get_args(u) for u, _ in TAGGED_UNIONS if set(get_args(u)) == set(present)), None
         )
         if members is not None:
             schema: dict[str, Any] = {"oneOf": [self.ref(member) for member in members]}
@@ -264,7 +264,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _default_of(field: attrs.Attribute[Any]) -> Any:
     """The wire form of a field's default, or ``attrs.NOTHING`` if it has no fixed one."""
-    factory = _factory_of(field)
+    factory = factory_of(field)
     if factory is None:
         return to_builtins(field.default)
     if factory.takes_self:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from awaken_eval._io.atomic import write_bytes_atomic
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._wire.converter import from_json, to_json
 from awaken_eval._wire.gc import gc_paused
@@ -56,24 +56,12 @@ def write_ndjson(path: str | os.PathLike[str], records: Iterable[Any]) -> None:
 
     Missing parent directories are created. The file is replaced atomically: a reader
     sees the old content or the new, never a partial file, and an error while
-    serializing leaves the old file untouched.
+    serializing or writing leaves the old file untouched (see
+    :func:`awaken_eval._io.atomic.write_atomic`).
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     with gc_paused():
-        lines = [to_json(record) + "\n" for record in records]
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        data = "".join([to_json(record) + "\n" for record in records]).encode()
+    write_bytes_atomic(path, data)
 
 
 def load_fixture(path: str | os.PathLike[str]) -> Fixture:

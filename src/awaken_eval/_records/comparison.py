@@ -7,7 +7,7 @@ newly added items that fail.
 
 from __future__ import annotations
 
-from typing import ClassVar, Union
+from typing import ClassVar, Generic, Protocol, TypeVar, Union
 
 import attrs
 
@@ -208,15 +208,32 @@ DiffEntry = Union[  # noqa: UP007
 """How one item compares with the baseline; JSON tagged by ``kind``."""
 
 
-@attrs.frozen
-class DiffSummary:
-    """Every diff entry, sorted by item key.
+class _Entry(Protocol):
+    """What a summary reads of its entries."""
 
-    Attributes:
-        entries: The entries.
+    @property
+    def kind(self) -> str:
+        """The entry's tag."""
+        ...
+
+    @property
+    def blocking(self) -> bool:
+        """Whether the entry fails CI."""
+        ...
+
+
+_EntryT = TypeVar("_EntryT", bound=_Entry)
+
+
+class _EntrySummary(Generic[_EntryT]):
+    """What the plain and the sampled diff summaries share: their entries and counts.
+
+    A mixin without fields, so the records' wire format is theirs alone.
     """
 
-    entries: tuple[DiffEntry, ...] = ()
+    __slots__ = ()
+
+    entries: tuple[_EntryT, ...]
 
     @property
     def is_clean(self) -> bool:
@@ -225,6 +242,21 @@ class DiffSummary:
 
     def _count(self, kind: str) -> int:
         return sum(1 for entry in self.entries if entry.kind == kind)
+
+    def blocking(self) -> tuple[_EntryT, ...]:
+        """The entries that block CI."""
+        return tuple(entry for entry in self.entries if entry.blocking)
+
+
+@attrs.frozen
+class DiffSummary(_EntrySummary[DiffEntry]):
+    """Every diff entry, sorted by item key.
+
+    Attributes:
+        entries: The entries.
+    """
+
+    entries: tuple[DiffEntry, ...] = ()
 
     def regressions(self) -> int:
         """Number of regression entries."""
@@ -241,10 +273,6 @@ class DiffSummary:
     def drift(self) -> int:
         """Number of drift entries."""
         return self._count(Drift.kind)
-
-    def blocking(self) -> tuple[DiffEntry, ...]:
-        """The entries that block CI."""
-        return tuple(entry for entry in self.entries if entry.blocking)
 
 
 @attrs.frozen(kw_only=True)
@@ -429,7 +457,7 @@ SampledDiffEntry = Union[  # noqa: UP007
 
 
 @attrs.frozen(kw_only=True)
-class SampledDiffSummary:
+class SampledDiffSummary(_EntrySummary[SampledDiffEntry]):
     """Every group's entry, sorted by (fixture id, cell), and the test's settings.
 
     Attributes:
@@ -443,14 +471,6 @@ class SampledDiffSummary:
     alpha: float = 0.05
     error_policy: ErrorPolicy = ErrorPolicy.COUNT_AS_FAILURE
     confidence: float = 0.95
-
-    @property
-    def is_clean(self) -> bool:
-        """Whether no group regressed and none is missing from the new run."""
-        return not any(entry.blocking for entry in self.entries)
-
-    def _count(self, kind: str) -> int:
-        return sum(1 for entry in self.entries if entry.kind == kind)
 
     def regressions(self) -> int:
         """Number of regression entries."""
@@ -475,7 +495,3 @@ class SampledDiffSummary:
     def added(self) -> int:
         """Number of newly-added entries."""
         return self._count(SampledNewlyAdded.kind)
-
-    def blocking(self) -> tuple[SampledDiffEntry, ...]:
-        """The entries that block CI: regressions and missing groups."""
-        return tuple(entry for entry in self.entries if entry.blocking)

@@ -22,6 +22,7 @@ __all__ = [
     "ItemKey",
     "MatrixCell",
     "SampleAggregate",
+    "first_shape_problem",
     "infer_execution_mode",
 ]
 
@@ -123,7 +124,7 @@ def infer_execution_mode(items: tuple[EvalRunItem, ...]) -> EvalRunExecutionMode
     raise InvalidExecutionShape([Problem("$.items", msg)])
 
 
-def _first_shape_problem(
+def first_shape_problem(
     mode: EvalRunExecutionMode, items: Iterable[EvalRunItem]
 ) -> tuple[int, str] | None:
     """The first item whose cell breaks ``mode`` (its index and why), or ``None``.
@@ -144,7 +145,7 @@ def _first_shape_problem(
 
 
 def _check_shape(run: EvalRun, _: attrs.Attribute[Any], items: tuple[EvalRunItem, ...]) -> None:
-    found = _first_shape_problem(run.execution_mode, items)
+    found = first_shape_problem(run.execution_mode, items)
     if found is not None:
         index, msg = found
         raise InvalidExecutionShape([Problem(f"$.items[{index}].cell", msg)])

@@ -63,10 +63,14 @@ from awaken_eval._records.outcomes import InferenceSpan, ReplayReport, ToolSpan
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
 from awaken_eval._records.types import Unsigned
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval._wire.json import parse_strict_json
+from awaken_eval._wire.json import encode_compact, parse_strict_json
 from awaken_eval.errors import InvalidExecutionShape, InvalidInput, Problem
 
 __all__ = [
+    "NEVER_WRITTEN",
+    "TAGGED_UNIONS",
+    "TAGS",
+    "factory_of",
     "from_builtins",
     "from_json",
     "make_converter",
@@ -78,7 +82,7 @@ T = TypeVar("T")
 
 # -- wire rules that differ from "omit a field equal to its default" -----------------
 
-_TAGGED_UNIONS: tuple[tuple[Any, str], ...] = (
+TAGGED_UNIONS: tuple[tuple[Any, str], ...] = (
     (Failure, "kind"),
     (ReplayRuntimeFailure, "kind"),
     (ProviderScriptEvent, "kind"),
@@ -106,7 +110,7 @@ _ALWAYS_WRITTEN: Mapping[type, tuple[str, ...]] = {
 }
 """Fields written even when equal to their default (the reference always writes them)."""
 
-_NEVER_WRITTEN: Mapping[type, tuple[str, ...]] = {ReplayReport: ("elapsed_ms",)}
+NEVER_WRITTEN: Mapping[type, tuple[str, ...]] = {ReplayReport: ("elapsed_ms",)}
 """Fields accepted on read but never written (host-dependent values)."""
 
 _WRITES_NULLS: frozenset[type] = frozenset(
@@ -118,13 +122,14 @@ _WRITES_NULLS: frozenset[type] = frozenset(
 
 def _tag_table() -> dict[type, tuple[str, str]]:
     table: dict[type, tuple[str, str]] = {}
-    for union, key in _TAGGED_UNIONS:
+    for union, key in TAGGED_UNIONS:
         for member in get_args(union):
             table[member] = (key, member.kind)
     return table
 
 
-_TAGS = _tag_table()
+TAGS = _tag_table()
+"""Each tagged-union member class and its ``(tag key, tag value)``."""
 
 # -- describing and collecting problems -----------------------------------------------
 
@@ -385,7 +390,7 @@ def _union_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, ob
     optional = len(present) < len(args)
     inner: Callable[[object, object], Any] | None = None
     inner_type: Any = present[0] if len(present) == 1 else None
-    for union, key in _TAGGED_UNIONS:
+    for union, key in TAGGED_UNIONS:
         if set(get_args(union)) == set(present):
             inner = _tagged_union_hook(get_args(union), key, converter)
             break
@@ -508,7 +513,7 @@ def _record_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[
         cls, converter, _cattrs_forbid_extra_keys=False
     )
     allowed = {field.name for field in attrs.fields(cls)}
-    tag = _TAGS.get(cls)
+    tag = TAGS.get(cls)
     if tag is not None:
         allowed.add(tag[0])
     only_allowed_keys = allowed.issuperset  # no set is built for a valid object
@@ -549,7 +554,7 @@ def _with_legacy_execution_mode(structure: Callable[[Any, Any], Any]) -> Callabl
 
 def _record_unstructure_hook(cls: type, converter: cattrs.Converter) -> Callable[[Any], Any]:
     generated = _untagged_unstructure_fn(cls, converter)
-    tag = _TAGS.get(cls)
+    tag = TAGS.get(cls)
     if tag is None:
         return generated
     key, value = tag
@@ -570,7 +575,7 @@ def _untagged_unstructure_fn(cls: type, converter: cattrs.Converter) -> Callable
     to their default: one attribute check per record instead of rebuilding the dict.
     """
     omit_defaults = cls not in _WRITES_NULLS
-    overrides = {name: override(omit=True) for name in _NEVER_WRITTEN.get(cls, ())}
+    overrides = {name: override(omit=True) for name in NEVER_WRITTEN.get(cls, ())}
     always = set(_ALWAYS_WRITTEN.get(cls, ()))
     written = [field for field in attrs.fields(cls) if field.name not in overrides]
     omittable = [
@@ -581,9 +586,7 @@ def _untagged_unstructure_fn(cls: type, converter: cattrs.Converter) -> Callable
     late = [field for field, omit in zip(written[:last_kept], omittable, strict=False) if omit]
     # A default computed from the record itself cannot be checked that cheaply: such a
     # class keeps cattrs' order and has its dict rebuilt in field order instead.
-    rebuild = any(
-        _factory_of(field) is not None and _factory_of(field).takes_self for field in late
-    )
+    rebuild = any(factory_of(field) is not None and factory_of(field).takes_self for field in late)
     if rebuild:
         late = []
     for name in always | {field.name for field in late}:
@@ -621,13 +624,13 @@ _FACTORY: type = type(attrs.Factory(dict))
 """The class of ``attrs.Factory`` defaults."""
 
 
-def _factory_of(field: attrs.Attribute[Any]) -> Any:
+def factory_of(field: attrs.Attribute[Any]) -> Any:
     """The field's ``attrs.Factory`` default, or ``None``."""
     return field.default if type(field.default) is _FACTORY else None
 
 
 def _default_value(field: attrs.Attribute[Any]) -> Any:
-    factory = _factory_of(field)
+    factory = factory_of(field)
     return field.default if factory is None else factory.factory()
 
 
@@ -646,7 +649,7 @@ def _unstructure_union_hook(type_: Any, converter: cattrs.Converter) -> Callable
     args = get_args(type_)
     present = tuple(arg for arg in args if arg is not types.NoneType)
     inner: Callable[[Any], Any]
-    for union, _ in _TAGGED_UNIONS:
+    for union, _ in TAGGED_UNIONS:
         if set(get_args(union)) == set(present):
             inner = _unstructure_tagged_hook(get_args(union), converter)
             break
@@ -776,6 +779,4 @@ def to_json(record: Any, *, pretty: bool = False) -> str:
             return json.dumps(
                 _FAST.unstructure(record), ensure_ascii=False, indent=2, allow_nan=False
             )
-        return json.dumps(
-            _FAST.unstructure(record), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
+        return encode_compact(_FAST.unstructure(record))

@@ -156,6 +156,7 @@ def check(parsed: Parsed) -> int:
 
 def curate(parsed: Parsed) -> int:
     """``curate --trace-root DIR --run-id RUN --out FILE (expectations…)`` (spec §5.3)."""
+    from awaken_eval._io.atomic import write_text_atomic  # noqa: PLC0415
     from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
     from awaken_eval._wire.converter import to_json  # noqa: PLC0415
     from awaken_eval.curate import (  # noqa: PLC0415
@@ -220,8 +221,7 @@ def curate(parsed: Parsed) -> int:
         msg = f"curating: {exc}"
         raise CliError(msg) from None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(to_json(fixture, pretty=True) + "\n", encoding="utf-8")
+        write_text_atomic(out, to_json(fixture, pretty=True) + "\n")
     except OSError as exc:
         msg = f"writing fixture to {out}: {exc}"
         raise CliError(msg) from None

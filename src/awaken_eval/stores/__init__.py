@@ -16,7 +16,7 @@ revisions): :class:`InMemoryDatasetStore` and :class:`FileDatasetStore`.
 from __future__ import annotations
 
 from awaken_eval.stores._datasets import FileDatasetStore, InMemoryDatasetStore, validate_dataset_id
-from awaken_eval.stores._files import FileEvalRunStore
+from awaken_eval.stores._files.store import FileEvalRunStore
 from awaken_eval.stores._memory import InMemoryRunStore
 from awaken_eval.stores._sqlite import SqliteRunStore
 from awaken_eval.stores._url import StoreLocation, parse_store_url

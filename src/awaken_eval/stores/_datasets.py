@@ -10,7 +10,8 @@ validated first (unique fixture ids, judge score ranges).
 * :class:`InMemoryDatasetStore` keeps datasets in a dictionary.
 * :class:`FileDatasetStore` keeps one JSON document per dataset in a directory, in the
   reference's record envelope ``{"spec": DatasetSpec, "meta": {"revision": N}}``.
-  Writes are atomic (temporary file, fsync, rename) and serialized across processes by
+  Writes are atomic (:func:`~awaken_eval._io.atomic.write_atomic`: temporary file,
+  fsync, rename, directory fsync) and serialized across processes by
   an exclusive lock on ``<root>/.lock``, so two processes can never both win one
   revision.
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 import anyio
 import attrs
 
+from awaken_eval._io.atomic import write_bytes_atomic
 from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.rules import validate_dataset_for_write
 from awaken_eval._records.store import DatasetRecord
@@ -187,19 +189,8 @@ class FileDatasetStore:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _replace(self, path: Path, data: bytes) -> None:
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            with temp.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temp.replace(path)
-            directory = os.open(self.root, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            write_bytes_atomic(path, data)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
             msg = f"could not write dataset file {path}: {exc}"
             raise StoreFailure(msg) from exc

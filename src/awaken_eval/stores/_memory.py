@@ -137,7 +137,10 @@ class InMemoryRunStore:
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
     ) -> EvalRunSummary:
-        """Close the open run, store it as a finished run and return its summary."""
+        """Close the open run; the finished run stays in memory.
+
+        See :meth:`~awaken_eval.protocols.StreamingRunStore.finish`.
+        """
         async with self._lock:
             open_run = self._require_open(run_id)
             header = open_run.header

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import json
 import logging
 import os
 import sqlite3
@@ -66,6 +65,7 @@ from awaken_eval._records.store import RunHeader
 from awaken_eval._records.types import U32_MAX, U64_MAX
 from awaken_eval._wire.converter import from_builtins, from_json, to_builtins
 from awaken_eval._wire.gc import gc_paused
+from awaken_eval._wire.json import decode_strict, encode_compact
 from awaken_eval.errors import (
     AlreadyExists,
     Conflict,
@@ -177,17 +177,6 @@ _REORDER = (
 )
 
 
-def _reject_constant(name: str) -> None:
-    msg = f"{name} is not valid JSON"
-    raise ValueError(msg)
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-"""Compact JSON of an item document (one encoder, not one per ``json.dumps`` call)."""
-
-_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
-"""Parse an item document; ``NaN`` and infinities are not JSON (as in serde)."""
-
 _FETCH_ROWS = 512
 """Item rows fetched and decoded together when a run is loaded."""
 
@@ -248,7 +237,7 @@ def _dump_item(item: EvalRunItem, index: int) -> str:
         problems = [Problem(at + problem.path[1:], problem.message) for problem in exc.problems]
         raise InvalidInput(problems) from None
     try:
-        return _encode(document)
+        return encode_compact(document)
     except ValueError as exc:
         raise InvalidInput.single(at, f"cannot be stored as JSON: {exc}") from None
 
@@ -276,7 +265,7 @@ def _first_clash(items: Iterable[EvalRunItem], stored: Callable[[ItemKey], bool]
 def _decode_items(rows: list[Any], first_position: int) -> tuple[EvalRunItem, ...]:
     """Decode item rows (seq, fixture_id, model_id, sample_index, document)."""
     try:
-        documents = [_decode(row[4]) for row in rows]
+        documents = [decode_strict(row[4]) for row in rows]
         items: tuple[EvalRunItem, ...] = from_builtins(tuple[EvalRunItem, ...], documents)
     except (ValueError, TypeError) as exc:  # InvalidInput is a ValueError
         # Decode the documents one by one to name the first bad one.
@@ -346,7 +335,7 @@ def _summary(row: Any) -> EvalRunSummary:
 def _header(row: Any) -> EvalRun:
     """The run of a run row, without items (columns of ``_SELECT_RUN``)."""
     try:
-        digests = _decode(row[6])
+        digests = decode_strict(row[6])
     except (ValueError, TypeError) as exc:
         msg = f"column fixture_digests is not JSON: {exc}"
         raise _CorruptError(msg) from None
@@ -380,7 +369,7 @@ def _transaction(connection: sqlite3.Connection, *, write: bool) -> Iterator[Non
 
 
 def _dump_digests(digests: Mapping[str, str]) -> str:
-    return json.dumps(dict(digests), ensure_ascii=False, separators=(",", ":"))
+    return encode_compact(dict(digests))
 
 
 # -- the store -------------------------------------------------------------------------
@@ -741,19 +730,12 @@ class SqliteRunStore:
         ended_at_secs: int,
         item_order: Sequence[ItemKey] | None = None,
     ) -> EvalRunSummary:
-        """Close the open run, store it as a finished run and return its summary.
+        """Close the open run (see :meth:`~awaken_eval.protocols.StreamingRunStore.finish`).
 
         No item is loaded into memory: the order is applied by the database, so even a
-        run of millions of items finishes in constant memory. :meth:`read` loads it.
-
-        Args:
-            run_id: The open run.
-            ended_at_secs: Epoch seconds at the end.
-            item_order: The order the finished run lists its items in (items whose
-                key is not listed follow in append order); ``None`` keeps append order.
+        run of millions of items finishes in constant memory.
 
         Raises:
-            NotFound: when ``run_id`` is not open.
             StoreFailure: when the database fails or the run row is corrupt.
         """
 

@@ -138,26 +138,21 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
         return InMemoryRunStore()
     path = location.path
     assert path is not None  # noqa: S101 - set for every kind but memory
+    if not create and not path.exists():
+        msg = f"no run store at {url!r}: {str(path)!r} does not exist"
+        raise NotFound(msg)
     if location.kind == "sqlite":
         if path.is_dir():
             msg = f"run store {url!r}: {str(path)!r} is a directory, not a SQLite database"
             raise InvalidRequest(msg)
-        if not path.exists():
-            if not create:
-                msg = f"no run store at {url!r}: {str(path)!r} does not exist"
-                raise NotFound(msg)
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         from awaken_eval.stores._sqlite import SqliteRunStore  # noqa: PLC0415
 
         return SqliteRunStore(path)
     if path.exists() and not path.is_dir():
         msg = f"run store {url!r}: {str(path)!r} is a file, not a run directory"
         raise InvalidRequest(msg)
-    if not path.exists():
-        if not create:
-            msg = f"no run store at {url!r}: {str(path)!r} does not exist"
-            raise NotFound(msg)
-        path.mkdir(parents=True, exist_ok=True)
-    from awaken_eval.stores._files import FileEvalRunStore  # noqa: PLC0415
+    path.mkdir(parents=True, exist_ok=True)
+    from awaken_eval.stores._files.store import FileEvalRunStore  # noqa: PLC0415
 
     return FileEvalRunStore(path)
