@@ -23,7 +23,6 @@ __all__ = [
     "MatrixCell",
     "SampleAggregate",
     "first_shape_problem",
-    "infer_execution_mode",
 ]
 
 
@@ -102,26 +101,6 @@ class EvalRunItem:
         """The item key: an absent cell and a cell without model are the same key."""
         model = None if self.cell is None else self.cell.model_id
         return ItemKey(self.fixture_id, model, self.sample_index)
-
-
-def infer_execution_mode(items: tuple[EvalRunItem, ...]) -> EvalRunExecutionMode:
-    """The mode of a legacy run document that does not record one.
-
-    Every item has a cell: live. No item has a cell (zero items included): scripted.
-
-    Raises:
-        InvalidExecutionShape: when items with and without cells are mixed.
-    """
-    with_cells = sum(item.cell is not None for item in items)
-    if with_cells == 0:
-        return EvalRunExecutionMode.SCRIPTED
-    if with_cells == len(items):
-        return EvalRunExecutionMode.LIVE
-    msg = (
-        f"legacy run without execution_mode mixes items with and without cells "
-        f"({with_cells} of {len(items)} have a cell)"
-    )
-    raise InvalidExecutionShape([Problem("$.items", msg)])
 
 
 def first_shape_problem(

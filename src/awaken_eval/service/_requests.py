@@ -16,7 +16,6 @@ from enum import Enum
 
 import attrs
 
-from awaken_eval._records.evaluation import Evaluation
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.inference import AgentSpec, SamplingParams
 from awaken_eval._records.types import U32, U64
@@ -25,7 +24,6 @@ from awaken_eval.errors import InvalidInput
 __all__ = [
     "AgentSpecPatch",
     "EvalLimits",
-    "EvaluateRequest",
     "JudgeRequestSpec",
     "OnlineEvalRequest",
     "RequestedMode",
@@ -172,25 +170,6 @@ class OnlineEvalRequest:
     max_total_tokens: U64 | None = None
     samples: U32 | None = None
     judge: JudgeRequestSpec | None = None
-
-
-@attrs.frozen(kw_only=True)
-class EvaluateRequest:
-    """Grade an existing production run, turn or session without replaying it.
-
-    Attributes:
-        evaluation: What is graded (scope, subjects, expected outcome and criteria).
-        answer: The answer given in production.
-        user_prompt: The user side of the conversation, when known.
-        judge: The judge's model and rubric.
-        min_score: The score the answer needs to pass (absent: no verdict).
-    """
-
-    evaluation: Evaluation
-    answer: str
-    judge: JudgeRequestSpec
-    user_prompt: str = ""
-    min_score: float | None = None
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
