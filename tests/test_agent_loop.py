@@ -50,7 +50,12 @@ from awaken_eval._engine import agent_loop
 from awaken_eval._engine.agent_loop import decide_runtime_failure
 from awaken_eval.engine import DEFAULT_SYSTEM_PROMPT, RetryPolicy
 from awaken_eval.events import InferenceSpan, SpanRecorded, ToolSpan
-from awaken_eval.failures import ProviderScriptUnused, ReplayRuntimeError, ScriptExhausted
+from awaken_eval.failures import (
+    ProviderScriptUnused,
+    ReplayRuntimeError,
+    ReplayRuntimeFailure,
+    ScriptExhausted,
+)
 from awaken_eval.records import MessageRole, MockErrorResponse, MockTextResponse
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, FailingExecutor
 
@@ -202,100 +207,61 @@ def explode(**_: object) -> None:
 # -- decide_runtime_failure (spec §2.14) -------------------------------------------------
 
 
-def test_decide_script_exhausted_outranks_everything() -> None:
+# Each case: (exhausted_calls, remaining, run_error, scripted_error_fired, allow_unused),
+# then the failure decide_runtime_failure must return.
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        pytest.param(
+            (2, 3, "boom", False, False),
+            ScriptExhausted(2),
+            id="script_exhausted_outranks_everything",
+        ),
+        pytest.param(
+            (1, 0, "boom", True, True),
+            ScriptExhausted(1),
+            id="script_exhausted_is_not_suppressed_by_allow_unused",
+        ),
+        pytest.param(
+            (0, 2, "boom", False, False),
+            ReplayRuntimeError("boom"),
+            id="runtime_error_outranks_provider_script_unused",
+        ),
+        pytest.param(
+            (0, 1, "rate_limited: 429", True, False),
+            ProviderScriptUnused(1),
+            id="scripted_error_plus_unused_script_falls_through_to_unused",
+        ),
+        pytest.param(
+            (0, 0, "rate_limited: 429", True, False),
+            None,
+            id="scripted_error_with_nothing_left_is_clean",
+        ),
+        pytest.param((0, 0, None, False, False), None, id="clean_run_returns_none"),
+        pytest.param(
+            (0, 4, None, False, True), None, id="allow_unused_suppresses_provider_script_unused"
+        ),
+        pytest.param(
+            (0, 4, "boom", False, True),
+            ReplayRuntimeError("boom"),
+            id="allow_unused_does_not_suppress_runtime_error",
+        ),
+    ],
+)
+def test_decide_runtime_failure(
+    inputs: tuple[int, int, str | None, bool, bool], expected: ReplayRuntimeFailure | None
+) -> None:
+    exhausted_calls, remaining, run_error, scripted_error_fired, allow_unused = inputs
+
     failure = decide_runtime_failure(
-        exhausted_calls=2,
-        remaining=3,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=False,
+        exhausted_calls=exhausted_calls,
+        remaining=remaining,
+        run_error=run_error,
+        scripted_error_fired=scripted_error_fired,
+        allow_unused=allow_unused,
     )
 
-    assert ScriptExhausted(2) == failure
-
-
-def test_decide_script_exhausted_is_not_suppressed_by_allow_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=1,
-        remaining=0,
-        run_error="boom",
-        scripted_error_fired=True,
-        allow_unused=True,
-    )
-
-    assert ScriptExhausted(1) == failure
-
-
-def test_decide_runtime_error_outranks_provider_script_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=2,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=False,
-    )
-
-    assert ReplayRuntimeError("boom") == failure
-
-
-def test_decide_scripted_error_plus_unused_script_falls_through_to_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=1,
-        run_error="rate_limited: 429",
-        scripted_error_fired=True,
-        allow_unused=False,
-    )
-
-    assert ProviderScriptUnused(1) == failure
-
-
-def test_decide_scripted_error_with_nothing_left_is_clean() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=0,
-        run_error="rate_limited: 429",
-        scripted_error_fired=True,
-        allow_unused=False,
-    )
-
-    assert None is failure
-
-
-def test_decide_clean_run_returns_none() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=0,
-        run_error=None,
-        scripted_error_fired=False,
-        allow_unused=False,
-    )
-
-    assert None is failure
-
-
-def test_decide_allow_unused_suppresses_provider_script_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=4,
-        run_error=None,
-        scripted_error_fired=False,
-        allow_unused=True,
-    )
-
-    assert None is failure
-
-
-def test_decide_allow_unused_does_not_suppress_runtime_error() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=4,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=True,
-    )
-
-    assert ReplayRuntimeError("boom") == failure
+    assert expected == failure
 
 
 # -- RetryPolicy and Tool ----------------------------------------------------------------
