@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 import textwrap
@@ -24,42 +23,12 @@ from awaken_eval import (
     ReplayReport,
     open_run_store,
 )
-from awaken_eval.cli import _output, main
+from awaken_eval.cli import _output
 from awaken_eval.failures import AnswerMissingPhrase
 from awaken_eval.records import RunHeader
 from awaken_eval.stores import SqliteRunStore
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
-TOTALS = re.compile(
-    r"^awaken-eval: run (?P<id>\w{26}) \((?P<dataset>[^,]+), (?P<mode>\w+)\) — "
-    r"(?P<items>\d+) items?: (?P<passed>\d+) passed, (?P<failed>\d+) failed → (?P<store>.+)$",
-    re.MULTILINE,
-)
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-    def totals(self) -> dict[str, str]:
-        match = TOTALS.search(self.out)
-        assert match is not None, self.out
-        return match.groupdict()
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
