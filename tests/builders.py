@@ -85,7 +85,7 @@ _default_report = report  # ``item`` takes a ``report`` argument, which hides th
 
 def item(
     *,
-    fixture_id: str = "f",
+    fixture_id: str | None = None,
     report: ReplayReport | None = None,
     passed: bool = True,
     model: str | None = None,
@@ -97,7 +97,7 @@ def item(
     """An :class:`EvalRunItem`: scripted (no cell) unless a model, ``live`` or a cell is given.
 
     Args:
-        fixture_id: The replayed fixture (``"f"``).
+        fixture_id: The replayed fixture: by default the report's, or ``"f"`` without one.
         report: Its report; by default ``report(fixture_id=fixture_id, passed=passed)``
             (no failures, zero counts).
         passed: Whether the default report passed (``True``); ignored with ``report``.
@@ -107,6 +107,8 @@ def item(
         sample_index: The sample number (none: an unsampled run).
         trace_run_id: The trace the replay can be inspected in (none).
     """
+    if fixture_id is None:
+        fixture_id = "f" if report is None else report.fixture_id
     if cell is None and (live or model is not None):
         cell = MatrixCell(model)
     return EvalRunItem(

@@ -495,9 +495,8 @@ async def test_file_store_prune_drops_runs_older_than_cutoff(
     assert not (root / "eval_runs" / "2023-11").exists()  # empty shard removed
     with pytest.raises(NotFound):
         await store.read("old")
-    await store.write(
-        make_run(run_id="old", started_at_secs=DEC_2023 + 20, items=A_AND_FAILED_B)
-    )  # the id is free again
+    # the id is free again
+    await store.write(make_run(run_id="old", started_at_secs=DEC_2023 + 20, items=A_AND_FAILED_B))
 
 
 async def test_file_store_prune_no_op_when_nothing_old_enough(
@@ -542,9 +541,8 @@ async def test_internal_directories_hold_no_runs(store: FileEvalRunStore, root: 
     with pytest.raises(NotFound):
         await store.read("ghost")
     assert [] == await store.list_full(EvalRunFilter())
-    await store.write(
-        make_run(run_id="ghost", items=A_AND_FAILED_B)
-    )  # a file in an internal directory takes no id
+    # a file in an internal directory takes no id
+    await store.write(make_run(run_id="ghost", items=A_AND_FAILED_B))
 
 
 async def test_run_ids_may_start_with_a_dot_and_hold_spaces(
@@ -1164,9 +1162,8 @@ def test_scanned_summary_of_a_pretty_document_is_the_runs(run: EvalRun) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        to_json(
-            make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=False
-        ),  # items not laid out as this store writes them
+        # items not laid out as this store writes them
+        to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=False),
         json.dumps(json.loads(to_json(make_run(run_id="run-1", items=A_AND_FAILED_B))), indent=4),
         to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=True).replace(
             '  "items": [\n    {', '  "items": [\n    {}, {'
