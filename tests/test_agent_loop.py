@@ -32,7 +32,6 @@ from awaken_eval import (
     InferenceRequest,
     InferenceResult,
     LlmExecutor,
-    ProviderScriptEvent,
     ReplayContext,
     ReplayOutcome,
     SamplingParams,
@@ -58,6 +57,7 @@ from awaken_eval.failures import (
 )
 from awaken_eval.records import MessageRole, MockErrorResponse, MockTextResponse
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, FailingExecutor
+from builders import fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -141,16 +141,6 @@ def chat(content: str, prompt: int = 3, completion: int = 2) -> ChatResponseEven
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
     return ChatResponseEvent(content, tokens=tokens)
-
-
-def fixture(
-    script: Sequence[ProviderScriptEvent] = (),
-    *,
-    fixture_id: str = "fx",
-    user_input: str = "hello?",
-    **kwargs: object,
-) -> Fixture:
-    return Fixture(fixture_id, user_input=user_input, provider_script=tuple(script), **kwargs)  # type: ignore[arg-type]
 
 
 async def replay_scripted(
@@ -293,6 +283,7 @@ async def test_scripted_fails_closed_for_live_only_fixture(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
+        fixture_id="fx",
         user_input="What is the weather?",
         provider_script_error="provider stream was not captured",
         mock_response=MockTextResponse("shim answer that must not be used"),
@@ -312,7 +303,7 @@ async def test_scripted_fails_closed_for_live_only_continued_turn(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [chat("first")],
+        provider_script=[chat("first")],
         continued_turns=(DialogueTurn("again?", provider_script_error="stream dropped"),),
     )
 
@@ -325,7 +316,7 @@ async def test_scripted_fails_closed_for_live_only_continued_turn(
 
 
 async def test_chat_response_surfaces_scripted_answer() -> None:
-    outcome = await replay_scripted(fixture([chat("The answer is 42.")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("The answer is 42.")]))
 
     assert "The answer is 42." == outcome.final_text
     assert (None, 0, None) == (
@@ -338,7 +329,7 @@ async def test_chat_response_surfaces_scripted_answer() -> None:
 async def test_single_turn_records_exactly_one_inference(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    outcome = await replay_scripted(fixture([chat("ok")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("ok")]))
 
     assert 1 == len(outcome.metrics.inferences)
     assert 1 == len(scripted_requests)
@@ -347,7 +338,7 @@ async def test_single_turn_records_exactly_one_inference(
 
 async def test_token_counts_come_from_provider_script() -> None:
     long_input = "x" * 400  # the legacy shim would estimate 100 prompt tokens
-    fx = fixture([chat("done", prompt=12, completion=5)], user_input=long_input)
+    fx = fixture(provider_script=[chat("done", prompt=12, completion=5)], user_input=long_input)
 
     outcome = await replay_scripted(fx)
 
@@ -357,7 +348,9 @@ async def test_token_counts_come_from_provider_script() -> None:
 
 
 async def test_script_without_tokens_reports_no_estimated_tokens() -> None:
-    fx = fixture([ChatResponseEvent("a fairly long answer text")], user_input="y" * 80)
+    fx = fixture(
+        provider_script=[ChatResponseEvent("a fairly long answer text")], user_input="y" * 80
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -394,7 +387,7 @@ async def test_legacy_mock_error_surfaces_its_error_type() -> None:
 
 
 async def test_error_event_surfaces_error_type_and_empty_text() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429 Too Many Requests")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429 Too Many Requests")])
 
     outcome = await replay_scripted(fx)
 
@@ -408,7 +401,9 @@ async def test_error_event_surfaces_error_type_and_empty_text() -> None:
 
 
 async def test_error_event_keeps_fixture_authored_type_verbatim() -> None:
-    outcome = await replay_scripted(fixture([ErrorEvent("Weird_Upstream", message="?")]))
+    outcome = await replay_scripted(
+        fixture(provider_script=[ErrorEvent("Weird_Upstream", message="?")])
+    )
 
     assert "Weird_Upstream" == outcome.error_type
 
@@ -416,7 +411,7 @@ async def test_error_event_keeps_fixture_authored_type_verbatim() -> None:
 async def test_error_event_does_not_retry_under_default_policy(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429"), chat("recovered")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429"), chat("recovered")])
 
     outcome = await replay_scripted(fx)
 
@@ -431,7 +426,7 @@ async def test_error_event_does_not_retry_under_default_policy(
 
 async def test_error_event_with_leftover_script_allowed_is_clean() -> None:
     fx = fixture(
-        [ErrorEvent("rate_limit", message="429"), chat("recovered")],
+        provider_script=[ErrorEvent("rate_limit", message="429"), chat("recovered")],
         allow_unused_provider_script=True,
     )
 
@@ -448,7 +443,7 @@ async def test_error_event_with_leftover_script_allowed_is_clean() -> None:
 async def test_script_exhausted_when_runtime_overcalls(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("call-1", "lookup", {"q": "x"})])
+    fx = fixture(provider_script=[ToolCallEvent("call-1", "lookup", {"q": "x"})])
 
     outcome = await replay_scripted(fx)
 
@@ -459,7 +454,7 @@ async def test_script_exhausted_when_runtime_overcalls(
 
 
 async def test_script_exhausted_after_a_retried_error() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429")])
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -474,7 +469,7 @@ async def test_script_exhausted_after_a_retried_error() -> None:
 async def test_source_model_id_pins_upstream_model_and_still_replays(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([chat("pinned ok")], source_model_id="gpt-4o-2024-08-06")
+    fx = fixture(provider_script=[chat("pinned ok")], source_model_id="gpt-4o-2024-08-06")
 
     outcome = await replay_scripted(fx)
 
@@ -486,19 +481,21 @@ async def test_source_model_id_pins_upstream_model_and_still_replays(
 async def test_unpinned_scripted_replay_uses_scripted_upstream_model(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    await replay_scripted(fixture([chat("ok")]))
+    await replay_scripted(fixture(provider_script=[chat("ok")]))
 
     assert ["scripted"] == [request.model for request in scripted_requests]
 
 
 async def test_unused_provider_script_is_a_runtime_failure() -> None:
-    outcome = await replay_scripted(fixture([chat("first"), chat("never served")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("first"), chat("never served")]))
 
     assert ("first", ProviderScriptUnused(1)) == (outcome.final_text, outcome.runtime_failure)
 
 
 async def test_allow_unused_provider_script_opts_out() -> None:
-    fx = fixture([chat("first"), chat("never served")], allow_unused_provider_script=True)
+    fx = fixture(
+        provider_script=[chat("first"), chat("never served")], allow_unused_provider_script=True
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -506,7 +503,9 @@ async def test_allow_unused_provider_script_opts_out() -> None:
 
 
 async def test_inference_span_uses_scripted_provider() -> None:
-    outcome = await replay_scripted(fixture([chat("ok", 12, 5)], fixture_id="span_check"))
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("ok", 12, 5)], fixture_id="span_check")
+    )
 
     span = outcome.metrics.inferences[0]
     expected = InferenceSpan(
@@ -531,7 +530,9 @@ async def test_inference_span_uses_scripted_provider() -> None:
 async def test_scripted_request_carries_default_prompt_and_user_input(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    await replay_scripted(fixture([chat("ok")], fixture_id="req", user_input="Hi there"))
+    await replay_scripted(
+        fixture(provider_script=[chat("ok")], fixture_id="req", user_input="Hi there")
+    )
 
     request = scripted_requests[0]
     assert (DEFAULT_SYSTEM_PROMPT, (ChatMessage(MessageRole.USER, "Hi there"),)) == (
@@ -551,14 +552,16 @@ async def test_scripted_request_carries_default_prompt_and_user_input(
     ],
 )
 async def test_span_finish_reasons_are_snake_case(stop_reason: StopReason, finish: str) -> None:
-    outcome = await replay_scripted(fixture([ChatResponseEvent("x", finish_reason=stop_reason)]))
+    outcome = await replay_scripted(
+        fixture(provider_script=[ChatResponseEvent("x", finish_reason=stop_reason)])
+    )
 
     assert (finish,) == outcome.metrics.inferences[0].finish_reasons
 
 
 async def test_scripted_max_rounds_grows_with_the_script() -> None:
     calls = [ToolCallEvent(f"c{n}", "lookup", {}, result=n) for n in range(6)]
-    outcome = await replay_scripted(fixture([*calls, chat("after six tools")]))
+    outcome = await replay_scripted(fixture(provider_script=[*calls, chat("after six tools")]))
 
     assert ("after six tools", None) == (outcome.final_text, outcome.runtime_failure)
     assert 7 == len(outcome.metrics.inferences)
@@ -568,7 +571,9 @@ async def test_scripted_replay_ignores_context_agent_and_executor() -> None:
     executor = CannedTextExecutor(["live answer"])
     context = ReplayContext(executor=executor, agent=AgentSpec(system_prompt="Be evil."))
 
-    outcome = await replay_scripted(fixture([chat("scripted answer")]), context=context)
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("scripted answer")]), context=context
+    )
 
     assert "scripted answer" == outcome.final_text
     assert [] == executor.requests
@@ -576,7 +581,7 @@ async def test_scripted_replay_ignores_context_agent_and_executor() -> None:
 
 async def test_replays_share_no_state() -> None:
     replayer = AgentLoopReplayer(clock=FakeClock())
-    fx = fixture([chat("same")])
+    fx = fixture(provider_script=[chat("same")])
 
     first = await replay_scripted(fx, replayer=replayer)
     second = await replay_scripted(fx, replayer=replayer)
@@ -590,7 +595,7 @@ async def test_replays_share_no_state() -> None:
 
 async def test_dialogue_replays_two_turns_on_the_same_thread() -> None:
     fx = fixture(
-        [chat("first answer", 3, 2)],
+        provider_script=[chat("first answer", 3, 2)],
         fixture_id="dlg",
         continued_turns=(
             DialogueTurn("and then?", provider_script=(chat("second answer", 7, 4),)),
@@ -609,7 +614,7 @@ async def test_dialogue_replays_two_turns_on_the_same_thread() -> None:
 
 async def test_dialogue_links_every_run() -> None:
     fx = fixture(
-        [ToolCallEvent("c1", "lookup", {}, result="r"), chat("one")],
+        provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("one")],
         continued_turns=(
             DialogueTurn("two?", provider_script=(chat("two"),)),
             DialogueTurn("three?", provider_script=(chat("three"),)),
@@ -629,7 +634,7 @@ async def test_second_turn_request_includes_first_turn_history(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [chat("Paris.")],
+        provider_script=[chat("Paris.")],
         user_input="Capital of France?",
         continued_turns=(DialogueTurn("And of Italy?", provider_script=(chat("Rome."),)),),
     )
@@ -650,7 +655,7 @@ async def test_first_turn_error_short_circuits_the_second(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [ErrorEvent("rate_limit", message="429")],
+        provider_script=[ErrorEvent("rate_limit", message="429")],
         continued_turns=(DialogueTurn("again?", provider_script=(chat("never"),)),),
     )
 
@@ -668,7 +673,7 @@ async def test_first_turn_error_short_circuits_the_second(
 
 async def test_second_turn_error_empties_final_text() -> None:
     fx = fixture(
-        [chat("first")],
+        provider_script=[chat("first")],
         continued_turns=(DialogueTurn("again?", provider_script=(ErrorEvent("timeout"),)),),
     )
 
@@ -727,7 +732,7 @@ async def test_recorded_tool_result_is_fed_back_and_captured(
         return "live result"
 
     fx = fixture(
-        [
+        provider_script=[
             ToolCallEvent("call-7", "lookup", {"q": "pelican"}, result={"hits": 2}),
             chat("Found 2 hits."),
         ],
@@ -771,7 +776,10 @@ async def test_recorded_tool_result_is_fed_back_and_captured(
 
 async def test_captured_tool_io_satisfies_required_tool_call_filters() -> None:
     fx = fixture(
-        [ToolCallEvent("c1", "lookup", {"q": "pelican", "n": 1}, result={"hits": 2}), chat("ok")]
+        provider_script=[
+            ToolCallEvent("c1", "lookup", {"q": "pelican", "n": 1}, result={"hits": 2}),
+            chat("ok"),
+        ]
     )
     outcome = await replay_scripted(fx)
     matches = Expectation(
@@ -790,7 +798,12 @@ async def test_captured_tool_io_satisfies_required_tool_call_filters() -> None:
 async def test_recorded_string_result_is_fed_back_verbatim(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "read", {"path": "a.txt"}, result="file body"), chat("ok")])
+    fx = fixture(
+        provider_script=[
+            ToolCallEvent("c1", "read", {"path": "a.txt"}, result="file body"),
+            chat("ok"),
+        ]
+    )
 
     await replay_scripted(fx)
 
@@ -807,7 +820,7 @@ async def test_tool_call_without_recorded_result_calls_registered_tool(
     scripted_requests: list[InferenceRequest], tool: object, expected: int
 ) -> None:
     name = getattr(tool, "__name__", "")
-    fx = fixture([ToolCallEvent("c1", name, {"a": 2, "b": 3}), chat("done")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", name, {"a": 2, "b": 3}), chat("done")])
     replayer = AgentLoopReplayer(tools=[tool], clock=FakeClock())  # type: ignore[list-item]
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -838,7 +851,7 @@ async def test_tool_record_with_non_object_arguments_gets_one_positional_argumen
         return {"echo": value}
 
     tool = Tool("echo_tool", echo, description="Echo.")
-    fx = fixture([ToolCallEvent("c1", "echo_tool", [1, 2]), chat("done")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "echo_tool", [1, 2]), chat("done")])
     replayer = AgentLoopReplayer(tools=[tool], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -857,7 +870,7 @@ async def test_non_json_tool_result_is_fed_back_as_its_repr(
     def opaque() -> Opaque:
         return Opaque()
 
-    fx = fixture([ToolCallEvent("c1", "opaque", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "opaque", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[opaque], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -878,7 +891,7 @@ async def test_registered_tools_are_offered_in_scripted_mode(
 ) -> None:
     replayer = AgentLoopReplayer(tools=[add, async_multiply], clock=FakeClock())
 
-    await replay_scripted(fixture([chat("ok")]), replayer=replayer)
+    await replay_scripted(fixture(provider_script=[chat("ok")]), replayer=replayer)
 
     assert ["add", "async_multiply"] == [tool.name for tool in scripted_requests[0].tools]
 
@@ -886,7 +899,9 @@ async def test_registered_tools_are_offered_in_scripted_mode(
 async def test_unknown_tool_is_a_failed_span_and_the_loop_continues(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "missing_tool", {"x": 1}), chat("carried on")])
+    fx = fixture(
+        provider_script=[ToolCallEvent("c1", "missing_tool", {"x": 1}), chat("carried on")]
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -912,7 +927,7 @@ async def test_unknown_tool_is_a_failed_span_and_the_loop_continues(
 async def test_raising_tool_is_a_failed_span_named_by_exception_class(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "explode", {"a": 1}), chat("recovered")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "explode", {"a": 1}), chat("recovered")])
     replayer = AgentLoopReplayer(tools=[explode], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -935,7 +950,7 @@ async def test_raising_async_tool_is_a_failed_span() -> None:
         msg = "nope"
         raise KeyError(msg)
 
-    fx = fixture([ToolCallEvent("c1", "broken", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "broken", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[broken], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -950,7 +965,7 @@ async def test_tool_span_duration_uses_the_clock() -> None:
         clock.advance(0.5)
         return "slow result"
 
-    fx = fixture([ToolCallEvent("c1", "slow", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "slow", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[slow], clock=clock)
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -964,7 +979,7 @@ async def test_tool_span_duration_uses_the_clock() -> None:
 
 
 async def test_scripted_retry_consumes_the_next_event() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429"), chat("after retry")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429"), chat("after retry")])
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=1), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -979,7 +994,9 @@ async def test_scripted_retry_consumes_the_next_event() -> None:
 
 
 async def test_scripted_retries_are_bounded() -> None:
-    fx = fixture([ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")])
+    fx = fixture(
+        provider_script=[ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")]
+    )
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=1), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -993,7 +1010,9 @@ async def test_scripted_retries_are_bounded() -> None:
 
 
 async def test_scripted_non_retryable_error_is_not_retried() -> None:
-    fx = fixture([ErrorEvent("context_overflow", message="too long"), chat("never")])
+    fx = fixture(
+        provider_script=[ErrorEvent("context_overflow", message="too long"), chat("never")]
+    )
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -1109,7 +1128,9 @@ async def test_live_mode_recovers_response_and_tokens() -> None:
         ["live answer"],
         usage=TokenUsage(prompt_tokens=10, completion_tokens=5, total_tokens=15),
     )
-    fx = fixture([chat("scripted answer that live mode ignores")], fixture_id="live")
+    fx = fixture(
+        provider_script=[chat("scripted answer that live mode ignores")], fixture_id="live"
+    )
 
     outcome = await replay_live(fx, executor, upstream_model="gpt-live")
 
@@ -1153,7 +1174,7 @@ async def test_live_mode_replays_continued_turns_on_the_same_thread() -> None:
 
 
 async def test_live_executor_missing_is_a_runtime_error() -> None:
-    outcome = await replay_live(fixture([chat("unused")]), None)
+    outcome = await replay_live(fixture(provider_script=[chat("unused")]), None)
 
     assert isinstance(outcome.runtime_failure, ReplayRuntimeError)
     assert "executor" in outcome.runtime_failure.message
@@ -1354,7 +1375,7 @@ async def test_token_budget_and_run_failure_both_reported() -> None:
 
 async def test_token_budget_applies_in_scripted_mode() -> None:
     fx = fixture(
-        [
+        provider_script=[
             ToolCallEvent("c1", "lookup", {}, result="r", tokens=TokenUsage(total_tokens=20)),
             chat("x"),
         ]
@@ -1374,7 +1395,7 @@ async def test_token_budget_applies_in_scripted_mode() -> None:
 
 async def test_spans_are_emitted_to_the_sink_in_record_order() -> None:
     sink = CapturingSink()
-    fx = fixture([ToolCallEvent("c1", "lookup", {}, result="r"), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("ok")])
 
     outcome = await replay_scripted(fx, context=ReplayContext(sink=sink))
 
@@ -1394,7 +1415,9 @@ async def test_live_spans_are_emitted_to_the_sink() -> None:
 
 async def test_failing_sink_never_fails_the_replay(caplog: pytest.LogCaptureFixture) -> None:
     sink = CapturingSink(fail=True)
-    fx = fixture([ToolCallEvent("c1", "lookup", {}, result="r"), chat("still fine")])
+    fx = fixture(
+        provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("still fine")]
+    )
 
     with caplog.at_level(logging.WARNING, logger="awaken_eval"):
         outcome = await replay_scripted(fx, context=ReplayContext(sink=sink))
@@ -1405,7 +1428,9 @@ async def test_failing_sink_never_fails_the_replay(caplog: pytest.LogCaptureFixt
 
 
 async def test_no_sink_emits_nothing_and_replays() -> None:
-    outcome = await replay_scripted(fixture([chat("ok")]), context=ReplayContext(sink=None))
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("ok")]), context=ReplayContext(sink=None)
+    )
 
     assert "ok" == outcome.final_text
 
