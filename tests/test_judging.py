@@ -59,6 +59,7 @@ from awaken_eval.testing import (
     FailingExecutor,
     ScriptedJudge,
 )
+from builders import fixture
 from builders import outcome as make_outcome
 
 # -- parse_score_payload ------------------------------------------------------------------
@@ -846,14 +847,13 @@ def test_judge_request_for_uses_the_fixture_judge_prompt_and_criteria() -> None:
     )
 
 
-def _fixture(min_judge_score: float | None = 0.7) -> Fixture:
-    return Fixture("fx", "q", expect=Expectation(min_judge_score=min_judge_score))
-
-
 def test_revise_config_for_enabled() -> None:
     judge = ScriptedJudge()
     assert revise_config_for(
-        _fixture(), judge=judge, rubric="r", revise_max_retries=2
+        fixture(expect=Expectation(min_judge_score=0.7)),
+        judge=judge,
+        rubric="r",
+        revise_max_retries=2,
     ) == ReviseConfig(judge=judge, threshold=0.7, max_retries=2, rubric="r")
 
 
@@ -861,19 +861,35 @@ def test_revise_config_for_enabled() -> None:
 def test_revise_config_for_zero_retries_is_disabled(retries: int | None) -> None:
     assert (
         revise_config_for(
-            _fixture(), judge=ScriptedJudge(), rubric=None, revise_max_retries=retries
+            fixture(expect=Expectation(min_judge_score=0.7)),
+            judge=ScriptedJudge(),
+            rubric=None,
+            revise_max_retries=retries,
         )
         is None
     )
 
 
 def test_revise_config_for_needs_a_judge() -> None:
-    assert revise_config_for(_fixture(), judge=None, rubric=None, revise_max_retries=2) is None
+    assert (
+        revise_config_for(
+            fixture(expect=Expectation(min_judge_score=0.7)),
+            judge=None,
+            rubric=None,
+            revise_max_retries=2,
+        )
+        is None
+    )
 
 
 def test_revise_config_for_needs_min_judge_score() -> None:
     assert (
-        revise_config_for(_fixture(None), judge=ScriptedJudge(), rubric=None, revise_max_retries=2)
+        revise_config_for(
+            fixture(expect=Expectation(min_judge_score=None)),
+            judge=ScriptedJudge(),
+            rubric=None,
+            revise_max_retries=2,
+        )
         is None
     )
 
