@@ -87,7 +87,8 @@ def item(
     *,
     fixture_id: str | None = None,
     report: ReplayReport | None = None,
-    passed: bool = True,
+    passed: bool | None = None,
+    failures: Sequence[Failure] = (),
     model: str | None = None,
     live: bool = False,
     cell: MatrixCell | None = None,
@@ -98,9 +99,11 @@ def item(
 
     Args:
         fixture_id: The replayed fixture: by default the report's, or ``"f"`` without one.
-        report: Its report; by default ``report(fixture_id=fixture_id, passed=passed)``
-            (no failures, zero counts).
-        passed: Whether the default report passed (``True``); ignored with ``report``.
+        report: Its report; by default ``report(fixture_id=fixture_id, passed=passed,
+            failures=failures)`` (zero counts).
+        passed: Whether the default report passed; ``None`` (the default) means
+            ``not failures``. Ignored with ``report``.
+        failures: The default report's failures (none). Ignored with ``report``.
         model: Gives the item the cell ``MatrixCell(model)`` (none).
         live: Gives the item a cell even without a model (``False``).
         cell: The item's cell, given directly (wins over ``model`` and ``live``).
@@ -114,7 +117,9 @@ def item(
     return EvalRunItem(
         fixture_id,
         cell=cell,
-        report=_default_report(fixture_id=fixture_id, passed=passed) if report is None else report,
+        report=_default_report(fixture_id=fixture_id, passed=passed, failures=failures)
+        if report is None
+        else report,
         sample_index=sample_index,
         trace_run_id=trace_run_id,
     )

@@ -643,24 +643,24 @@ def test_still_failing_against_a_baseline_flagged_failed_without_failures() -> N
 def _every_kind() -> DiffSummary:
     baseline = [
         item(fixture_id="a"),
-        item(fixture_id="b", report=report(fixture_id="b", failures=(MISSING,)), model="m"),
+        item(fixture_id="b", failures=(MISSING,), model="m"),
         item(fixture_id="c", sample_index=1),
         item(
             fixture_id="d",
-            report=report(fixture_id="d", failures=(MISSING,)),
+            failures=(MISSING,),
             model="m",
             sample_index=0,
         ),
         item(fixture_id="e", model="m2", sample_index=2),
-        item(fixture_id="f", report=report(fixture_id="f", failures=(MISSING,))),
+        item(fixture_id="f", failures=(MISSING,)),
     ]
     new = [
         item(fixture_id="a"),
         item(fixture_id="b", model="m"),
-        item(fixture_id="c", report=report(fixture_id="c", failures=(FORBIDDEN,)), sample_index=1),
+        item(fixture_id="c", failures=(FORBIDDEN,), sample_index=1),
         item(
             fixture_id="d",
-            report=report(fixture_id="d", failures=(MISSING, BUDGET)),
+            failures=(MISSING, BUDGET),
             model="m",
             sample_index=0,
         ),
@@ -670,7 +670,7 @@ def _every_kind() -> DiffSummary:
             model="m2",
             sample_index=2,
         ),
-        item(fixture_id="g", report=report(fixture_id="g", failures=(SLOW,)), cell=MatrixCell()),
+        item(fixture_id="g", failures=(SLOW,), cell=MatrixCell()),
     ]
     return diff_eval_items(baseline, new, policy=DriftPolicy.scripted())
 
@@ -726,13 +726,13 @@ def test_diff_entry_serde_omits_cell_when_none() -> None:
 
 def test_diff_eval_items_matches_diff_against_baseline_when_no_cells() -> None:
     baseline = [
-        item(fixture_id="b", report=report(fixture_id="b", failures=(MISSING,))),
+        item(fixture_id="b", failures=(MISSING,)),
         item(fixture_id="a"),
         item(fixture_id="c"),
-        item(fixture_id="d", report=report(fixture_id="d", failures=(SLOW,))),
+        item(fixture_id="d", failures=(SLOW,)),
     ]
     new = [
-        item(fixture_id="d", report=report(fixture_id="d", failures=(SLOW, BUDGET))),
+        item(fixture_id="d", failures=(SLOW, BUDGET)),
         item(fixture_id="a", report=report(fixture_id="a", tool_count=3)),
         item(fixture_id="b"),
         item(fixture_id="e"),
@@ -754,7 +754,7 @@ def test_diff_eval_items_matches_diff_against_baseline_when_no_cells() -> None:
 def test_diff_eval_items_pairs_by_fixture_id_and_cell() -> None:
     baseline = [item(fixture_id="a", model="m1"), item(fixture_id="a", model="m2")]
     new = [
-        item(fixture_id="a", report=report(fixture_id="a", failures=(MISSING,)), model="m2"),
+        item(fixture_id="a", failures=(MISSING,), model="m2"),
         item(fixture_id="a", model="m1"),
     ]
 
@@ -776,7 +776,7 @@ def test_diff_eval_items_keys_by_sample_index_so_samples_dont_collide() -> None:
         item(fixture_id="a", model="m", sample_index=0),
         item(
             fixture_id="a",
-            report=report(fixture_id="a", failures=(MISSING,)),
+            failures=(MISSING,),
             model="m",
             sample_index=1,
         ),
@@ -874,7 +874,7 @@ def test_diff_eval_items_later_duplicate_overwrites_earlier() -> None:
             item(fixture_id="a", model="m"),
             item(
                 fixture_id="a",
-                report=report(fixture_id="a", failures=(MISSING,)),
+                failures=(MISSING,),
                 cell=MatrixCell("m"),
             ),
         ],
@@ -991,7 +991,7 @@ def test_diff_runs_of_scripted_runs_diffs_reports() -> None:
         run_id="base",
         items=[
             item(fixture_id="a"),
-            item(fixture_id="b", report=report(fixture_id="b", failures=(MISSING,))),
+            item(fixture_id="b", failures=(MISSING,)),
         ],
     )
     current = run(

@@ -47,7 +47,7 @@ from awaken_eval.failures import AnswerMissingPhrase
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
-from builders import header, item, report
+from builders import header, item
 from builders import run as make_run
 from strategies import eval_runs
 
@@ -67,7 +67,7 @@ A_FAILED_B_C = (
     item(fixture_id="a"),
     item(
         fixture_id="b",
-        report=report(fixture_id="b", failures=(AnswerMissingPhrase("expected phrase"),)),
+        failures=(AnswerMissingPhrase("expected phrase"),),
     ),
     item(fixture_id="c"),
 )
