@@ -423,47 +423,68 @@ def test_report_tool_calls_by_agent_empty_when_no_tools() -> None:
     assert () == ReplayReport.from_outcome(make_outcome(), []).tool_calls_by_agent
 
 
-def test_report_tool_calls_by_agent_aggregates_per_pair() -> None:
-    tools = (
-        ToolSpan(name="search", agent_id="planner", duration_ms=10),
-        ToolSpan(name="fetch", agent_id="worker", duration_ms=3),
-        ToolSpan(name="search", agent_id="planner", error_type="timeout", duration_ms=20),
-        ToolSpan(name="summarise", agent_id="planner", duration_ms=5),
-    )
-
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [
+        pytest.param(
+            (
+                ToolSpan(name="search", agent_id="planner", duration_ms=10),
+                ToolSpan(name="fetch", agent_id="worker", duration_ms=3),
+                ToolSpan(name="search", agent_id="planner", error_type="timeout", duration_ms=20),
+                ToolSpan(name="summarise", agent_id="planner", duration_ms=5),
+            ),
+            (
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="search",
+                    call_count=2,
+                    failure_count=1,
+                    total_duration_ms=30,
+                ),
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="summarise",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=5,
+                ),
+                AgentToolStats(
+                    agent_id="worker",
+                    tool="fetch",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=3,
+                ),
+            ),
+            id="aggregates_per_pair",
+        ),
+        pytest.param(
+            (
+                ToolSpan(name="search", agent_id="planner"),
+                ToolSpan(name="search"),
+                ToolSpan(name="search", error_type="boom", duration_ms=2),
+            ),
+            (
+                AgentToolStats(
+                    agent_id="", tool="search", call_count=2, failure_count=1, total_duration_ms=2
+                ),
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="search",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=0,
+                ),
+            ),
+            id="buckets_empty_agent_ids",
+        ),
+    ],
+)
+def test_report_tool_calls_by_agent(
+    tools: tuple[ToolSpan, ...], expected: tuple[AgentToolStats, ...]
+) -> None:
     report = ReplayReport.from_outcome(make_outcome(inferences=(), tools=tools), [])
 
-    expected = (
-        AgentToolStats(
-            agent_id="planner", tool="search", call_count=2, failure_count=1, total_duration_ms=30
-        ),
-        AgentToolStats(
-            agent_id="planner", tool="summarise", call_count=1, failure_count=0, total_duration_ms=5
-        ),
-        AgentToolStats(
-            agent_id="worker", tool="fetch", call_count=1, failure_count=0, total_duration_ms=3
-        ),
-    )
-    assert expected == report.tool_calls_by_agent
-
-
-def test_report_tool_calls_by_agent_buckets_empty_agent_ids() -> None:
-    tools = (
-        ToolSpan(name="search", agent_id="planner"),
-        ToolSpan(name="search"),
-        ToolSpan(name="search", error_type="boom", duration_ms=2),
-    )
-
-    report = ReplayReport.from_outcome(make_outcome(inferences=(), tools=tools), [])
-
-    expected = (
-        AgentToolStats(
-            agent_id="", tool="search", call_count=2, failure_count=1, total_duration_ms=2
-        ),
-        AgentToolStats(
-            agent_id="planner", tool="search", call_count=1, failure_count=0, total_duration_ms=0
-        ),
-    )
     assert expected == report.tool_calls_by_agent
 
 
