@@ -32,6 +32,7 @@ from awaken_eval import (
     InferenceRequest,
     InferenceResult,
     LlmExecutor,
+    ProviderScriptEvent,
     ReplayContext,
     ReplayOutcome,
     SamplingParams,
@@ -993,31 +994,34 @@ async def test_scripted_retry_consumes_the_next_event() -> None:
     assert 1 == len(outcome.metrics.inferences)
 
 
-async def test_scripted_retries_are_bounded() -> None:
-    fx = fixture(
-        provider_script=[ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")]
-    )
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=1), clock=FakeClock())
+@pytest.mark.parametrize(
+    ("script", "max_retries", "expected"),
+    [
+        pytest.param(
+            [ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")],
+            1,
+            ("", "rate_limit", 2, ProviderScriptUnused(1)),
+            id="retries_are_bounded",
+        ),
+        pytest.param(
+            [ErrorEvent("context_overflow", message="too long"), chat("never")],
+            3,
+            ("", "context_overflow", 1, ProviderScriptUnused(1)),
+            id="non_retryable_error_is_not_retried",
+        ),
+    ],
+)
+async def test_scripted_retry_stops(
+    script: list[ProviderScriptEvent],
+    max_retries: int,
+    expected: tuple[str, str | None, int, ReplayRuntimeFailure | None],
+) -> None:
+    fx = fixture(provider_script=script)
+    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=max_retries), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
 
-    assert ("", "rate_limit", 2, ProviderScriptUnused(1)) == (
-        outcome.final_text,
-        outcome.error_type,
-        outcome.inference_error_count,
-        outcome.runtime_failure,
-    )
-
-
-async def test_scripted_non_retryable_error_is_not_retried() -> None:
-    fx = fixture(
-        provider_script=[ErrorEvent("context_overflow", message="too long"), chat("never")]
-    )
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
-
-    outcome = await replay_scripted(fx, replayer=replayer)
-
-    assert ("", "context_overflow", 1, ProviderScriptUnused(1)) == (
+    assert expected == (
         outcome.final_text,
         outcome.error_type,
         outcome.inference_error_count,
@@ -1042,22 +1046,37 @@ async def test_live_retry_uses_the_same_policy() -> None:
     assert 2 == len(executor.requests)
 
 
-async def test_live_does_not_retry_under_default_policy() -> None:
-    executor = FailingExecutor(InferenceErrorKind.OVERLOADED, message="busy")
-
-    outcome = await replay_live(fixture(), executor)
-
-    assert ("overloaded", 1) == (outcome.error_type, outcome.inference_error_count)
-    assert 1 == len(executor.requests)
-
-
-async def test_live_non_retryable_error_is_not_retried() -> None:
-    executor = FailingExecutor(InferenceErrorKind.UNAUTHORIZED, message="bad key")
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
+@pytest.mark.parametrize(
+    ("kind", "message", "policy", "expected"),
+    [
+        pytest.param(
+            InferenceErrorKind.OVERLOADED,
+            "busy",
+            None,
+            ("overloaded", 1),
+            id="does_not_retry_under_default_policy",
+        ),
+        pytest.param(
+            InferenceErrorKind.UNAUTHORIZED,
+            "bad key",
+            RetryPolicy(max_retries=3),
+            ("unauthorized", 1),
+            id="non_retryable_error_is_not_retried",
+        ),
+    ],
+)
+async def test_live_error_is_not_retried(
+    kind: InferenceErrorKind,
+    message: str,
+    policy: RetryPolicy | None,
+    expected: tuple[str, int],
+) -> None:
+    executor = FailingExecutor(kind, message=message)
+    replayer = None if policy is None else AgentLoopReplayer(retry=policy, clock=FakeClock())
 
     outcome = await replay_live(fixture(), executor, replayer=replayer)
 
-    assert ("unauthorized", 1) == (outcome.error_type, outcome.inference_error_count)
+    assert expected == (outcome.error_type, outcome.inference_error_count)
     assert 1 == len(executor.requests)
 
 
