@@ -31,6 +31,17 @@ LIVE = EvalRunExecutionMode.LIVE
 SCRIPTED = EvalRunExecutionMode.SCRIPTED
 
 
+TWO_SAMPLES = run(
+    items=(
+        item(fixture_id="a", sample_index=0, model="m1"),
+        item(fixture_id="a", sample_index=1, model="m1"),
+    ),
+    run_id="base-1",
+    dataset_revision=3,
+)
+"""A live baseline with two samples of fixture ``a``."""
+
+
 def scripted(
     *fixture_ids: str,
     run_id: str = "base-1",
@@ -182,15 +193,7 @@ def test_different_modes_are_rejected() -> None:
 
 
 def test_different_sample_counts_are_rejected() -> None:
-    baseline = run(
-        items=(
-            item(fixture_id="a", sample_index=0, model="m1"),
-            item(fixture_id="a", sample_index=1, model="m1"),
-        ),
-        mode=LIVE,
-        run_id="base-1",
-        dataset_revision=3,
-    )
+    baseline = TWO_SAMPLES
     with pytest.raises(InvalidRequest, match="different sample counts"):
         validate_baseline(baseline, meta(mode=LIVE, samples=3))
     assert validate_baseline(baseline, meta(mode=LIVE, samples=2)).baseline_run_id == "base-1"
@@ -225,15 +228,7 @@ def test_revision_is_checked_before_mode() -> None:
 
 
 def test_mode_is_checked_before_sample_count() -> None:
-    baseline = run(
-        items=(
-            item(fixture_id="a", sample_index=0, model="m1"),
-            item(fixture_id="a", sample_index=1, model="m1"),
-        ),
-        mode=LIVE,
-        run_id="base-1",
-        dataset_revision=3,
-    )
+    baseline = TWO_SAMPLES
     with pytest.raises(InvalidRequest, match="execution modes"):
         validate_baseline(baseline, meta(mode=SCRIPTED, samples=5))
 

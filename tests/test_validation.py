@@ -175,7 +175,7 @@ def test_sample_count_absent_for_scripted_run() -> None:
 
 
 def test_sample_count_absent_for_empty_live_run() -> None:
-    assert live_run_sample_count(make_run(run_id="run-b", mode=LIVE)) is None
+    assert live_run_sample_count(make_run(mode=LIVE)) is None
 
 
 def test_sample_count_of_contiguous_samples() -> None:
@@ -186,7 +186,6 @@ def test_sample_count_of_contiguous_samples() -> None:
             for m in ("m1", "m2")
             for i in (2, 0, 1)
         ),
-        run_id="run-b",
     )
     assert live_run_sample_count(run) == 3
 
@@ -200,7 +199,6 @@ def test_sample_count_of_unindexed_single_sample_run() -> None:
                     item(fixture_id="a", model="m2"),
                     item(fixture_id="b", model="m1"),
                 ),
-                run_id="run-b",
             )
         )
         == 1
@@ -213,7 +211,6 @@ def test_sample_count_default_cell_and_no_model_are_one_group() -> None:
             item(fixture_id="a", model=None, live=True, sample_index=0),
             item(fixture_id="a", model=None, live=True, sample_index=1),
         ),
-        run_id="run-b",
     )
     assert live_run_sample_count(run) == 2
 
@@ -243,7 +240,6 @@ def test_sample_count_rejects_indexes_not_starting_at_zero() -> None:
                     item(fixture_id="a", model="m1", sample_index=1),
                     item(fixture_id="a", model="m1", sample_index=2),
                 ),
-                run_id="run-b",
             )
         )
 
@@ -255,7 +251,6 @@ def test_sample_count_absent_index_is_not_index_zero() -> None:
             item(fixture_id="a", model="m1", sample_index=None),
             item(fixture_id="a", model="m1", sample_index=0),
         ),
-        run_id="run-b",
     )
     with pytest.raises(InvalidRequest, match="non-contiguous samples") as caught:
         live_run_sample_count(run)
@@ -269,7 +264,6 @@ def test_sample_count_absent_index_mixed_with_full_range_is_rejected() -> None:
             item(fixture_id="a", model="m1", sample_index=1),
             item(fixture_id="a", model="m1", sample_index=None),
         ),
-        run_id="run-b",
     )
     with pytest.raises(InvalidRequest, match="non-contiguous samples"):
         live_run_sample_count(run)
@@ -283,7 +277,6 @@ def test_sample_count_unindexed_group_counts_as_one_sample() -> None:
             item(fixture_id="b", model="m1", sample_index=0),
             item(fixture_id="b", model="m1", sample_index=1),
         ),
-        run_id="run-b",
     )
     with pytest.raises(InvalidRequest, match="inconsistent sample counts across live cells"):
         live_run_sample_count(run)
@@ -322,7 +315,7 @@ def test_sample_count_is_order_independent(
         for i in indexes
     ]
     rng.shuffle(items)
-    assert live_run_sample_count(make_run(items=items, run_id="run-b")) == samples
+    assert live_run_sample_count(make_run(items=items)) == samples
 
 
 # -- §2.10 baseline sample count ------------------------------------------------------------
@@ -335,7 +328,6 @@ def test_baseline_sample_count_ok_when_new_count_unknown() -> None:
                 item(fixture_id="a", model="m1", sample_index=0),
                 item(fixture_id="a", model="m1", sample_index=2),
             ),
-            run_id="run-b",
         ),
         None,
     )
@@ -343,7 +335,7 @@ def test_baseline_sample_count_ok_when_new_count_unknown() -> None:
 
 def test_baseline_sample_count_ok_for_scripted_or_empty_baseline() -> None:
     validate_baseline_sample_count(scripted_run("a"), 5)
-    validate_baseline_sample_count(make_run(run_id="run-b", mode=LIVE), 5)
+    validate_baseline_sample_count(make_run(mode=LIVE), 5)
 
 
 def test_baseline_sample_count_ok_when_equal() -> None:
@@ -353,13 +345,10 @@ def test_baseline_sample_count_ok_when_equal() -> None:
                 item(fixture_id="a", model="m1", sample_index=0),
                 item(fixture_id="a", model="m1", sample_index=1),
             ),
-            run_id="run-b",
         ),
         2,
     )
-    validate_baseline_sample_count(
-        make_run(items=(item(fixture_id="a", model="m1"),), run_id="run-b"), 1
-    )
+    validate_baseline_sample_count(make_run(items=(item(fixture_id="a", model="m1"),)), 1)
 
 
 def test_baseline_sample_count_rejects_different_counts() -> None:
@@ -384,7 +373,6 @@ def test_baseline_sample_count_propagates_layout_errors() -> None:
             item(fixture_id="a", model="m1", sample_index=0),
             item(fixture_id="a", model="m1", sample_index=2),
         ),
-        run_id="run-b",
     )
     with pytest.raises(InvalidRequest, match="non-contiguous samples"):
         validate_baseline_sample_count(baseline, 2)
