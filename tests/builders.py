@@ -4,6 +4,9 @@ Every builder is keyword-only and fills what a test does not care about with a p
 documented value (zero, empty, ``"f"``, ``"ds"``); a test that depends on a value passes
 it at the call site, so the call says what the test relies on. Hypothesis strategies for
 the same records live in ``strategies.py``.
+
+A test module whose tests name a local ``run``, ``item``, ``report`` or ``header`` imports
+the builder under a ``make_`` alias (``from builders import run as make_run``).
 """
 
 from __future__ import annotations

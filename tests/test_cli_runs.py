@@ -17,7 +17,6 @@ import pytest
 import awaken_eval._engine.runner
 from awaken_eval import (
     EvalRun,
-    EvalRunExecutionMode,
     EvalRunItem,
     ReplayOutcome,
     ReplayReport,
@@ -25,8 +24,8 @@ from awaken_eval import (
 )
 from awaken_eval.cli import _output
 from awaken_eval.failures import AnswerMissingPhrase
-from awaken_eval.records import RunHeader
 from awaken_eval.stores import SqliteRunStore
+from builders import header as make_header
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
 
@@ -629,12 +628,8 @@ def test_diff_refuses_incomparable_runs(cli: Any, store: str, tmp_path: Path) ->
 def test_resume_runs_only_the_missing_units(cli: Any, store: str) -> None:
     # An interrupted run: its header and one (failed) item are in the store. Resuming
     # runs the four missing fixtures and keeps the stored item as it is.
-    header = RunHeader(
-        id="01JRESUMED0000000000000000",
-        dataset_id="bundled",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.SCRIPTED,
-        started_at_secs=1_700_000_000,
+    header = make_header(
+        run_id="01JRESUMED0000000000000000", dataset_id="bundled", started_at_secs=1_700_000_000
     )
     stored = EvalRunItem(
         "01_simple_qa",

@@ -14,7 +14,6 @@ from awaken_eval import (
     DatasetSpec,
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunItem,
     Expectation,
     InvalidRequest,
 )
@@ -28,7 +27,7 @@ from awaken_eval._records.rules import (
     validate_unique_models,
 )
 from awaken_eval.errors import DuplicateItemKeys
-from builders import fixture, item, report
+from builders import fixture, item
 from builders import run as make_run
 
 LIVE = EvalRunExecutionMode.LIVE
@@ -37,14 +36,8 @@ OUT_OF_RANGE = (-0.1, 1.01, math.nan, math.inf, -math.inf)
 
 
 def scripted_run(*fixture_ids: str) -> EvalRun:
-    return EvalRun(
-        id="run-s",
-        dataset_id="ds",
-        dataset_revision=1,
-        execution_mode=SCRIPTED,
-        items=tuple(EvalRunItem(f, report(fixture_id=f)) for f in fixture_ids),
-        started_at_secs=0,
-        ended_at_secs=1,
+    return make_run(
+        run_id="run-s", dataset_revision=1, items=(item(fixture_id=f) for f in fixture_ids)
     )
 
 

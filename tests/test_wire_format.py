@@ -150,18 +150,13 @@ BASELINE_LINES = [
 
 def _passing_report(fixture_id: str, final_text: str, tokens: tuple[int, int, int]) -> ReplayReport:
     inputs, outputs, total = tokens
-    return ReplayReport(
+    return make_report(
         fixture_id=fixture_id,
-        passed=True,
-        failures=(),
         final_text=final_text,
         inference_count=1,
-        tool_count=0,
-        tool_failures=0,
         total_input_tokens=inputs,
         total_output_tokens=outputs,
         total_tokens=total,
-        session_duration_ms=0,
     )
 
 
@@ -170,21 +165,7 @@ BASELINE_REPORTS = [
     _passing_report("02_phrase_recall", "The bird was a green pelican.", (19, 4, 23)),
     _passing_report("03_token_budget", "9", (6, 1, 7)),
     _passing_report("04_excludes_secret", "I cannot share credentials of any kind.", (14, 13, 27)),
-    ReplayReport(
-        fixture_id="05_error_path",
-        passed=True,
-        failures=(),
-        final_text="",
-        inference_count=0,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        total_tokens=0,
-        session_duration_ms=0,
-        error_type="rate_limit",
-        inference_error_count=1,
-    ),
+    make_report(fixture_id="05_error_path", error_type="rate_limit", inference_error_count=1),
 ]
 
 
