@@ -122,32 +122,36 @@ def test_total_tokens_equals_reference_sum_over_spans(spans: list[InferenceSpan]
 # -- trace links -----------------------------------------------------------------------
 
 
-def test_trace_run_id_prefers_first_inference_span() -> None:
-    outcome = make_outcome(
-        inferences=(_span(run_id="inference-run"), _span(run_id="second-run")),
-        tools=(ToolSpan(name="t", run_id="tool-run"),),
-    )
+@pytest.mark.parametrize(
+    ("inferences", "tools", "expected"),
+    [
+        pytest.param(
+            (_span(run_id="inference-run"), _span(run_id="second-run")),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "inference-run",
+            id="prefers_first_inference_span",
+        ),
+        pytest.param(
+            (),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "tool-run",
+            id="falls_back_to_tool_when_no_inferences",
+        ),
+        pytest.param((), (), None, id="none_when_no_spans_emitted"),
+        pytest.param(
+            (_span(run_id=""), _span(run_id="later-inference")),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "tool-run",
+            id="skips_empty_run_id_on_inference",
+        ),
+    ],
+)
+def test_trace_run_id(
+    inferences: tuple[InferenceSpan, ...], tools: tuple[ToolSpan, ...], expected: str | None
+) -> None:
+    outcome = make_outcome(inferences=inferences, tools=tools)
 
-    assert "inference-run" == outcome.trace_run_id()
-
-
-def test_trace_run_id_falls_back_to_tool_when_no_inferences() -> None:
-    outcome = make_outcome(inferences=(), tools=(ToolSpan(name="t", run_id="tool-run"),))
-
-    assert "tool-run" == outcome.trace_run_id()
-
-
-def test_trace_run_id_none_when_no_spans_emitted() -> None:
-    assert make_outcome().trace_run_id() is None
-
-
-def test_trace_run_id_skips_empty_run_id_on_inference() -> None:
-    outcome = make_outcome(
-        inferences=(_span(run_id=""), _span(run_id="later-inference")),
-        tools=(ToolSpan(name="t", run_id="tool-run"),),
-    )
-
-    assert "tool-run" == outcome.trace_run_id()
+    assert expected == outcome.trace_run_id()
 
 
 def test_trace_run_ids_lists_every_distinct_run_in_first_seen_order() -> None:

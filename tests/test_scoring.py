@@ -111,45 +111,49 @@ def test_passing_run_returns_empty_failures() -> None:
 # -- phrases -------------------------------------------------------------------------------
 
 
-def test_answer_contains_pass_when_phrase_present() -> None:
-    assert (
-        score(outcome(final_text="the answer is 42"), Expectation(final_answer_contains=("42",)))
-        == []
-    )
-
-
-def test_answer_contains_fails_when_phrase_absent() -> None:
-    failures = score(
-        outcome(final_text="the answer is 41"), Expectation(final_answer_contains=("42",))
-    )
-    assert failures == [AnswerMissingPhrase("42")]
-
-
-def test_answer_contains_reports_one_failure_per_missing_phrase() -> None:
-    expectation = Expectation(final_answer_contains=("alpha", "beta", "gamma"))
-    assert score(outcome(final_text="beta"), expectation) == [
-        AnswerMissingPhrase("alpha"),
-        AnswerMissingPhrase("gamma"),
-    ]
-
-
-def test_answer_contains_is_case_sensitive() -> None:
-    failures = score(outcome(final_text="Paris"), Expectation(final_answer_contains=("paris",)))
-    assert failures == [AnswerMissingPhrase("paris")]
-
-
-def test_answer_excludes_fails_when_phrase_present() -> None:
-    expectation = Expectation(final_answer_excludes=("sorry", "error", "oops"))
-    assert score(outcome(final_text="sorry, an error"), expectation) == [
-        AnswerContainsExcludedPhrase("sorry"),
-        AnswerContainsExcludedPhrase("error"),
-    ]
-
-
-def test_answer_excludes_passes_when_clean() -> None:
-    assert (
-        score(outcome(final_text="all good"), Expectation(final_answer_excludes=("sorry",))) == []
-    )
+@pytest.mark.parametrize(
+    ("final_text", "expectation", "expected"),
+    [
+        pytest.param(
+            "the answer is 42",
+            Expectation(final_answer_contains=("42",)),
+            [],
+            id="answer_contains_pass_when_phrase_present",
+        ),
+        pytest.param(
+            "the answer is 41",
+            Expectation(final_answer_contains=("42",)),
+            [AnswerMissingPhrase("42")],
+            id="answer_contains_fails_when_phrase_absent",
+        ),
+        pytest.param(
+            "beta",
+            Expectation(final_answer_contains=("alpha", "beta", "gamma")),
+            [AnswerMissingPhrase("alpha"), AnswerMissingPhrase("gamma")],
+            id="answer_contains_reports_one_failure_per_missing_phrase",
+        ),
+        pytest.param(
+            "Paris",
+            Expectation(final_answer_contains=("paris",)),
+            [AnswerMissingPhrase("paris")],
+            id="answer_contains_is_case_sensitive",
+        ),
+        pytest.param(
+            "sorry, an error",
+            Expectation(final_answer_excludes=("sorry", "error", "oops")),
+            [AnswerContainsExcludedPhrase("sorry"), AnswerContainsExcludedPhrase("error")],
+            id="answer_excludes_fails_when_phrase_present",
+        ),
+        pytest.param(
+            "all good",
+            Expectation(final_answer_excludes=("sorry",)),
+            [],
+            id="answer_excludes_passes_when_clean",
+        ),
+    ],
+)
+def test_answer_phrases(final_text: str, expectation: Expectation, expected: list[Failure]) -> None:
+    assert expected == score(outcome(final_text=final_text), expectation)
 
 
 # -- tool sequence ---------------------------------------------------------------------------
