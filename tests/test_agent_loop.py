@@ -50,9 +50,15 @@ from awaken_eval._engine import agent_loop
 from awaken_eval._engine.agent_loop import decide_runtime_failure
 from awaken_eval.engine import DEFAULT_SYSTEM_PROMPT, RetryPolicy
 from awaken_eval.events import InferenceSpan, SpanRecorded, ToolSpan
-from awaken_eval.failures import ProviderScriptUnused, ReplayRuntimeError, ScriptExhausted
+from awaken_eval.failures import (
+    ProviderScriptUnused,
+    ReplayRuntimeError,
+    ReplayRuntimeFailure,
+    ScriptExhausted,
+)
 from awaken_eval.records import MessageRole, MockErrorResponse, MockTextResponse
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, FailingExecutor
+from builders import fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -138,16 +144,6 @@ def chat(content: str, prompt: int = 3, completion: int = 2) -> ChatResponseEven
     return ChatResponseEvent(content, tokens=tokens)
 
 
-def fixture(
-    script: Sequence[ProviderScriptEvent] = (),
-    *,
-    fixture_id: str = "fx",
-    user_input: str = "hello?",
-    **kwargs: object,
-) -> Fixture:
-    return Fixture(fixture_id, user_input=user_input, provider_script=tuple(script), **kwargs)  # type: ignore[arg-type]
-
-
 async def replay_scripted(
     fx: Fixture,
     *,
@@ -202,100 +198,61 @@ def explode(**_: object) -> None:
 # -- decide_runtime_failure (spec §2.14) -------------------------------------------------
 
 
-def test_decide_script_exhausted_outranks_everything() -> None:
+# Each case: (exhausted_calls, remaining, run_error, scripted_error_fired, allow_unused),
+# then the failure decide_runtime_failure must return.
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        pytest.param(
+            (2, 3, "boom", False, False),
+            ScriptExhausted(2),
+            id="script_exhausted_outranks_everything",
+        ),
+        pytest.param(
+            (1, 0, "boom", True, True),
+            ScriptExhausted(1),
+            id="script_exhausted_is_not_suppressed_by_allow_unused",
+        ),
+        pytest.param(
+            (0, 2, "boom", False, False),
+            ReplayRuntimeError("boom"),
+            id="runtime_error_outranks_provider_script_unused",
+        ),
+        pytest.param(
+            (0, 1, "rate_limited: 429", True, False),
+            ProviderScriptUnused(1),
+            id="scripted_error_plus_unused_script_falls_through_to_unused",
+        ),
+        pytest.param(
+            (0, 0, "rate_limited: 429", True, False),
+            None,
+            id="scripted_error_with_nothing_left_is_clean",
+        ),
+        pytest.param((0, 0, None, False, False), None, id="clean_run_returns_none"),
+        pytest.param(
+            (0, 4, None, False, True), None, id="allow_unused_suppresses_provider_script_unused"
+        ),
+        pytest.param(
+            (0, 4, "boom", False, True),
+            ReplayRuntimeError("boom"),
+            id="allow_unused_does_not_suppress_runtime_error",
+        ),
+    ],
+)
+def test_decide_runtime_failure(
+    inputs: tuple[int, int, str | None, bool, bool], expected: ReplayRuntimeFailure | None
+) -> None:
+    exhausted_calls, remaining, run_error, scripted_error_fired, allow_unused = inputs
+
     failure = decide_runtime_failure(
-        exhausted_calls=2,
-        remaining=3,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=False,
+        exhausted_calls=exhausted_calls,
+        remaining=remaining,
+        run_error=run_error,
+        scripted_error_fired=scripted_error_fired,
+        allow_unused=allow_unused,
     )
 
-    assert ScriptExhausted(2) == failure
-
-
-def test_decide_script_exhausted_is_not_suppressed_by_allow_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=1,
-        remaining=0,
-        run_error="boom",
-        scripted_error_fired=True,
-        allow_unused=True,
-    )
-
-    assert ScriptExhausted(1) == failure
-
-
-def test_decide_runtime_error_outranks_provider_script_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=2,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=False,
-    )
-
-    assert ReplayRuntimeError("boom") == failure
-
-
-def test_decide_scripted_error_plus_unused_script_falls_through_to_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=1,
-        run_error="rate_limited: 429",
-        scripted_error_fired=True,
-        allow_unused=False,
-    )
-
-    assert ProviderScriptUnused(1) == failure
-
-
-def test_decide_scripted_error_with_nothing_left_is_clean() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=0,
-        run_error="rate_limited: 429",
-        scripted_error_fired=True,
-        allow_unused=False,
-    )
-
-    assert None is failure
-
-
-def test_decide_clean_run_returns_none() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=0,
-        run_error=None,
-        scripted_error_fired=False,
-        allow_unused=False,
-    )
-
-    assert None is failure
-
-
-def test_decide_allow_unused_suppresses_provider_script_unused() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=4,
-        run_error=None,
-        scripted_error_fired=False,
-        allow_unused=True,
-    )
-
-    assert None is failure
-
-
-def test_decide_allow_unused_does_not_suppress_runtime_error() -> None:
-    failure = decide_runtime_failure(
-        exhausted_calls=0,
-        remaining=4,
-        run_error="boom",
-        scripted_error_fired=False,
-        allow_unused=True,
-    )
-
-    assert ReplayRuntimeError("boom") == failure
+    assert expected == failure
 
 
 # -- RetryPolicy and Tool ----------------------------------------------------------------
@@ -327,6 +284,7 @@ async def test_scripted_fails_closed_for_live_only_fixture(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
+        fixture_id="fx",
         user_input="What is the weather?",
         provider_script_error="provider stream was not captured",
         mock_response=MockTextResponse("shim answer that must not be used"),
@@ -346,7 +304,7 @@ async def test_scripted_fails_closed_for_live_only_continued_turn(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [chat("first")],
+        provider_script=[chat("first")],
         continued_turns=(DialogueTurn("again?", provider_script_error="stream dropped"),),
     )
 
@@ -359,7 +317,7 @@ async def test_scripted_fails_closed_for_live_only_continued_turn(
 
 
 async def test_chat_response_surfaces_scripted_answer() -> None:
-    outcome = await replay_scripted(fixture([chat("The answer is 42.")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("The answer is 42.")]))
 
     assert "The answer is 42." == outcome.final_text
     assert (None, 0, None) == (
@@ -372,7 +330,7 @@ async def test_chat_response_surfaces_scripted_answer() -> None:
 async def test_single_turn_records_exactly_one_inference(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    outcome = await replay_scripted(fixture([chat("ok")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("ok")]))
 
     assert 1 == len(outcome.metrics.inferences)
     assert 1 == len(scripted_requests)
@@ -381,7 +339,7 @@ async def test_single_turn_records_exactly_one_inference(
 
 async def test_token_counts_come_from_provider_script() -> None:
     long_input = "x" * 400  # the legacy shim would estimate 100 prompt tokens
-    fx = fixture([chat("done", prompt=12, completion=5)], user_input=long_input)
+    fx = fixture(provider_script=[chat("done", prompt=12, completion=5)], user_input=long_input)
 
     outcome = await replay_scripted(fx)
 
@@ -391,7 +349,9 @@ async def test_token_counts_come_from_provider_script() -> None:
 
 
 async def test_script_without_tokens_reports_no_estimated_tokens() -> None:
-    fx = fixture([ChatResponseEvent("a fairly long answer text")], user_input="y" * 80)
+    fx = fixture(
+        provider_script=[ChatResponseEvent("a fairly long answer text")], user_input="y" * 80
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -428,7 +388,7 @@ async def test_legacy_mock_error_surfaces_its_error_type() -> None:
 
 
 async def test_error_event_surfaces_error_type_and_empty_text() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429 Too Many Requests")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429 Too Many Requests")])
 
     outcome = await replay_scripted(fx)
 
@@ -442,7 +402,9 @@ async def test_error_event_surfaces_error_type_and_empty_text() -> None:
 
 
 async def test_error_event_keeps_fixture_authored_type_verbatim() -> None:
-    outcome = await replay_scripted(fixture([ErrorEvent("Weird_Upstream", message="?")]))
+    outcome = await replay_scripted(
+        fixture(provider_script=[ErrorEvent("Weird_Upstream", message="?")])
+    )
 
     assert "Weird_Upstream" == outcome.error_type
 
@@ -450,7 +412,7 @@ async def test_error_event_keeps_fixture_authored_type_verbatim() -> None:
 async def test_error_event_does_not_retry_under_default_policy(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429"), chat("recovered")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429"), chat("recovered")])
 
     outcome = await replay_scripted(fx)
 
@@ -465,7 +427,7 @@ async def test_error_event_does_not_retry_under_default_policy(
 
 async def test_error_event_with_leftover_script_allowed_is_clean() -> None:
     fx = fixture(
-        [ErrorEvent("rate_limit", message="429"), chat("recovered")],
+        provider_script=[ErrorEvent("rate_limit", message="429"), chat("recovered")],
         allow_unused_provider_script=True,
     )
 
@@ -482,7 +444,7 @@ async def test_error_event_with_leftover_script_allowed_is_clean() -> None:
 async def test_script_exhausted_when_runtime_overcalls(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("call-1", "lookup", {"q": "x"})])
+    fx = fixture(provider_script=[ToolCallEvent("call-1", "lookup", {"q": "x"})])
 
     outcome = await replay_scripted(fx)
 
@@ -493,7 +455,7 @@ async def test_script_exhausted_when_runtime_overcalls(
 
 
 async def test_script_exhausted_after_a_retried_error() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429")])
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -508,7 +470,7 @@ async def test_script_exhausted_after_a_retried_error() -> None:
 async def test_source_model_id_pins_upstream_model_and_still_replays(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([chat("pinned ok")], source_model_id="gpt-4o-2024-08-06")
+    fx = fixture(provider_script=[chat("pinned ok")], source_model_id="gpt-4o-2024-08-06")
 
     outcome = await replay_scripted(fx)
 
@@ -520,19 +482,21 @@ async def test_source_model_id_pins_upstream_model_and_still_replays(
 async def test_unpinned_scripted_replay_uses_scripted_upstream_model(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    await replay_scripted(fixture([chat("ok")]))
+    await replay_scripted(fixture(provider_script=[chat("ok")]))
 
     assert ["scripted"] == [request.model for request in scripted_requests]
 
 
 async def test_unused_provider_script_is_a_runtime_failure() -> None:
-    outcome = await replay_scripted(fixture([chat("first"), chat("never served")]))
+    outcome = await replay_scripted(fixture(provider_script=[chat("first"), chat("never served")]))
 
     assert ("first", ProviderScriptUnused(1)) == (outcome.final_text, outcome.runtime_failure)
 
 
 async def test_allow_unused_provider_script_opts_out() -> None:
-    fx = fixture([chat("first"), chat("never served")], allow_unused_provider_script=True)
+    fx = fixture(
+        provider_script=[chat("first"), chat("never served")], allow_unused_provider_script=True
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -540,7 +504,9 @@ async def test_allow_unused_provider_script_opts_out() -> None:
 
 
 async def test_inference_span_uses_scripted_provider() -> None:
-    outcome = await replay_scripted(fixture([chat("ok", 12, 5)], fixture_id="span_check"))
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("ok", 12, 5)], fixture_id="span_check")
+    )
 
     span = outcome.metrics.inferences[0]
     expected = InferenceSpan(
@@ -565,7 +531,9 @@ async def test_inference_span_uses_scripted_provider() -> None:
 async def test_scripted_request_carries_default_prompt_and_user_input(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    await replay_scripted(fixture([chat("ok")], fixture_id="req", user_input="Hi there"))
+    await replay_scripted(
+        fixture(provider_script=[chat("ok")], fixture_id="req", user_input="Hi there")
+    )
 
     request = scripted_requests[0]
     assert (DEFAULT_SYSTEM_PROMPT, (ChatMessage(MessageRole.USER, "Hi there"),)) == (
@@ -585,14 +553,16 @@ async def test_scripted_request_carries_default_prompt_and_user_input(
     ],
 )
 async def test_span_finish_reasons_are_snake_case(stop_reason: StopReason, finish: str) -> None:
-    outcome = await replay_scripted(fixture([ChatResponseEvent("x", finish_reason=stop_reason)]))
+    outcome = await replay_scripted(
+        fixture(provider_script=[ChatResponseEvent("x", finish_reason=stop_reason)])
+    )
 
     assert (finish,) == outcome.metrics.inferences[0].finish_reasons
 
 
 async def test_scripted_max_rounds_grows_with_the_script() -> None:
     calls = [ToolCallEvent(f"c{n}", "lookup", {}, result=n) for n in range(6)]
-    outcome = await replay_scripted(fixture([*calls, chat("after six tools")]))
+    outcome = await replay_scripted(fixture(provider_script=[*calls, chat("after six tools")]))
 
     assert ("after six tools", None) == (outcome.final_text, outcome.runtime_failure)
     assert 7 == len(outcome.metrics.inferences)
@@ -602,7 +572,9 @@ async def test_scripted_replay_ignores_context_agent_and_executor() -> None:
     executor = CannedTextExecutor(["live answer"])
     context = ReplayContext(executor=executor, agent=AgentSpec(system_prompt="Be evil."))
 
-    outcome = await replay_scripted(fixture([chat("scripted answer")]), context=context)
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("scripted answer")]), context=context
+    )
 
     assert "scripted answer" == outcome.final_text
     assert [] == executor.requests
@@ -610,7 +582,7 @@ async def test_scripted_replay_ignores_context_agent_and_executor() -> None:
 
 async def test_replays_share_no_state() -> None:
     replayer = AgentLoopReplayer(clock=FakeClock())
-    fx = fixture([chat("same")])
+    fx = fixture(provider_script=[chat("same")])
 
     first = await replay_scripted(fx, replayer=replayer)
     second = await replay_scripted(fx, replayer=replayer)
@@ -624,7 +596,7 @@ async def test_replays_share_no_state() -> None:
 
 async def test_dialogue_replays_two_turns_on_the_same_thread() -> None:
     fx = fixture(
-        [chat("first answer", 3, 2)],
+        provider_script=[chat("first answer", 3, 2)],
         fixture_id="dlg",
         continued_turns=(
             DialogueTurn("and then?", provider_script=(chat("second answer", 7, 4),)),
@@ -643,7 +615,7 @@ async def test_dialogue_replays_two_turns_on_the_same_thread() -> None:
 
 async def test_dialogue_links_every_run() -> None:
     fx = fixture(
-        [ToolCallEvent("c1", "lookup", {}, result="r"), chat("one")],
+        provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("one")],
         continued_turns=(
             DialogueTurn("two?", provider_script=(chat("two"),)),
             DialogueTurn("three?", provider_script=(chat("three"),)),
@@ -663,7 +635,7 @@ async def test_second_turn_request_includes_first_turn_history(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [chat("Paris.")],
+        provider_script=[chat("Paris.")],
         user_input="Capital of France?",
         continued_turns=(DialogueTurn("And of Italy?", provider_script=(chat("Rome."),)),),
     )
@@ -684,7 +656,7 @@ async def test_first_turn_error_short_circuits_the_second(
     scripted_requests: list[InferenceRequest],
 ) -> None:
     fx = fixture(
-        [ErrorEvent("rate_limit", message="429")],
+        provider_script=[ErrorEvent("rate_limit", message="429")],
         continued_turns=(DialogueTurn("again?", provider_script=(chat("never"),)),),
     )
 
@@ -702,7 +674,7 @@ async def test_first_turn_error_short_circuits_the_second(
 
 async def test_second_turn_error_empties_final_text() -> None:
     fx = fixture(
-        [chat("first")],
+        provider_script=[chat("first")],
         continued_turns=(DialogueTurn("again?", provider_script=(ErrorEvent("timeout"),)),),
     )
 
@@ -761,7 +733,7 @@ async def test_recorded_tool_result_is_fed_back_and_captured(
         return "live result"
 
     fx = fixture(
-        [
+        provider_script=[
             ToolCallEvent("call-7", "lookup", {"q": "pelican"}, result={"hits": 2}),
             chat("Found 2 hits."),
         ],
@@ -805,7 +777,10 @@ async def test_recorded_tool_result_is_fed_back_and_captured(
 
 async def test_captured_tool_io_satisfies_required_tool_call_filters() -> None:
     fx = fixture(
-        [ToolCallEvent("c1", "lookup", {"q": "pelican", "n": 1}, result={"hits": 2}), chat("ok")]
+        provider_script=[
+            ToolCallEvent("c1", "lookup", {"q": "pelican", "n": 1}, result={"hits": 2}),
+            chat("ok"),
+        ]
     )
     outcome = await replay_scripted(fx)
     matches = Expectation(
@@ -824,7 +799,12 @@ async def test_captured_tool_io_satisfies_required_tool_call_filters() -> None:
 async def test_recorded_string_result_is_fed_back_verbatim(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "read", {"path": "a.txt"}, result="file body"), chat("ok")])
+    fx = fixture(
+        provider_script=[
+            ToolCallEvent("c1", "read", {"path": "a.txt"}, result="file body"),
+            chat("ok"),
+        ]
+    )
 
     await replay_scripted(fx)
 
@@ -841,7 +821,7 @@ async def test_tool_call_without_recorded_result_calls_registered_tool(
     scripted_requests: list[InferenceRequest], tool: object, expected: int
 ) -> None:
     name = getattr(tool, "__name__", "")
-    fx = fixture([ToolCallEvent("c1", name, {"a": 2, "b": 3}), chat("done")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", name, {"a": 2, "b": 3}), chat("done")])
     replayer = AgentLoopReplayer(tools=[tool], clock=FakeClock())  # type: ignore[list-item]
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -872,7 +852,7 @@ async def test_tool_record_with_non_object_arguments_gets_one_positional_argumen
         return {"echo": value}
 
     tool = Tool("echo_tool", echo, description="Echo.")
-    fx = fixture([ToolCallEvent("c1", "echo_tool", [1, 2]), chat("done")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "echo_tool", [1, 2]), chat("done")])
     replayer = AgentLoopReplayer(tools=[tool], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -891,7 +871,7 @@ async def test_non_json_tool_result_is_fed_back_as_its_repr(
     def opaque() -> Opaque:
         return Opaque()
 
-    fx = fixture([ToolCallEvent("c1", "opaque", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "opaque", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[opaque], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -912,7 +892,7 @@ async def test_registered_tools_are_offered_in_scripted_mode(
 ) -> None:
     replayer = AgentLoopReplayer(tools=[add, async_multiply], clock=FakeClock())
 
-    await replay_scripted(fixture([chat("ok")]), replayer=replayer)
+    await replay_scripted(fixture(provider_script=[chat("ok")]), replayer=replayer)
 
     assert ["add", "async_multiply"] == [tool.name for tool in scripted_requests[0].tools]
 
@@ -920,7 +900,9 @@ async def test_registered_tools_are_offered_in_scripted_mode(
 async def test_unknown_tool_is_a_failed_span_and_the_loop_continues(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "missing_tool", {"x": 1}), chat("carried on")])
+    fx = fixture(
+        provider_script=[ToolCallEvent("c1", "missing_tool", {"x": 1}), chat("carried on")]
+    )
 
     outcome = await replay_scripted(fx)
 
@@ -946,7 +928,7 @@ async def test_unknown_tool_is_a_failed_span_and_the_loop_continues(
 async def test_raising_tool_is_a_failed_span_named_by_exception_class(
     scripted_requests: list[InferenceRequest],
 ) -> None:
-    fx = fixture([ToolCallEvent("c1", "explode", {"a": 1}), chat("recovered")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "explode", {"a": 1}), chat("recovered")])
     replayer = AgentLoopReplayer(tools=[explode], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -969,7 +951,7 @@ async def test_raising_async_tool_is_a_failed_span() -> None:
         msg = "nope"
         raise KeyError(msg)
 
-    fx = fixture([ToolCallEvent("c1", "broken", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "broken", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[broken], clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -984,7 +966,7 @@ async def test_tool_span_duration_uses_the_clock() -> None:
         clock.advance(0.5)
         return "slow result"
 
-    fx = fixture([ToolCallEvent("c1", "slow", {}), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "slow", {}), chat("ok")])
     replayer = AgentLoopReplayer(tools=[slow], clock=clock)
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -998,7 +980,7 @@ async def test_tool_span_duration_uses_the_clock() -> None:
 
 
 async def test_scripted_retry_consumes_the_next_event() -> None:
-    fx = fixture([ErrorEvent("rate_limit", message="429"), chat("after retry")])
+    fx = fixture(provider_script=[ErrorEvent("rate_limit", message="429"), chat("after retry")])
     replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=1), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
@@ -1012,27 +994,34 @@ async def test_scripted_retry_consumes_the_next_event() -> None:
     assert 1 == len(outcome.metrics.inferences)
 
 
-async def test_scripted_retries_are_bounded() -> None:
-    fx = fixture([ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")])
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=1), clock=FakeClock())
+@pytest.mark.parametrize(
+    ("script", "max_retries", "expected"),
+    [
+        pytest.param(
+            [ErrorEvent("rate_limit"), ErrorEvent("overloaded"), chat("too late")],
+            1,
+            ("", "rate_limit", 2, ProviderScriptUnused(1)),
+            id="retries_are_bounded",
+        ),
+        pytest.param(
+            [ErrorEvent("context_overflow", message="too long"), chat("never")],
+            3,
+            ("", "context_overflow", 1, ProviderScriptUnused(1)),
+            id="non_retryable_error_is_not_retried",
+        ),
+    ],
+)
+async def test_scripted_retry_stops(
+    script: list[ProviderScriptEvent],
+    max_retries: int,
+    expected: tuple[str, str | None, int, ReplayRuntimeFailure | None],
+) -> None:
+    fx = fixture(provider_script=script)
+    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=max_retries), clock=FakeClock())
 
     outcome = await replay_scripted(fx, replayer=replayer)
 
-    assert ("", "rate_limit", 2, ProviderScriptUnused(1)) == (
-        outcome.final_text,
-        outcome.error_type,
-        outcome.inference_error_count,
-        outcome.runtime_failure,
-    )
-
-
-async def test_scripted_non_retryable_error_is_not_retried() -> None:
-    fx = fixture([ErrorEvent("context_overflow", message="too long"), chat("never")])
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
-
-    outcome = await replay_scripted(fx, replayer=replayer)
-
-    assert ("", "context_overflow", 1, ProviderScriptUnused(1)) == (
+    assert expected == (
         outcome.final_text,
         outcome.error_type,
         outcome.inference_error_count,
@@ -1057,22 +1046,37 @@ async def test_live_retry_uses_the_same_policy() -> None:
     assert 2 == len(executor.requests)
 
 
-async def test_live_does_not_retry_under_default_policy() -> None:
-    executor = FailingExecutor(InferenceErrorKind.OVERLOADED, message="busy")
-
-    outcome = await replay_live(fixture(), executor)
-
-    assert ("overloaded", 1) == (outcome.error_type, outcome.inference_error_count)
-    assert 1 == len(executor.requests)
-
-
-async def test_live_non_retryable_error_is_not_retried() -> None:
-    executor = FailingExecutor(InferenceErrorKind.UNAUTHORIZED, message="bad key")
-    replayer = AgentLoopReplayer(retry=RetryPolicy(max_retries=3), clock=FakeClock())
+@pytest.mark.parametrize(
+    ("kind", "message", "policy", "expected"),
+    [
+        pytest.param(
+            InferenceErrorKind.OVERLOADED,
+            "busy",
+            None,
+            ("overloaded", 1),
+            id="does_not_retry_under_default_policy",
+        ),
+        pytest.param(
+            InferenceErrorKind.UNAUTHORIZED,
+            "bad key",
+            RetryPolicy(max_retries=3),
+            ("unauthorized", 1),
+            id="non_retryable_error_is_not_retried",
+        ),
+    ],
+)
+async def test_live_error_is_not_retried(
+    kind: InferenceErrorKind,
+    message: str,
+    policy: RetryPolicy | None,
+    expected: tuple[str, int],
+) -> None:
+    executor = FailingExecutor(kind, message=message)
+    replayer = None if policy is None else AgentLoopReplayer(retry=policy, clock=FakeClock())
 
     outcome = await replay_live(fixture(), executor, replayer=replayer)
 
-    assert ("unauthorized", 1) == (outcome.error_type, outcome.inference_error_count)
+    assert expected == (outcome.error_type, outcome.inference_error_count)
     assert 1 == len(executor.requests)
 
 
@@ -1143,7 +1147,9 @@ async def test_live_mode_recovers_response_and_tokens() -> None:
         ["live answer"],
         usage=TokenUsage(prompt_tokens=10, completion_tokens=5, total_tokens=15),
     )
-    fx = fixture([chat("scripted answer that live mode ignores")], fixture_id="live")
+    fx = fixture(
+        provider_script=[chat("scripted answer that live mode ignores")], fixture_id="live"
+    )
 
     outcome = await replay_live(fx, executor, upstream_model="gpt-live")
 
@@ -1187,7 +1193,7 @@ async def test_live_mode_replays_continued_turns_on_the_same_thread() -> None:
 
 
 async def test_live_executor_missing_is_a_runtime_error() -> None:
-    outcome = await replay_live(fixture([chat("unused")]), None)
+    outcome = await replay_live(fixture(provider_script=[chat("unused")]), None)
 
     assert isinstance(outcome.runtime_failure, ReplayRuntimeError)
     assert "executor" in outcome.runtime_failure.message
@@ -1388,7 +1394,7 @@ async def test_token_budget_and_run_failure_both_reported() -> None:
 
 async def test_token_budget_applies_in_scripted_mode() -> None:
     fx = fixture(
-        [
+        provider_script=[
             ToolCallEvent("c1", "lookup", {}, result="r", tokens=TokenUsage(total_tokens=20)),
             chat("x"),
         ]
@@ -1408,7 +1414,7 @@ async def test_token_budget_applies_in_scripted_mode() -> None:
 
 async def test_spans_are_emitted_to_the_sink_in_record_order() -> None:
     sink = CapturingSink()
-    fx = fixture([ToolCallEvent("c1", "lookup", {}, result="r"), chat("ok")])
+    fx = fixture(provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("ok")])
 
     outcome = await replay_scripted(fx, context=ReplayContext(sink=sink))
 
@@ -1428,7 +1434,9 @@ async def test_live_spans_are_emitted_to_the_sink() -> None:
 
 async def test_failing_sink_never_fails_the_replay(caplog: pytest.LogCaptureFixture) -> None:
     sink = CapturingSink(fail=True)
-    fx = fixture([ToolCallEvent("c1", "lookup", {}, result="r"), chat("still fine")])
+    fx = fixture(
+        provider_script=[ToolCallEvent("c1", "lookup", {}, result="r"), chat("still fine")]
+    )
 
     with caplog.at_level(logging.WARNING, logger="awaken_eval"):
         outcome = await replay_scripted(fx, context=ReplayContext(sink=sink))
@@ -1439,7 +1447,9 @@ async def test_failing_sink_never_fails_the_replay(caplog: pytest.LogCaptureFixt
 
 
 async def test_no_sink_emits_nothing_and_replays() -> None:
-    outcome = await replay_scripted(fixture([chat("ok")]), context=ReplayContext(sink=None))
+    outcome = await replay_scripted(
+        fixture(provider_script=[chat("ok")]), context=ReplayContext(sink=None)
+    )
 
     assert "ok" == outcome.final_text
 

@@ -9,12 +9,9 @@ from hypothesis import strategies as st
 
 import strategies as s
 from awaken_eval import (
-    EvalRun,
-    EvalRunExecutionMode,
     EvalRunItem,
     Failure,
     InvalidRequest,
-    MatrixCell,
     ReplayReport,
 )
 from awaken_eval.analysis import wilson_interval
@@ -43,39 +40,8 @@ from awaken_eval.testing import (
     assert_passes,
     describe_failure,
 )
-
-
-def report(fixture_id: str = "f", *failures: Failure, final_text: str = "") -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=not failures,
-        failures=failures,
-        final_text=final_text,
-        inference_count=1,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        session_duration_ms=0,
-    )
-
-
-def live_item(rep: ReplayReport, model: str = "m", sample: int | None = None) -> EvalRunItem:
-    return EvalRunItem(rep.fixture_id, cell=MatrixCell(model), report=rep, sample_index=sample)
-
-
-def run_of(*items: EvalRunItem) -> EvalRun:
-    mode = EvalRunExecutionMode.LIVE if items and items[0].cell else EvalRunExecutionMode.SCRIPTED
-    return EvalRun(
-        id="01J0000000000000000000000A",
-        dataset_id="_adhoc",
-        dataset_revision=0,
-        execution_mode=mode,
-        items=items,
-        started_at_secs=0,
-        ended_at_secs=0,
-    )
-
+from builders import item, report
+from builders import run as make_run
 
 MISSING = AnswerMissingPhrase("Paris")
 OVER_BUDGET = TokenBudgetExceeded(100, 250)
@@ -211,13 +177,15 @@ def test_every_description_names_its_expectation(failure: Failure) -> None:
 def test_assert_passes_accepts_a_passing_report_item_and_run() -> None:
     passing = report()
     assert_passes(passing)
-    assert_passes(live_item(passing))
-    assert_passes(run_of(live_item(passing)))
+    assert_passes(item(report=passing, model="m"))
+    assert_passes(make_run(items=(item(report=passing, model="m"),)))
 
 
 def test_assert_passes_lists_every_failure_and_the_final_answer() -> None:
     with pytest.raises(EvalAssertionError) as caught:
-        assert_passes(report("capital", MISSING, OVER_BUDGET, final_text="Lyon."))
+        assert_passes(
+            report(fixture_id="capital", failures=(MISSING, OVER_BUDGET), final_text="Lyon.")
+        )
     assert (
         "fixture 'capital' failed (2 failures):\n"
         "  - final_answer_contains: expected 'Paris' in the final answer, not found\n"
@@ -230,18 +198,18 @@ def test_assert_passes_lists_every_failure_and_the_final_answer() -> None:
 
 def test_the_final_answer_is_shown_only_for_answer_failures() -> None:
     with pytest.raises(EvalAssertionError) as caught:
-        assert_passes(report("budget", OVER_BUDGET, final_text="Lyon."))
+        assert_passes(report(fixture_id="budget", failures=(OVER_BUDGET,), final_text="Lyon."))
     assert "final answer" not in str(caught.value)
 
 
 def test_a_long_final_answer_is_cut() -> None:
     with pytest.raises(EvalAssertionError) as caught:
-        assert_passes(report("long", MISSING, final_text="x" * 1000))
+        assert_passes(report(fixture_id="long", failures=(MISSING,), final_text="x" * 1000))
     assert f"  final answer: {'x' * 300!r}... (1000 characters)" == caught.value.lines[-1]
 
 
 def test_a_failed_report_without_failures_still_fails() -> None:
-    unexplained = attrs.evolve(report("odd"), passed=False)
+    unexplained = attrs.evolve(report(fixture_id="odd"), passed=False)
     with pytest.raises(EvalAssertionError) as caught:
         assert_passes(unexplained)
     assert "fixture 'odd' failed (the report lists no failure)" == str(caught.value)
@@ -249,15 +217,25 @@ def test_a_failed_report_without_failures_still_fails() -> None:
 
 def test_assert_passes_names_model_and_sample_of_an_item() -> None:
     with pytest.raises(EvalAssertionError) as caught:
-        assert_passes(live_item(report("f", OVER_BUDGET), model="gpt-x", sample=2))
+        assert_passes(
+            item(
+                report=report(fixture_id="f", failures=(OVER_BUDGET,)),
+                model="gpt-x",
+                sample_index=2,
+            )
+        )
     assert "fixture 'f' on model 'gpt-x', sample 2 failed (1 failure):" == caught.value.lines[0]
 
 
 def test_assert_passes_on_a_run_lists_each_failing_item() -> None:
-    run = run_of(
-        EvalRunItem("a", report=report("a")),
-        EvalRunItem("b", report=report("b", OVER_BUDGET)),
-        EvalRunItem("c", report=report("c", ExpectedErrorMissing("timeout"))),
+    run = make_run(
+        items=(
+            EvalRunItem("a", report=report(fixture_id="a")),
+            EvalRunItem("b", report=report(fixture_id="b", failures=(OVER_BUDGET,))),
+            EvalRunItem(
+                "c", report=report(fixture_id="c", failures=(ExpectedErrorMissing("timeout"),))
+            ),
+        )
     )
     with pytest.raises(EvalAssertionError) as caught:
         assert_passes(run)
@@ -275,19 +253,22 @@ def test_assert_passes_on_a_run_lists_each_failing_item() -> None:
 
 def sampled(passes: int, fails: int, *failures: Failure) -> list[EvalRunItem]:
     failing = failures or (MISSING,)
-    reports = [report("f")] * passes + [report("f", *failing)] * fails
-    return [live_item(rep, sample=index) for index, rep in enumerate(reports)]
+    reports = [report(fixture_id="f")] * passes + [report(fixture_id="f", failures=failing)] * fails
+    return [item(report=rep, sample_index=index, model="m") for index, rep in enumerate(reports)]
 
 
 def test_pass_rate_at_the_threshold_passes() -> None:
     assert_pass_rate(sampled(4, 1), at_least=0.8)
     assert_pass_rate([item.report for item in sampled(4, 1)], at_least=0.8)
-    assert_pass_rate(run_of(*sampled(4, 1)), at_least=0.8)
+    assert_pass_rate(make_run(items=sampled(4, 1)), at_least=0.8)
 
 
 def test_pass_rate_below_the_threshold_fails_with_counts_and_tally() -> None:
     items = sampled(3, 2, MISSING, OVER_BUDGET)
-    items[3] = live_item(report("f", MISSING, MISSING), sample=3)  # counted once per sample
+    # counted once per sample
+    items[3] = item(
+        report=report(fixture_id="f", failures=(MISSING, MISSING)), sample_index=3, model="m"
+    )
     with pytest.raises(EvalAssertionError) as caught:
         assert_pass_rate(items, at_least=0.8)
     assert [
@@ -316,16 +297,16 @@ def test_pass_rate_with_confidence_judges_the_lower_bound() -> None:
 
 
 def test_pass_rate_of_several_fixtures_is_pooled() -> None:
-    reports = [report("a"), report("b", MISSING)]
+    reports = [report(fixture_id="a"), report(fixture_id="b", failures=(MISSING,))]
     with pytest.raises(EvalAssertionError) as caught:
         assert_pass_rate(reports, at_least=1.0)
     assert caught.value.lines[0].startswith("2 reports of 2 fixtures: 1 of 2 samples passed")
 
 
 def test_errored_samples_count_as_failures() -> None:
-    errored = report("f", ReplayRuntimeFailed(ReplayRuntimeError("boom")))
+    errored = report(fixture_id="f", failures=(ReplayRuntimeFailed(ReplayRuntimeError("boom")),))
     with pytest.raises(EvalAssertionError) as caught:
-        assert_pass_rate([report("f"), errored], at_least=0.75)
+        assert_pass_rate([report(fixture_id="f"), errored], at_least=0.75)
     assert "  - replay failed: runtime_error: boom (1 of 2 samples)" == caught.value.lines[-1]
 
 
@@ -356,7 +337,9 @@ def test_pass_rate_decision_matches_the_statistics(
 ) -> None:
     if passes + fails == 0:
         return
-    reports = [report("f")] * passes + [report("f", MISSING)] * fails
+    reports = [report(fixture_id="f")] * passes + [
+        report(fixture_id="f", failures=(MISSING,))
+    ] * fails
     n = passes + fails
     if confidence is None:
         expected = passes / n >= at_least

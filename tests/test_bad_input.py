@@ -33,6 +33,7 @@ from awaken_eval.errors import InputUnreadable, InvalidExecutionShape, Problem
 from awaken_eval.evaluation import EvaluationScope
 from awaken_eval.failures import ReplayRuntimeFailure
 from awaken_eval.wire import read_ndjson
+from builders import report as make_report
 
 FIXTURE_HEAD = '{"id":"x","user_input":"y"'
 
@@ -261,7 +262,7 @@ def test_unsigned_bounds_are_inclusive() -> None:
 
 
 def test_negative_unsigned_deep_in_a_report() -> None:
-    report = json.loads(to_json(_report()))
+    report = json.loads(to_json(make_report()))
     report["failures"] = [
         {
             "kind": "replay_runtime_failure",
@@ -278,7 +279,7 @@ def test_negative_unsigned_deep_in_a_report() -> None:
 
 
 def test_sample_index_must_be_unsigned() -> None:
-    item = {"fixture_id": "a", "report": json.loads(to_json(_report())), "sample_index": -1}
+    item = {"fixture_id": "a", "report": json.loads(to_json(make_report())), "sample_index": -1}
     with pytest.raises(InvalidInput) as caught:
         from_builtins(EvalRunItem, item)
     assert [("$.sample_index", f"{U32_RANGE}, got -1")] == [
@@ -339,7 +340,7 @@ def test_unknown_keys_are_rejected_at_every_depth(extra: str, path: str) -> None
 
 
 def test_unknown_key_deep_in_a_run() -> None:
-    report = json.loads(to_json(_report()))
+    report = json.loads(to_json(make_report()))
     report["failures"] = [
         {
             "kind": "replay_runtime_failure",
@@ -615,7 +616,7 @@ def test_execution_shape_error_is_an_invalid_input() -> None:
         "dataset_id": "d",
         "dataset_revision": 0,
         "execution_mode": "live",
-        "items": [{"fixture_id": "f", "report": json.loads(to_json(_report()))}],
+        "items": [{"fixture_id": "f", "report": json.loads(to_json(make_report()))}],
         "started_at_secs": 0,
         "ended_at_secs": 0,
     }
@@ -742,26 +743,8 @@ def test_mutated_documents_load_or_raise_invalid_input(document: Any) -> None:
 # -- NDJSON files -------------------------------------------------------------------------------------
 
 
-def _report(**changes: Any) -> ReplayReport:
-    fields: dict[str, Any] = {
-        "fixture_id": "f",
-        "passed": True,
-        "failures": (),
-        "final_text": "",
-        "inference_count": 0,
-        "tool_count": 0,
-        "tool_failures": 0,
-        "total_input_tokens": 0,
-        "total_output_tokens": 0,
-        "total_tokens": 0,
-        "session_duration_ms": 0,
-    }
-    fields.update(changes)
-    return ReplayReport(**fields)
-
-
 def test_read_ndjson_names_the_file_and_the_one_based_line(tmp_path: Path) -> None:
-    good = to_json(_report())
+    good = to_json(make_report())
     bad = good.replace('"passed":true', '"passed":1')
     path = tmp_path / "report.ndjson"
     path.write_text(f"{good}\n\n{bad}\n{good}\n", encoding="utf-8")
@@ -774,7 +757,7 @@ def test_read_ndjson_names_the_file_and_the_one_based_line(tmp_path: Path) -> No
 
 def test_read_ndjson_reports_invalid_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "report.ndjson"
-    path.write_text(to_json(_report()) + "\ngarbage\n", encoding="utf-8")
+    path.write_text(to_json(make_report()) + "\ngarbage\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as caught:
         read_ndjson(path, ReplayReport)
     assert f"{path}:2: $: invalid JSON: Expecting value (line 1, column 1)" == str(caught.value)
@@ -791,17 +774,17 @@ def test_read_ndjson_lists_every_problem_of_the_bad_line(tmp_path: Path) -> None
 
 
 def test_read_ndjson_skips_blank_and_whitespace_only_lines(tmp_path: Path) -> None:
-    line = to_json(_report())
+    line = to_json(make_report())
     path = tmp_path / "report.ndjson"
     path.write_text(f"\n   \n{line}\n\t\n\n{line}\n\n", encoding="utf-8")
-    assert [_report(), _report()] == read_ndjson(path, ReplayReport)
+    assert [make_report(), make_report()] == read_ndjson(path, ReplayReport)
 
 
 def test_read_ndjson_accepts_crlf_line_endings(tmp_path: Path) -> None:
-    line = to_json(_report())
+    line = to_json(make_report())
     path = tmp_path / "report.ndjson"
     path.write_bytes(f"{line}\r\n\r\n{line}\r\n".encode())
-    assert [_report(), _report()] == read_ndjson(path, ReplayReport)
+    assert [make_report(), make_report()] == read_ndjson(path, ReplayReport)
 
 
 def test_read_ndjson_of_an_empty_file_is_empty(tmp_path: Path) -> None:

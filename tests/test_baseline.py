@@ -14,12 +14,9 @@ import strategies as s
 from awaken_eval import (
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunItem,
     Expectation,
     Fixture,
     InvalidRequest,
-    MatrixCell,
-    ReplayReport,
     from_builtins,
     from_json,
     to_builtins,
@@ -28,44 +25,21 @@ from awaken_eval import (
 from awaken_eval.analysis import ADHOC_DATASET_ID, BaselineCheck, NewRunMeta, validate_baseline
 from awaken_eval.errors import DuplicateItemKeys
 from awaken_eval.wire import fixture_digest, fixture_digests
+from builders import item, run
 
 LIVE = EvalRunExecutionMode.LIVE
 SCRIPTED = EvalRunExecutionMode.SCRIPTED
 
 
-def report(fixture_id: str) -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=True,
-        failures=(),
-        final_text="ok",
-        inference_count=1,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=1,
-        total_output_tokens=1,
-        session_duration_ms=5,
-    )
-
-
-def run(
-    *items: EvalRunItem,
-    run_id: str = "base-1",
-    dataset_id: str = "ds",
-    revision: int = 3,
-    mode: EvalRunExecutionMode = SCRIPTED,
-    digests: dict[str, str] | None = None,
-) -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id=dataset_id,
-        dataset_revision=revision,
-        execution_mode=mode,
-        items=items,
-        started_at_secs=10,
-        ended_at_secs=20,
-        fixture_digests=digests or {},
-    )
+TWO_SAMPLES = run(
+    items=(
+        item(fixture_id="a", sample_index=0, model="m1"),
+        item(fixture_id="a", sample_index=1, model="m1"),
+    ),
+    run_id="base-1",
+    dataset_revision=3,
+)
+"""A live baseline with two samples of fixture ``a``."""
 
 
 def scripted(
@@ -74,12 +48,14 @@ def scripted(
     dataset_id: str = "ds",
     digests: dict[str, str] | None = None,
 ) -> EvalRun:
-    items = (EvalRunItem(f, report(f)) for f in fixture_ids)
-    return run(*items, run_id=run_id, dataset_id=dataset_id, digests=digests)
-
-
-def live_item(fixture_id: str, model: str = "m1", sample: int | None = None) -> EvalRunItem:
-    return EvalRunItem(fixture_id, report(fixture_id), cell=MatrixCell(model), sample_index=sample)
+    items = (item(fixture_id=f) for f in fixture_ids)
+    return run(
+        items=items,
+        run_id=run_id,
+        dataset_id=dataset_id,
+        fixture_digests=digests,
+        dataset_revision=3,
+    )
 
 
 def meta(
@@ -217,7 +193,7 @@ def test_different_modes_are_rejected() -> None:
 
 
 def test_different_sample_counts_are_rejected() -> None:
-    baseline = run(live_item("a", sample=0), live_item("a", sample=1), mode=LIVE)
+    baseline = TWO_SAMPLES
     with pytest.raises(InvalidRequest, match="different sample counts"):
         validate_baseline(baseline, meta(mode=LIVE, samples=3))
     assert validate_baseline(baseline, meta(mode=LIVE, samples=2)).baseline_run_id == "base-1"
@@ -252,14 +228,21 @@ def test_revision_is_checked_before_mode() -> None:
 
 
 def test_mode_is_checked_before_sample_count() -> None:
-    baseline = run(live_item("a", sample=0), live_item("a", sample=1), mode=LIVE)
+    baseline = TWO_SAMPLES
     with pytest.raises(InvalidRequest, match="execution modes"):
         validate_baseline(baseline, meta(mode=SCRIPTED, samples=5))
 
 
 def test_sample_count_is_checked_before_key_uniqueness() -> None:
     baseline = run(
-        live_item("a", sample=0), live_item("a", sample=1), live_item("a", sample=1), mode=LIVE
+        items=(
+            item(fixture_id="a", sample_index=0, model="m1"),
+            item(fixture_id="a", sample_index=1, model="m1"),
+            item(fixture_id="a", sample_index=1, model="m1"),
+        ),
+        mode=LIVE,
+        run_id="base-1",
+        dataset_revision=3,
     )
     with pytest.raises(InvalidRequest, match="different sample counts"):
         validate_baseline(baseline, meta(mode=LIVE, samples=3))

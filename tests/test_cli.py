@@ -21,29 +21,11 @@ import pytest
 import awaken_eval._engine.runner
 import awaken_eval.cli as cli_package
 from awaken_eval import AgentLoopReplayer, Fixture, from_json
-from awaken_eval.cli import main
 from awaken_eval.cli._offline import CHECK
 from awaken_eval.events import InferenceSpan, SpanRecorded
 from awaken_eval.sinks import JsonlTraceSink
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 def write_fixture(directory: Path, fixture_id: str, **document: Any) -> Path:

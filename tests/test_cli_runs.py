@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 import textwrap
@@ -18,49 +17,18 @@ import pytest
 import awaken_eval._engine.orchestrate
 from awaken_eval import (
     EvalRun,
-    EvalRunExecutionMode,
     EvalRunItem,
     ReplayOutcome,
     ReplayReport,
     RunOptions,
     open_run_store,
 )
-from awaken_eval.cli import _output, main
+from awaken_eval.cli import _output
 from awaken_eval.failures import AnswerMissingPhrase
-from awaken_eval.records import RunHeader
 from awaken_eval.stores import SqliteRunStore
+from builders import header as make_header
 
 BUNDLED = Path(__file__).parent / "data" / "bundled"
-TOTALS = re.compile(
-    r"^awaken-eval: run (?P<id>\w{26}) \((?P<dataset>[^,]+), (?P<mode>\w+)\) — "
-    r"(?P<items>\d+) items?: (?P<passed>\d+) passed, (?P<failed>\d+) failed → (?P<store>.+)$",
-    re.MULTILINE,
-)
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-    def totals(self) -> dict[str, str]:
-        match = TOTALS.search(self.out)
-        assert match is not None, self.out
-        return match.groupdict()
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
@@ -662,12 +630,8 @@ def test_diff_refuses_incomparable_runs(cli: Any, store: str, tmp_path: Path) ->
 def test_resume_runs_only_the_missing_units(cli: Any, store: str) -> None:
     # An interrupted run: its header and one (failed) item are in the store. Resuming
     # runs the four missing fixtures and keeps the stored item as it is.
-    header = RunHeader(
-        id="01JRESUMED0000000000000000",
-        dataset_id="bundled",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.SCRIPTED,
-        started_at_secs=1_700_000_000,
+    header = make_header(
+        run_id="01JRESUMED0000000000000000", dataset_id="bundled", started_at_secs=1_700_000_000
     )
     stored = EvalRunItem(
         "01_simple_qa",

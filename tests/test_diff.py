@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -18,10 +17,8 @@ from hypothesis import strategies as st
 
 import strategies as s
 from awaken_eval import (
-    EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
-    Failure,
     InvalidInput,
     ItemKey,
     MatrixCell,
@@ -58,72 +55,18 @@ from awaken_eval.failures import (
     TokenBudgetExceeded,
 )
 from awaken_eval.records import AgentToolStats
+from builders import item, report, run
 
 # -- builders ----------------------------------------------------------------------------
 
 
-def report(fixture_id: str = "fx", *failures: Failure, **fields: Any) -> ReplayReport:
-    """A report that passes unless failures are given; ``fields`` override observables."""
-    values: dict[str, Any] = {
-        "final_text": "The order has shipped.",
-        "inference_count": 2,
-        "tool_count": 1,
-        "tool_failures": 0,
-        "total_input_tokens": 100,
-        "total_output_tokens": 20,
-        "total_tokens": 120,
-        "session_duration_ms": 450,
-        "tool_calls_by_agent": (
-            AgentToolStats(
-                agent_id="", tool="search", call_count=1, failure_count=0, total_duration_ms=30
-            ),
-        ),
-    }
-    values.update(fields)
-    return ReplayReport(
-        fixture_id=fixture_id, passed=not failures, failures=tuple(failures), **values
-    )
-
-
+SEARCHED = (
+    AgentToolStats(agent_id="", tool="search", call_count=1, failure_count=0, total_duration_ms=30),
+)
 MISSING = AnswerMissingPhrase("shipped")
 FORBIDDEN = ForbiddenToolUsed("send_email")
 BUDGET = TokenBudgetExceeded(budget=100, actual=120)
 SLOW = DurationExceeded(budget_ms=10, actual_ms=450)
-
-
-def item(
-    fixture_id: str = "fx",
-    the_report: ReplayReport | None = None,
-    *,
-    model: str | None = None,
-    cell: MatrixCell | None = None,
-    sample_index: int | None = None,
-) -> EvalRunItem:
-    """An item; ``model`` sets a cell with that model (``cell`` sets one directly)."""
-    if model is not None:
-        cell = MatrixCell(model)
-    return EvalRunItem(
-        fixture_id,
-        cell=cell,
-        report=report(fixture_id) if the_report is None else the_report,
-        sample_index=sample_index,
-    )
-
-
-def run(
-    run_id: str,
-    items: Sequence[EvalRunItem],
-    mode: EvalRunExecutionMode = EvalRunExecutionMode.SCRIPTED,
-) -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id="ds",
-        dataset_revision=1,
-        execution_mode=mode,
-        items=tuple(items),
-        started_at_secs=1,
-        ended_at_secs=2,
-    )
 
 
 def read_json(cls: Any, text: str) -> Any:
@@ -146,14 +89,16 @@ def wire(entry: DiffEntry) -> dict[str, Any]:
 
 
 def test_diff_unchanged_when_both_pass() -> None:
-    summary = diff_against_baseline([report("a")], [report("a")])
+    summary = diff_against_baseline([report(fixture_id="a")], [report(fixture_id="a")])
 
     assert summary == DiffSummary((Unchanged(fixture_id="a"),))
     assert summary.is_clean
 
 
 def test_diff_regression_when_baseline_passed_new_failed_lists_new_failure_kinds() -> None:
-    summary = diff_against_baseline([report("a")], [report("a", MISSING, FORBIDDEN, MISSING)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a")], [report(fixture_id="a", failures=(MISSING, FORBIDDEN, MISSING))]
+    )
 
     expected = Regression(
         fixture_id="a",
@@ -165,21 +110,27 @@ def test_diff_regression_when_baseline_passed_new_failed_lists_new_failure_kinds
 
 
 def test_diff_fixed_when_baseline_failed_new_passed() -> None:
-    summary = diff_against_baseline([report("a", MISSING)], [report("a")])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", failures=(MISSING,))], [report(fixture_id="a")]
+    )
 
     assert only(summary) == Fixed(fixture_id="a")
     assert summary.is_clean
 
 
 def test_diff_still_failing_with_the_same_failures_does_not_block_ci() -> None:
-    summary = diff_against_baseline([report("a", MISSING)], [report("a", MISSING)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", failures=(MISSING,))], [report(fixture_id="a", failures=(MISSING,))]
+    )
 
     assert only(summary) == StillFailing(fixture_id="a", new_failures=("answer_missing_phrase",))
     assert summary.is_clean
 
 
 def test_diff_missing_blocks_ci() -> None:
-    summary = diff_against_baseline([report("a"), report("b")], [report("a")])
+    summary = diff_against_baseline(
+        [report(fixture_id="a"), report(fixture_id="b")], [report(fixture_id="a")]
+    )
 
     assert summary.entries[1] == MissingFromNew(fixture_id="b")
     assert not summary.is_clean
@@ -187,7 +138,7 @@ def test_diff_missing_blocks_ci() -> None:
 
 
 def test_diff_newly_added_passing_does_not_block_ci() -> None:
-    summary = diff_against_baseline([], [report("a")])
+    summary = diff_against_baseline([], [report(fixture_id="a")])
 
     assert only(summary) == NewlyAdded(fixture_id="a", passed=True)
     assert summary.is_clean
@@ -195,14 +146,14 @@ def test_diff_newly_added_passing_does_not_block_ci() -> None:
 
 
 def test_diff_newly_added_failing_blocks_check() -> None:
-    summary = diff_against_baseline([], [report("a", MISSING)])
+    summary = diff_against_baseline([], [report(fixture_id="a", failures=(MISSING,))])
 
     assert only(summary) == NewlyAdded(fixture_id="a", passed=False)
     assert not summary.is_clean
 
 
 def test_diff_entries_sorted_by_id() -> None:
-    reports = [report(fixture_id) for fixture_id in ("c", "a", "é", "B", "b")]
+    reports = [report(fixture_id=fixture_id) for fixture_id in ("c", "a", "é", "B", "b")]
 
     summary = diff_against_baseline(reports[:3], reports[2:])
 
@@ -211,10 +162,23 @@ def test_diff_entries_sorted_by_id() -> None:
 
 
 def test_diff_entry_is_blocking_for_regression_missing_and_drift() -> None:
-    baseline = [report("drift"), report("fixed", MISSING), report("missing"), report("regr")]
-    baseline += [report("same"), report("still", MISSING)]
-    new = [report("added"), report("drift", final_text="other"), report("fixed")]
-    new += [report("regr", MISSING), report("same"), report("still", MISSING)]
+    baseline = [
+        report(fixture_id="drift"),
+        report(fixture_id="fixed", failures=(MISSING,)),
+        report(fixture_id="missing"),
+        report(fixture_id="regr"),
+    ]
+    baseline += [report(fixture_id="same"), report(fixture_id="still", failures=(MISSING,))]
+    new = [
+        report(fixture_id="added"),
+        report(fixture_id="drift", final_text="other"),
+        report(fixture_id="fixed"),
+    ]
+    new += [
+        report(fixture_id="regr", failures=(MISSING,)),
+        report(fixture_id="same"),
+        report(fixture_id="still", failures=(MISSING,)),
+    ]
 
     summary = diff_against_baseline(baseline, new)
 
@@ -238,23 +202,26 @@ def test_diff_entry_is_blocking_for_regression_missing_and_drift() -> None:
 
 
 def test_diff_uses_the_passed_flags_not_the_failure_lists() -> None:
-    flagged_failed = attrs.evolve(report("a"), passed=False)
+    flagged_failed = attrs.evolve(report(fixture_id="a"), passed=False)
 
-    summary = diff_against_baseline([report("a")], [flagged_failed])
+    summary = diff_against_baseline([report(fixture_id="a")], [flagged_failed])
 
     assert only(summary) == Regression(fixture_id="a", new_failures=())
 
 
 def test_diff_later_duplicate_report_overwrites_earlier() -> None:
     summary = diff_against_baseline(
-        [report("a", MISSING), report("a")], [report("a"), report("a", FORBIDDEN)]
+        [report(fixture_id="a", failures=(MISSING,)), report(fixture_id="a")],
+        [report(fixture_id="a"), report(fixture_id="a", failures=(FORBIDDEN,))],
     )
 
     assert only(summary) == Regression(fixture_id="a", new_failures=("forbidden_tool_used",))
 
 
 def test_diff_accepts_any_iterable() -> None:
-    summary = diff_against_baseline(iter([report("a")]), (r for r in [report("b")]))
+    summary = diff_against_baseline(
+        iter([report(fixture_id="a")]), (r for r in [report(fixture_id="b")])
+    )
 
     assert summary == DiffSummary(
         (MissingFromNew(fixture_id="a"), NewlyAdded(fixture_id="b", passed=True))
@@ -265,13 +232,17 @@ def test_diff_accepts_any_iterable() -> None:
 
 
 def test_passing_pair_with_matching_metrics_is_unchanged() -> None:
-    summary = diff_against_baseline([report("a", cost_usd=0.25)], [report("a", cost_usd=0.25)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", cost_usd=0.25)], [report(fixture_id="a", cost_usd=0.25)]
+    )
 
     assert only(summary) == Unchanged(fixture_id="a")
 
 
 def test_passing_pair_with_drifted_final_text_is_drift_and_blocks() -> None:
-    summary = diff_against_baseline([report("a")], [report("a", final_text="It shipped.")])
+    summary = diff_against_baseline(
+        [report(fixture_id="a")], [report(fixture_id="a", final_text="It shipped.")]
+    )
 
     assert only(summary) == Drift(fixture_id="a", fields=("final_text",))
     assert not summary.is_clean
@@ -279,21 +250,27 @@ def test_passing_pair_with_drifted_final_text_is_drift_and_blocks() -> None:
 
 
 def test_passing_pair_with_drifted_inference_count_is_drift() -> None:
-    summary = diff_against_baseline([report("a")], [report("a", inference_count=3)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a")], [report(fixture_id="a", inference_count=3)]
+    )
 
     assert only(summary) == Drift(fixture_id="a", fields=("inference_count",))
 
 
 def test_passing_pair_with_drifted_total_tokens_only_is_drift() -> None:
-    summary = diff_against_baseline([report("a")], [report("a", total_tokens=121)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a")], [report(fixture_id="a", total_tokens=121)]
+    )
 
     assert only(summary) == Drift(fixture_id="a", fields=("total_tokens",))
 
 
 def test_passing_pair_lists_every_drifted_field_in_the_fixed_order() -> None:
-    new = report("a", error_type="rate_limited", total_output_tokens=21, total_input_tokens=99)
+    new = report(
+        fixture_id="a", error_type="rate_limited", total_output_tokens=21, total_input_tokens=99
+    )
 
-    summary = diff_against_baseline([report("a")], [new])
+    summary = diff_against_baseline([report(fixture_id="a")], [new])
 
     assert only(summary) == Drift(
         fixture_id="a", fields=("total_input_tokens", "total_output_tokens", "error_type")
@@ -301,13 +278,15 @@ def test_passing_pair_lists_every_drifted_field_in_the_fixed_order() -> None:
 
 
 def test_passing_pair_with_drifted_cost_usd_is_drift() -> None:
-    summary = diff_against_baseline([report("a", cost_usd=0.1)], [report("a", cost_usd=0.1001)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", cost_usd=0.1)], [report(fixture_id="a", cost_usd=0.1001)]
+    )
 
     assert only(summary) == Drift(fixture_id="a", fields=("cost_usd",))
 
 
 def test_every_observable_can_drift_and_is_listed_in_the_spec_order() -> None:
-    changed = {
+    changed: dict[str, Any] = {
         "final_text": "x",
         "inference_count": 9,
         "tool_count": 9,
@@ -324,20 +303,22 @@ def test_every_observable_can_drift_and_is_listed_in_the_spec_order() -> None:
         "judge_score": 0.5,
     }
 
-    summary = diff_against_baseline([report("a")], [report("a", **changed)])
+    baseline = report(fixture_id="a", tool_calls_by_agent=SEARCHED)
+
+    summary = diff_against_baseline([baseline], [report(fixture_id="a", **changed)])
 
     assert only(summary) == Drift(fixture_id="a", fields=DRIFT_FIELDS)
     assert tuple(changed) == DRIFT_FIELDS
 
 
 def test_runtime_failure_is_compared_as_a_whole_record() -> None:
-    baseline = report("a", runtime_failure=ScriptExhausted(extra_calls=1))
+    baseline = report(fixture_id="a", runtime_failure=ScriptExhausted(extra_calls=1))
 
     same = diff_against_baseline(
-        [baseline], [report("a", runtime_failure=ScriptExhausted(extra_calls=1))]
+        [baseline], [report(fixture_id="a", runtime_failure=ScriptExhausted(extra_calls=1))]
     )
     other = diff_against_baseline(
-        [baseline], [report("a", runtime_failure=ScriptExhausted(extra_calls=2))]
+        [baseline], [report(fixture_id="a", runtime_failure=ScriptExhausted(extra_calls=2))]
     )
 
     assert only(same) == Unchanged(fixture_id="a")
@@ -345,9 +326,11 @@ def test_runtime_failure_is_compared_as_a_whole_record() -> None:
 
 
 def test_wall_clock_and_judge_reasoning_are_never_compared() -> None:
-    new = report("a", session_duration_ms=99_999, elapsed_ms=12_345, judge_reasoning="other")
+    new = report(
+        fixture_id="a", session_duration_ms=99_999, elapsed_ms=12_345, judge_reasoning="other"
+    )
 
-    summary = diff_against_baseline([report("a", judge_reasoning="good")], [new])
+    summary = diff_against_baseline([report(fixture_id="a", judge_reasoning="good")], [new])
 
     assert only(summary) == Unchanged(fixture_id="a")
 
@@ -363,10 +346,12 @@ def _tools(*stats: tuple[str, str, int, int, int]) -> tuple[AgentToolStats, ...]
 
 def test_tool_duration_differences_never_drift() -> None:
     baseline = report(
-        "a", tool_calls_by_agent=_tools(("", "search", 2, 0, 31), ("p", "fetch", 1, 1, 7))
+        fixture_id="a",
+        tool_calls_by_agent=_tools(("", "search", 2, 0, 31), ("p", "fetch", 1, 1, 7)),
     )
     new = report(
-        "a", tool_calls_by_agent=_tools(("", "search", 2, 0, 980), ("p", "fetch", 1, 1, 0))
+        fixture_id="a",
+        tool_calls_by_agent=_tools(("", "search", 2, 0, 980), ("p", "fetch", 1, 1, 0)),
     )
 
     for policy in (DriftPolicy.scripted(), DriftPolicy.live()):
@@ -387,17 +372,18 @@ def test_tool_duration_differences_never_drift() -> None:
 )
 def test_tool_statistics_other_than_duration_drift(stats: tuple[AgentToolStats, ...]) -> None:
     baseline = report(
-        "a", tool_calls_by_agent=_tools(("", "search", 2, 0, 31), ("p", "fetch", 1, 1, 7))
+        fixture_id="a",
+        tool_calls_by_agent=_tools(("", "search", 2, 0, 31), ("p", "fetch", 1, 1, 7)),
     )
 
-    summary = diff_against_baseline([baseline], [report("a", tool_calls_by_agent=stats)])
+    summary = diff_against_baseline([baseline], [report(fixture_id="a", tool_calls_by_agent=stats)])
 
     assert only(summary) == Drift(fixture_id="a", fields=("tool_calls_by_agent",))
 
 
 def test_floats_are_compared_by_exact_equality() -> None:
     summary = diff_against_baseline(
-        [report("a", judge_score=0.1 + 0.2)], [report("a", judge_score=0.3)]
+        [report(fixture_id="a", judge_score=0.1 + 0.2)], [report(fixture_id="a", judge_score=0.3)]
     )
 
     assert only(summary) == Drift(fixture_id="a", fields=("judge_score",))
@@ -454,7 +440,7 @@ def test_drift_policy_rejects_a_bare_string() -> None:
 
 def test_live_policy_ignores_final_text_tokens_cost_and_judge_score() -> None:
     new = report(
-        "a",
+        fixture_id="a",
         final_text="Shipped!",
         total_input_tokens=1,
         total_output_tokens=2,
@@ -464,24 +450,24 @@ def test_live_policy_ignores_final_text_tokens_cost_and_judge_score() -> None:
     )
 
     summary = diff_against_baseline(
-        [report("a", judge_score=0.9)], [new], policy=DriftPolicy.live()
+        [report(fixture_id="a", judge_score=0.9)], [new], policy=DriftPolicy.live()
     )
 
     assert only(summary) == Unchanged(fixture_id="a")
 
 
 def test_live_policy_compares_structural_counts() -> None:
-    new = report("a", final_text="Shipped!", inference_count=3, revision_count=1)
+    new = report(fixture_id="a", final_text="Shipped!", inference_count=3, revision_count=1)
 
-    summary = diff_against_baseline([report("a")], [new], policy=DriftPolicy.live())
+    summary = diff_against_baseline([report(fixture_id="a")], [new], policy=DriftPolicy.live())
 
     assert only(summary) == Drift(fixture_id="a", fields=("inference_count", "revision_count"))
 
 
 def test_empty_policy_compares_pass_fail_only() -> None:
-    new = report("a", final_text="x", inference_count=7, tool_calls_by_agent=())
+    new = report(fixture_id="a", final_text="x", inference_count=7, tool_calls_by_agent=())
 
-    summary = diff_against_baseline([report("a")], [new], policy=DriftPolicy(fields=()))
+    summary = diff_against_baseline([report(fixture_id="a")], [new], policy=DriftPolicy(fields=()))
 
     assert only(summary) == Unchanged(fixture_id="a")
 
@@ -490,9 +476,13 @@ def test_single_field_policy() -> None:
     policy = DriftPolicy(fields=("tool_calls_by_agent",))
 
     drifted = diff_against_baseline(
-        [report("a")], [report("a", tool_calls_by_agent=())], policy=policy
+        [report(fixture_id="a", tool_calls_by_agent=SEARCHED)],
+        [report(fixture_id="a", tool_calls_by_agent=())],
+        policy=policy,
     )
-    same = diff_against_baseline([report("a")], [report("a", final_text="x")], policy=policy)
+    same = diff_against_baseline(
+        [report(fixture_id="a")], [report(fixture_id="a", final_text="x")], policy=policy
+    )
 
     assert only(drifted) == Drift(fixture_id="a", fields=("tool_calls_by_agent",))
     assert only(same) == Unchanged(fixture_id="a")
@@ -500,12 +490,17 @@ def test_single_field_policy() -> None:
 
 def test_item_diff_defaults_to_the_live_policy_when_an_item_has_a_cell() -> None:
     with_cells = diff_eval_items(
-        [item("a", model="m")], [item("a", report("a", final_text="x"), model="m")]
+        [item(fixture_id="a", model="m")],
+        [item(fixture_id="a", report=report(fixture_id="a", final_text="x"), model="m")],
     )
     default_cell = diff_eval_items(
-        [item("a", cell=MatrixCell())], [item("a", report("a", final_text="x"))]
+        [item(fixture_id="a", cell=MatrixCell())],
+        [item(fixture_id="a", report=report(fixture_id="a", final_text="x"))],
     )
-    without_cells = diff_eval_items([item("a")], [item("a", report("a", final_text="x"))])
+    without_cells = diff_eval_items(
+        [item(fixture_id="a")],
+        [item(fixture_id="a", report=report(fixture_id="a", final_text="x"))],
+    )
 
     assert only(with_cells) == Unchanged(fixture_id="a", cell=MatrixCell("m"))
     assert only(default_cell) == Unchanged(fixture_id="a")
@@ -514,8 +509,8 @@ def test_item_diff_defaults_to_the_live_policy_when_an_item_has_a_cell() -> None
 
 def test_explicit_policy_overrides_the_default() -> None:
     summary = diff_eval_items(
-        [item("a", model="m")],
-        [item("a", report("a", final_text="x"), model="m")],
+        [item(fixture_id="a", model="m")],
+        [item(fixture_id="a", report=report(fixture_id="a", final_text="x"), model="m")],
         policy=DriftPolicy.scripted(),
     )
 
@@ -526,8 +521,8 @@ def test_explicit_policy_overrides_the_default() -> None:
 
 
 def test_still_failing_carries_the_failure_delta_and_worsened_blocks_by_default() -> None:
-    baseline = report("a", MISSING, FORBIDDEN, MISSING, SLOW)
-    new = report("a", BUDGET, MISSING, BUDGET, FORBIDDEN, FORBIDDEN)
+    baseline = report(fixture_id="a", failures=(MISSING, FORBIDDEN, MISSING, SLOW))
+    new = report(fixture_id="a", failures=(BUDGET, MISSING, BUDGET, FORBIDDEN, FORBIDDEN))
 
     summary = diff_against_baseline([baseline], [new])
 
@@ -552,7 +547,9 @@ def test_worsened_still_failing_does_not_block_when_the_policy_says_so() -> None
     policy = DriftPolicy.scripted(worsened_still_failing_blocks=False)
 
     summary = diff_against_baseline(
-        [report("a", MISSING)], [report("a", MISSING, BUDGET)], policy=policy
+        [report(fixture_id="a", failures=(MISSING,))],
+        [report(fixture_id="a", failures=(MISSING, BUDGET))],
+        policy=policy,
     )
 
     assert only(summary) == StillFailing(
@@ -566,7 +563,10 @@ def test_worsened_still_failing_does_not_block_when_the_policy_says_so() -> None
 
 
 def test_still_failing_with_failures_only_removed_is_not_worsened() -> None:
-    summary = diff_against_baseline([report("a", MISSING, BUDGET)], [report("a", BUDGET)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", failures=(MISSING, BUDGET))],
+        [report(fixture_id="a", failures=(BUDGET,))],
+    )
 
     assert only(summary) == StillFailing(
         fixture_id="a",
@@ -577,7 +577,10 @@ def test_still_failing_with_failures_only_removed_is_not_worsened() -> None:
 
 
 def test_still_failing_with_reordered_failures_has_no_delta() -> None:
-    summary = diff_against_baseline([report("a", MISSING, BUDGET)], [report("a", BUDGET, MISSING)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", failures=(MISSING, BUDGET))],
+        [report(fixture_id="a", failures=(BUDGET, MISSING))],
+    )
 
     assert only(summary) == StillFailing(
         fixture_id="a", new_failures=("token_budget_exceeded", "answer_missing_phrase")
@@ -587,7 +590,10 @@ def test_still_failing_with_reordered_failures_has_no_delta() -> None:
 def test_still_failing_compares_kinds_not_failure_details() -> None:
     other_phrase = AnswerMissingPhrase("arrived")
 
-    summary = diff_against_baseline([report("a", MISSING)], [report("a", other_phrase)])
+    summary = diff_against_baseline(
+        [report(fixture_id="a", failures=(MISSING,))],
+        [report(fixture_id="a", failures=(other_phrase,))],
+    )
 
     assert only(summary) == StillFailing(fixture_id="a", new_failures=("answer_missing_phrase",))
 
@@ -616,9 +622,11 @@ def test_still_failing_json_stays_readable_by_the_reference() -> None:
 
 
 def test_still_failing_against_a_baseline_flagged_failed_without_failures() -> None:
-    flagged_failed = attrs.evolve(report("a"), passed=False)
+    flagged_failed = attrs.evolve(report(fixture_id="a"), passed=False)
 
-    summary = diff_against_baseline([flagged_failed], [report("a", BUDGET, MISSING, BUDGET)])
+    summary = diff_against_baseline(
+        [flagged_failed], [report(fixture_id="a", failures=(BUDGET, MISSING, BUDGET))]
+    )
 
     assert only(summary) == StillFailing(
         fixture_id="a",
@@ -634,20 +642,35 @@ def test_still_failing_against_a_baseline_flagged_failed_without_failures() -> N
 
 def _every_kind() -> DiffSummary:
     baseline = [
-        item("a"),
-        item("b", report("b", MISSING), model="m"),
-        item("c", sample_index=1),
-        item("d", report("d", MISSING), model="m", sample_index=0),
-        item("e", model="m2", sample_index=2),
-        item("f", report("f", MISSING)),
+        item(fixture_id="a"),
+        item(fixture_id="b", failures=(MISSING,), model="m"),
+        item(fixture_id="c", sample_index=1),
+        item(
+            fixture_id="d",
+            failures=(MISSING,),
+            model="m",
+            sample_index=0,
+        ),
+        item(fixture_id="e", model="m2", sample_index=2),
+        item(fixture_id="f", failures=(MISSING,)),
     ]
     new = [
-        item("a"),
-        item("b", model="m"),
-        item("c", report("c", FORBIDDEN), sample_index=1),
-        item("d", report("d", MISSING, BUDGET), model="m", sample_index=0),
-        item("e", report("e", final_text="other"), model="m2", sample_index=2),
-        item("g", report("g", SLOW), cell=MatrixCell()),
+        item(fixture_id="a"),
+        item(fixture_id="b", model="m"),
+        item(fixture_id="c", failures=(FORBIDDEN,), sample_index=1),
+        item(
+            fixture_id="d",
+            failures=(MISSING, BUDGET),
+            model="m",
+            sample_index=0,
+        ),
+        item(
+            fixture_id="e",
+            report=report(fixture_id="e", final_text="other"),
+            model="m2",
+            sample_index=2,
+        ),
+        item(fixture_id="g", failures=(SLOW,), cell=MatrixCell()),
     ]
     return diff_eval_items(baseline, new, policy=DriftPolicy.scripted())
 
@@ -688,7 +711,11 @@ def test_diff_entry_serde_round_trips_cell_field() -> None:
 
 
 def test_diff_entry_serde_omits_cell_when_none() -> None:
-    entry = only(diff_eval_items([item("a", cell=MatrixCell())], [item("a", model=None)]))
+    entry = only(
+        diff_eval_items(
+            [item(fixture_id="a", cell=MatrixCell())], [item(fixture_id="a", model=None)]
+        )
+    )
 
     assert entry == Unchanged(fixture_id="a")
     assert wire(entry) == {"kind": "unchanged", "fixture_id": "a"}
@@ -698,12 +725,17 @@ def test_diff_entry_serde_omits_cell_when_none() -> None:
 
 
 def test_diff_eval_items_matches_diff_against_baseline_when_no_cells() -> None:
-    baseline = [item("b", report("b", MISSING)), item("a"), item("c"), item("d", report("d", SLOW))]
+    baseline = [
+        item(fixture_id="b", failures=(MISSING,)),
+        item(fixture_id="a"),
+        item(fixture_id="c"),
+        item(fixture_id="d", failures=(SLOW,)),
+    ]
     new = [
-        item("d", report("d", SLOW, BUDGET)),
-        item("a", report("a", tool_count=3)),
-        item("b"),
-        item("e"),
+        item(fixture_id="d", failures=(SLOW, BUDGET)),
+        item(fixture_id="a", report=report(fixture_id="a", tool_count=3)),
+        item(fixture_id="b"),
+        item(fixture_id="e"),
     ]
 
     by_items = diff_eval_items(baseline, new)
@@ -720,8 +752,11 @@ def test_diff_eval_items_matches_diff_against_baseline_when_no_cells() -> None:
 
 
 def test_diff_eval_items_pairs_by_fixture_id_and_cell() -> None:
-    baseline = [item("a", model="m1"), item("a", model="m2")]
-    new = [item("a", report("a", MISSING), model="m2"), item("a", model="m1")]
+    baseline = [item(fixture_id="a", model="m1"), item(fixture_id="a", model="m2")]
+    new = [
+        item(fixture_id="a", failures=(MISSING,), model="m2"),
+        item(fixture_id="a", model="m1"),
+    ]
 
     summary = diff_eval_items(baseline, new)
 
@@ -736,11 +771,16 @@ def test_diff_eval_items_pairs_by_fixture_id_and_cell() -> None:
 
 
 def test_diff_eval_items_keys_by_sample_index_so_samples_dont_collide() -> None:
-    baseline = [item("a", model="m", sample_index=i) for i in range(3)]
+    baseline = [item(fixture_id="a", model="m", sample_index=i) for i in range(3)]
     new = [
-        item("a", model="m", sample_index=0),
-        item("a", report("a", MISSING), model="m", sample_index=1),
-        item("a", model="m", sample_index=2),
+        item(fixture_id="a", model="m", sample_index=0),
+        item(
+            fixture_id="a",
+            failures=(MISSING,),
+            model="m",
+            sample_index=1,
+        ),
+        item(fixture_id="a", model="m", sample_index=2),
     ]
 
     summary = diff_eval_items(baseline, new)
@@ -750,8 +790,11 @@ def test_diff_eval_items_keys_by_sample_index_so_samples_dont_collide() -> None:
 
 
 def test_diff_eval_items_different_samples_count_as_added_missing() -> None:
-    baseline = [item("a", model="m")]
-    new = [item("a", model="m", sample_index=0), item("a", model="m", sample_index=1)]
+    baseline = [item(fixture_id="a", model="m")]
+    new = [
+        item(fixture_id="a", model="m", sample_index=0),
+        item(fixture_id="a", model="m", sample_index=1),
+    ]
 
     summary = diff_eval_items(baseline, new)
 
@@ -767,7 +810,9 @@ def test_diff_eval_items_different_samples_count_as_added_missing() -> None:
 
 
 def test_diff_eval_items_different_models_count_as_added_missing() -> None:
-    summary = diff_eval_items([item("a", model="m1")], [item("a", model="m2")])
+    summary = diff_eval_items(
+        [item(fixture_id="a", model="m1")], [item(fixture_id="a", model="m2")]
+    )
 
     assert summary == DiffSummary(
         (
@@ -789,7 +834,7 @@ def test_diff_eval_items_sorts_by_fixture_then_cell_then_sample() -> None:
         ("a", "m", 9),
         ("a", None, 0),
     ]
-    items = [item(f, model=m, sample_index=i) for f, m, i in keys]
+    items = [item(fixture_id=f, model=m, sample_index=i) for f, m, i in keys]
 
     summary = diff_eval_items(items[:5], items[4:])
 
@@ -808,14 +853,15 @@ def test_diff_eval_items_sorts_by_fixture_then_cell_then_sample() -> None:
 
 def test_diff_eval_items_absent_cell_and_cell_without_model_are_one_key() -> None:
     summary = diff_eval_items(
-        [item("a", cell=MatrixCell(), sample_index=0)], [item("a", sample_index=0)]
+        [item(fixture_id="a", cell=MatrixCell(), sample_index=0)],
+        [item(fixture_id="a", sample_index=0)],
     )
 
     assert only(summary) == Unchanged(fixture_id="a", sample_index=0)
 
 
 def test_diff_eval_items_absent_sample_index_is_not_sample_zero() -> None:
-    summary = diff_eval_items([item("a")], [item("a", sample_index=0)])
+    summary = diff_eval_items([item(fixture_id="a")], [item(fixture_id="a", sample_index=0)])
 
     assert summary == DiffSummary(
         (MissingFromNew(fixture_id="a"), NewlyAdded(fixture_id="a", sample_index=0, passed=True))
@@ -824,8 +870,15 @@ def test_diff_eval_items_absent_sample_index_is_not_sample_zero() -> None:
 
 def test_diff_eval_items_later_duplicate_overwrites_earlier() -> None:
     summary = diff_eval_items(
-        [item("a", model="m"), item("a", report("a", MISSING), cell=MatrixCell("m"))],
-        [item("a", model="m")],
+        [
+            item(fixture_id="a", model="m"),
+            item(
+                fixture_id="a",
+                failures=(MISSING,),
+                cell=MatrixCell("m"),
+            ),
+        ],
+        [item(fixture_id="a", model="m")],
     )
 
     assert only(summary) == Fixed(fixture_id="a", cell=MatrixCell("m"))
@@ -835,12 +888,12 @@ def test_diff_eval_items_later_duplicate_overwrites_earlier() -> None:
 
 
 def test_checked_report_diff_rejects_duplicates_baseline_first() -> None:
-    duplicated = [report("a"), report("b"), report("a")]
+    duplicated = [report(fixture_id="a"), report(fixture_id="b"), report(fixture_id="a")]
 
     with pytest.raises(DuplicateItemKeys) as in_both:
         diff_against_baseline_checked(duplicated, duplicated)
     with pytest.raises(DuplicateItemKeys) as in_new:
-        diff_against_baseline_checked([report("a")], iter(duplicated))
+        diff_against_baseline_checked([report(fixture_id="a")], iter(duplicated))
 
     assert str(in_both.value) == "baseline: duplicate report fixture_id: a"
     assert str(in_new.value) == "new: duplicate report fixture_id: a"
@@ -848,17 +901,20 @@ def test_checked_report_diff_rejects_duplicates_baseline_first() -> None:
 
 
 def test_checked_report_diff_equals_the_plain_diff_without_duplicates() -> None:
-    baseline, new = [report("a"), report("b", MISSING)], [report("b"), report("c")]
+    baseline, new = (
+        [report(fixture_id="a"), report(fixture_id="b", failures=(MISSING,))],
+        [report(fixture_id="b"), report(fixture_id="c")],
+    )
 
     assert diff_against_baseline_checked(baseline, new) == diff_against_baseline(baseline, new)
 
 
 def test_checked_item_diff_rejects_duplicates_baseline_first() -> None:
     duplicated = [
-        item("a", model="m", sample_index=0),
-        item("a", cell=MatrixCell("m"), sample_index=0),
+        item(fixture_id="a", model="m", sample_index=0),
+        item(fixture_id="a", cell=MatrixCell("m"), sample_index=0),
     ]
-    default_cells = [item("a", cell=MatrixCell()), item("a")]
+    default_cells = [item(fixture_id="a", cell=MatrixCell()), item(fixture_id="a")]
 
     with pytest.raises(DuplicateItemKeys) as in_both:
         diff_eval_items_checked(duplicated, duplicated)
@@ -876,8 +932,11 @@ def test_checked_item_diff_rejects_duplicates_baseline_first() -> None:
 
 def test_checked_item_diff_equals_the_plain_diff_without_duplicates() -> None:
     summary = _every_kind()
-    baseline = [item("a", model="m", sample_index=0), item("a", model="m", sample_index=1)]
-    new = [item("a", model="m", sample_index=1), item("b")]
+    baseline = [
+        item(fixture_id="a", model="m", sample_index=0),
+        item(fixture_id="a", model="m", sample_index=1),
+    ]
+    new = [item(fixture_id="a", model="m", sample_index=1), item(fixture_id="b")]
 
     assert diff_eval_items_checked(baseline, iter(new)) == diff_eval_items(baseline, new)
     assert summary == _every_kind()
@@ -885,12 +944,18 @@ def test_checked_item_diff_equals_the_plain_diff_without_duplicates() -> None:
 
 def test_diff_runs_rejects_duplicate_keys_in_the_current_run_first() -> None:
     live = EvalRunExecutionMode.LIVE
-    duplicated = [item("a", model="m", sample_index=0)] * 2
+    duplicated = [item(fixture_id="a", model="m", sample_index=0)] * 2
 
     with pytest.raises(DuplicateItemKeys) as in_both:
-        diff_runs(run("base", duplicated, live), run("cur", duplicated, live))
+        diff_runs(
+            run(run_id="base", items=duplicated, mode=live),
+            run(run_id="cur", items=duplicated, mode=live),
+        )
     with pytest.raises(DuplicateItemKeys) as in_baseline:
-        diff_runs(run("base", duplicated, live), run("cur", duplicated[:1], live))
+        diff_runs(
+            run(run_id="base", items=duplicated, mode=live),
+            run(run_id="cur", items=duplicated[:1], mode=live),
+        )
 
     assert str(in_both.value) == (
         "current run cur: duplicate eval-run item key: fixture 'a', model 'm', sample 0"
@@ -900,16 +965,18 @@ def test_diff_runs_rejects_duplicate_keys_in_the_current_run_first() -> None:
 
 
 def test_diff_runs_rejects_duplicate_keys_on_the_report_path_with_a_400() -> None:
-    twice = [item("a"), item("a")]
+    twice = [item(fixture_id="a"), item(fixture_id="a")]
     # Distinct item keys whose reports share a fixture id: only the report path sees it.
-    renamed = [item("a"), EvalRunItem("b", report=report("a"))]
+    renamed = [item(fixture_id="a"), EvalRunItem("b", report=report(fixture_id="a"))]
 
     with pytest.raises(DuplicateItemKeys) as scripted_items:
-        diff_runs(run("base", []), run("cur", twice))
+        diff_runs(run(run_id="base", items=[]), run(run_id="cur", items=twice))
     with pytest.raises(DuplicateItemKeys) as current_reports:
-        diff_runs(run("base", renamed), run("cur", renamed))
+        diff_runs(run(run_id="base", items=renamed), run(run_id="cur", items=renamed))
     with pytest.raises(DuplicateItemKeys) as baseline_reports:
-        diff_runs(run("base", renamed), run("cur", [item("a")]))
+        diff_runs(
+            run(run_id="base", items=renamed), run(run_id="cur", items=[item(fixture_id="a")])
+        )
 
     assert str(scripted_items.value) == (
         "current run cur: duplicate eval-run item key: fixture 'a', default cell, no sample index"
@@ -920,8 +987,20 @@ def test_diff_runs_rejects_duplicate_keys_on_the_report_path_with_a_400() -> Non
 
 
 def test_diff_runs_of_scripted_runs_diffs_reports() -> None:
-    baseline = run("base", [item("a"), item("b", report("b", MISSING))])
-    current = run("cur", [item("b"), item("a", report("a", final_text="changed"))])
+    baseline = run(
+        run_id="base",
+        items=[
+            item(fixture_id="a"),
+            item(fixture_id="b", failures=(MISSING,)),
+        ],
+    )
+    current = run(
+        run_id="cur",
+        items=[
+            item(fixture_id="b"),
+            item(fixture_id="a", report=report(fixture_id="a", final_text="changed")),
+        ],
+    )
 
     summary = diff_runs(baseline, current)
 
@@ -934,8 +1013,11 @@ def test_diff_runs_of_scripted_runs_diffs_reports() -> None:
 
 
 def test_diff_runs_diffs_items_when_either_side_has_a_sample_index() -> None:
-    baseline = run("base", [item("a", sample_index=0), item("a", sample_index=1)])
-    current = run("cur", [item("a")])
+    baseline = run(
+        run_id="base",
+        items=[item(fixture_id="a", sample_index=0), item(fixture_id="a", sample_index=1)],
+    )
+    current = run(run_id="cur", items=[item(fixture_id="a")])
 
     summary = diff_runs(baseline, current)
 
@@ -950,9 +1032,20 @@ def test_diff_runs_diffs_items_when_either_side_has_a_sample_index() -> None:
 
 def test_diff_runs_of_live_runs_uses_the_live_policy_by_default() -> None:
     live = EvalRunExecutionMode.LIVE
-    baseline = run("base", [item("a", model="m", sample_index=0)], live)
+    baseline = run(
+        run_id="base", items=[item(fixture_id="a", model="m", sample_index=0)], mode=live
+    )
     current = run(
-        "cur", [item("a", report("a", final_text="other"), model="m", sample_index=0)], live
+        run_id="cur",
+        items=[
+            item(
+                fixture_id="a",
+                report=report(fixture_id="a", final_text="other"),
+                model="m",
+                sample_index=0,
+            )
+        ],
+        mode=live,
     )
 
     assert only(diff_runs(baseline, current)) == Unchanged(
@@ -964,7 +1057,7 @@ def test_diff_runs_of_live_runs_uses_the_live_policy_by_default() -> None:
 
 
 def test_diff_runs_of_empty_runs_is_empty() -> None:
-    assert diff_runs(run("base", []), run("cur", [])) == DiffSummary(())
+    assert diff_runs(run(run_id="base", items=[]), run(run_id="cur", items=[])) == DiffSummary(())
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -972,10 +1065,10 @@ def test_the_garbage_collector_state_is_restored(enabled: bool) -> None:
     was_enabled = gc.isenabled()
     try:
         gc.enable() if enabled else gc.disable()
-        diff_eval_items([item("a")], [item("a")])
+        diff_eval_items([item(fixture_id="a")], [item(fixture_id="a")])
         assert gc.isenabled() == enabled
         with pytest.raises(DuplicateItemKeys):
-            diff_eval_items_checked([item("a"), item("a")], [])
+            diff_eval_items_checked([item(fixture_id="a"), item(fixture_id="a")], [])
         assert gc.isenabled() == enabled
     finally:
         gc.enable() if was_enabled else gc.disable()

@@ -26,7 +26,6 @@ from awaken_eval import (
     JudgeError,
     JudgeRequest,
     JudgeResult,
-    ReplayOutcome,
 )
 from awaken_eval._engine.judging import (
     NO_REASONING_PLACEHOLDER,
@@ -60,6 +59,8 @@ from awaken_eval.testing import (
     FailingExecutor,
     ScriptedJudge,
 )
+from builders import fixture
+from builders import outcome as make_outcome
 
 # -- parse_score_payload ------------------------------------------------------------------
 
@@ -506,15 +507,9 @@ async def test_llm_executor_judge_outcome_without_criteria_uses_the_overall_scor
 # -- score_with_judge ---------------------------------------------------------------------
 
 
-def _outcome(**fields: object) -> ReplayOutcome:
-    values: dict[str, object] = {"fixture_id": "fx", "final_text": "the answer is 4"}
-    values.update(fields)
-    return ReplayOutcome(**values)  # type: ignore[arg-type]
-
-
 @pytest.mark.anyio
 async def test_score_with_judge_serves_cached_score_and_reasoning() -> None:
-    outcome = _outcome(judge_score=0.9, judge_reasoning="cached")
+    outcome = make_outcome(judge_score=0.9, judge_reasoning="cached", final_text="the answer is 4")
     failures, result = await score_with_judge(
         outcome,
         Expectation(min_judge_score=0.7),
@@ -530,7 +525,7 @@ async def test_score_with_judge_serves_cached_score_and_reasoning() -> None:
 @pytest.mark.anyio
 async def test_score_with_judge_cached_score_below_threshold_fails_without_calling() -> None:
     failures, result = await score_with_judge(
-        _outcome(judge_score=0.2),
+        make_outcome(judge_score=0.2, final_text="the answer is 4"),
         Expectation(min_judge_score=0.7),
         user_prompt="q",
         rubric=None,
@@ -543,7 +538,7 @@ async def test_score_with_judge_cached_score_below_threshold_fails_without_calli
 @pytest.mark.anyio
 async def test_score_with_judge_skips_judge_when_threshold_unset() -> None:
     failures, result = await score_with_judge(
-        _outcome(),
+        make_outcome(final_text="the answer is 4"),
         Expectation(final_answer_contains=("5",)),
         user_prompt="q",
         rubric=None,
@@ -557,7 +552,7 @@ async def test_score_with_judge_skips_judge_when_threshold_unset() -> None:
 async def test_score_with_judge_passes_when_score_meets_threshold() -> None:
     judge = ScriptedJudge([0.7])
     failures, result = await score_with_judge(
-        _outcome(),
+        make_outcome(fixture_id="fx", final_text="the answer is 4"),
         Expectation(min_judge_score=0.7),
         user_prompt="What is 2+2?",
         rubric="exact",
@@ -580,7 +575,7 @@ async def test_score_with_judge_passes_when_score_meets_threshold() -> None:
 @pytest.mark.anyio
 async def test_score_with_judge_fails_when_score_below_threshold() -> None:
     failures, result = await score_with_judge(
-        _outcome(),
+        make_outcome(final_text="the answer is 4"),
         Expectation(min_judge_score=0.7),
         user_prompt="q",
         rubric=None,
@@ -593,7 +588,7 @@ async def test_score_with_judge_fails_when_score_below_threshold() -> None:
 @pytest.mark.anyio
 async def test_score_with_judge_combines_pure_failures_with_judge_failure() -> None:
     failures, _ = await score_with_judge(
-        _outcome(),
+        make_outcome(final_text="the answer is 4"),
         Expectation(final_answer_contains=("five",), min_judge_score=0.7),
         user_prompt="q",
         rubric=None,
@@ -606,7 +601,7 @@ async def test_score_with_judge_combines_pure_failures_with_judge_failure() -> N
 async def test_score_with_judge_orders_the_judge_failure_before_the_runtime_failure() -> None:
     runtime = ReplayRuntimeError("boom")
     failures, _ = await score_with_judge(
-        _outcome(runtime_failure=runtime),
+        make_outcome(runtime_failure=runtime, final_text="the answer is 4"),
         Expectation(final_answer_contains=("five",), min_judge_score=0.7),
         user_prompt="q",
         rubric=None,
@@ -624,7 +619,7 @@ async def test_score_with_judge_propagates_a_judge_error() -> None:
     error = JudgeError(JudgeErrorKind.PARSE, "nope")
     with pytest.raises(JudgeError) as caught:
         await score_with_judge(
-            _outcome(),
+            make_outcome(final_text="the answer is 4"),
             Expectation(min_judge_score=0.7),
             user_prompt="q",
             rubric=None,
@@ -637,7 +632,10 @@ async def test_score_with_judge_propagates_a_judge_error() -> None:
 async def test_score_with_judge_over_an_executor_judge() -> None:
     judge = ExecutorJudge(CannedTextExecutor(['```json\n{"score": 2}\n```']), model="m")
     failures, result = await score_with_judge(
-        _outcome(), Expectation(min_judge_score=1.0), user_prompt="q", judge=judge
+        make_outcome(final_text="the answer is 4"),
+        Expectation(min_judge_score=1.0),
+        user_prompt="q",
+        judge=judge,
     )
     assert failures == []
     assert result == JudgeResult(score=1.0)
@@ -849,14 +847,13 @@ def test_judge_request_for_uses_the_fixture_judge_prompt_and_criteria() -> None:
     )
 
 
-def _fixture(min_judge_score: float | None = 0.7) -> Fixture:
-    return Fixture("fx", "q", expect=Expectation(min_judge_score=min_judge_score))
-
-
 def test_revise_config_for_enabled() -> None:
     judge = ScriptedJudge()
     assert revise_config_for(
-        _fixture(), judge=judge, rubric="r", revise_max_retries=2
+        fixture(expect=Expectation(min_judge_score=0.7)),
+        judge=judge,
+        rubric="r",
+        revise_max_retries=2,
     ) == ReviseConfig(judge=judge, threshold=0.7, max_retries=2, rubric="r")
 
 
@@ -864,19 +861,35 @@ def test_revise_config_for_enabled() -> None:
 def test_revise_config_for_zero_retries_is_disabled(retries: int | None) -> None:
     assert (
         revise_config_for(
-            _fixture(), judge=ScriptedJudge(), rubric=None, revise_max_retries=retries
+            fixture(expect=Expectation(min_judge_score=0.7)),
+            judge=ScriptedJudge(),
+            rubric=None,
+            revise_max_retries=retries,
         )
         is None
     )
 
 
 def test_revise_config_for_needs_a_judge() -> None:
-    assert revise_config_for(_fixture(), judge=None, rubric=None, revise_max_retries=2) is None
+    assert (
+        revise_config_for(
+            fixture(expect=Expectation(min_judge_score=0.7)),
+            judge=None,
+            rubric=None,
+            revise_max_retries=2,
+        )
+        is None
+    )
 
 
 def test_revise_config_for_needs_min_judge_score() -> None:
     assert (
-        revise_config_for(_fixture(None), judge=ScriptedJudge(), rubric=None, revise_max_retries=2)
+        revise_config_for(
+            fixture(expect=Expectation(min_judge_score=None)),
+            judge=ScriptedJudge(),
+            rubric=None,
+            revise_max_retries=2,
+        )
         is None
     )
 

@@ -20,18 +20,10 @@ from awaken_eval.failures import (
 )
 from awaken_eval.records import AgentMetrics, AgentToolStats
 from awaken_eval.wire import read_ndjson
+from builders import outcome as make_outcome
 
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
-
-
-def _outcome(
-    inferences: tuple[InferenceSpan, ...] = (),
-    tools: tuple[ToolSpan, ...] = (),
-    **fields: object,
-) -> ReplayOutcome:
-    metrics = AgentMetrics(inferences=inferences, tools=tools)
-    return ReplayOutcome(fixture_id="f", metrics=metrics, **fields)  # type: ignore[arg-type]
 
 
 def _span(
@@ -52,45 +44,51 @@ def _span(
 
 
 def test_total_tokens_prefers_span_total_field_when_set() -> None:
-    outcome = _outcome((_span(input_tokens=10, output_tokens=20, total_tokens=200),))
+    outcome = make_outcome(inferences=(_span(input_tokens=10, output_tokens=20, total_tokens=200),))
 
     assert 200 == outcome.total_tokens()
 
 
 def test_total_tokens_falls_back_to_input_plus_output_when_no_total() -> None:
-    assert 10 == _outcome((_span(input_tokens=7, output_tokens=3),)).total_tokens()
+    assert 10 == make_outcome(inferences=(_span(input_tokens=7, output_tokens=3),)).total_tokens()
 
 
 def test_total_tokens_sums_across_spans_using_total_field() -> None:
-    outcome = _outcome((_span(total_tokens=100), _span(total_tokens=50)))
+    outcome = make_outcome(inferences=(_span(total_tokens=100), _span(total_tokens=50)))
 
     assert 150 == outcome.total_tokens()
 
 
 def test_total_tokens_mixes_span_total_and_input_output_fallback() -> None:
-    outcome = _outcome((_span(total_tokens=20), _span(input_tokens=100, output_tokens=50)))
+    outcome = make_outcome(
+        inferences=(_span(total_tokens=20), _span(input_tokens=100, output_tokens=50))
+    )
 
     assert 170 == outcome.total_tokens()
 
 
 def test_total_tokens_treats_negative_span_values_as_zero() -> None:
-    outcome = _outcome((_span(total_tokens=-5), _span(input_tokens=-7, output_tokens=3)))
+    outcome = make_outcome(
+        inferences=(_span(total_tokens=-5), _span(input_tokens=-7, output_tokens=3))
+    )
 
     assert 3 == outcome.total_tokens()
 
 
 def test_total_tokens_sums_input_and_output() -> None:
-    outcome = _outcome((_span(input_tokens=1, output_tokens=2), _span(input_tokens=3)))
+    outcome = make_outcome(
+        inferences=(_span(input_tokens=1, output_tokens=2), _span(input_tokens=3))
+    )
 
     assert 6 == outcome.total_tokens()
 
 
 def test_total_tokens_zero_when_no_inferences() -> None:
-    assert 0 == _outcome().total_tokens()
+    assert 0 == make_outcome().total_tokens()
 
 
 def test_total_tokens_saturates_at_u32_max() -> None:
-    outcome = _outcome((_span(total_tokens=2**31 - 1),) * 3)
+    outcome = make_outcome(inferences=(_span(total_tokens=2**31 - 1),) * 3)
 
     assert U32_MAX == outcome.total_tokens()
 
@@ -118,51 +116,60 @@ def _reference_span_total(span: InferenceSpan) -> int:
 def test_total_tokens_equals_reference_sum_over_spans(spans: list[InferenceSpan]) -> None:
     expected = min(sum(_reference_span_total(span) for span in spans), U32_MAX)
 
-    assert expected == _outcome(tuple(spans)).total_tokens()
+    assert expected == make_outcome(inferences=tuple(spans)).total_tokens()
 
 
 # -- trace links -----------------------------------------------------------------------
 
 
-def test_trace_run_id_prefers_first_inference_span() -> None:
-    outcome = _outcome(
-        (_span(run_id="inference-run"), _span(run_id="second-run")),
-        (ToolSpan(name="t", run_id="tool-run"),),
-    )
+@pytest.mark.parametrize(
+    ("inferences", "tools", "expected"),
+    [
+        pytest.param(
+            (_span(run_id="inference-run"), _span(run_id="second-run")),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "inference-run",
+            id="prefers_first_inference_span",
+        ),
+        pytest.param(
+            (),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "tool-run",
+            id="falls_back_to_tool_when_no_inferences",
+        ),
+        pytest.param((), (), None, id="none_when_no_spans_emitted"),
+        pytest.param(
+            (_span(run_id=""), _span(run_id="later-inference")),
+            (ToolSpan(name="t", run_id="tool-run"),),
+            "tool-run",
+            id="skips_empty_run_id_on_inference",
+        ),
+    ],
+)
+def test_trace_run_id(
+    inferences: tuple[InferenceSpan, ...], tools: tuple[ToolSpan, ...], expected: str | None
+) -> None:
+    outcome = make_outcome(inferences=inferences, tools=tools)
 
-    assert "inference-run" == outcome.trace_run_id()
-
-
-def test_trace_run_id_falls_back_to_tool_when_no_inferences() -> None:
-    outcome = _outcome((), (ToolSpan(name="t", run_id="tool-run"),))
-
-    assert "tool-run" == outcome.trace_run_id()
-
-
-def test_trace_run_id_none_when_no_spans_emitted() -> None:
-    assert _outcome().trace_run_id() is None
-
-
-def test_trace_run_id_skips_empty_run_id_on_inference() -> None:
-    outcome = _outcome(
-        (_span(run_id=""), _span(run_id="later-inference")),
-        (ToolSpan(name="t", run_id="tool-run"),),
-    )
-
-    assert "tool-run" == outcome.trace_run_id()
+    assert expected == outcome.trace_run_id()
 
 
 def test_trace_run_ids_lists_every_distinct_run_in_first_seen_order() -> None:
-    outcome = _outcome(
-        (_span(run_id="run-b"), _span(run_id=""), _span(run_id="run-a"), _span(run_id="run-b")),
-        (ToolSpan(name="t", run_id="run-c"), ToolSpan(name="t", run_id="run-a")),
+    outcome = make_outcome(
+        inferences=(
+            _span(run_id="run-b"),
+            _span(run_id=""),
+            _span(run_id="run-a"),
+            _span(run_id="run-b"),
+        ),
+        tools=(ToolSpan(name="t", run_id="run-c"), ToolSpan(name="t", run_id="run-a")),
     )
 
     assert ("run-b", "run-a", "run-c") == outcome.trace_run_ids()
 
 
 def test_trace_run_ids_empty_when_no_spans() -> None:
-    assert () == _outcome().trace_run_ids()
+    assert () == make_outcome().trace_run_ids()
 
 
 @given(
@@ -172,9 +179,9 @@ def test_trace_run_ids_empty_when_no_spans() -> None:
 def test_trace_run_ids_are_the_distinct_non_empty_ids_in_order(
     inference_ids: list[str], tool_ids: list[str]
 ) -> None:
-    outcome = _outcome(
-        tuple(_span(run_id=run_id) for run_id in inference_ids),
-        tuple(ToolSpan(name="t", run_id=run_id) for run_id in tool_ids),
+    outcome = make_outcome(
+        inferences=tuple(_span(run_id=run_id) for run_id in inference_ids),
+        tools=tuple(ToolSpan(name="t", run_id=run_id) for run_id in tool_ids),
     )
     expected: list[str] = []
     for run_id in inference_ids + tool_ids:
@@ -189,20 +196,20 @@ def test_trace_run_ids_are_the_distinct_non_empty_ids_in_order(
 
 def test_tool_sequence_preserves_record_order() -> None:
     names = ["search", "read", "search", "write", "search"]
-    outcome = _outcome((), tuple(ToolSpan(name=name) for name in names))
+    outcome = make_outcome(inferences=(), tools=tuple(ToolSpan(name=name) for name in names))
 
     assert tuple(names) == outcome.tool_sequence()
 
 
 def test_tool_sequence_empty_when_no_tools() -> None:
-    assert () == _outcome().tool_sequence()
+    assert () == make_outcome().tool_sequence()
 
 
 # -- reports ---------------------------------------------------------------------------
 
 
 def test_report_passes_when_failures_empty() -> None:
-    report = ReplayReport.from_outcome(_outcome(), [])
+    report = ReplayReport.from_outcome(make_outcome(), [])
 
     assert report.passed is True
     assert () == report.failures
@@ -211,7 +218,7 @@ def test_report_passes_when_failures_empty() -> None:
 def test_report_fails_when_any_failure_present() -> None:
     failures: list[Failure] = [AnswerMissingPhrase("Paris"), ForbiddenToolUsed("shell")]
 
-    report = ReplayReport.from_outcome(_outcome(), failures)
+    report = ReplayReport.from_outcome(make_outcome(), failures)
 
     assert report.passed is False
     assert tuple(failures) == report.failures
@@ -246,8 +253,11 @@ def test_report_aggregates_metrics_correctly() -> None:
 
 
 def test_report_token_breakdowns_clamp_negative_values_per_span() -> None:
-    outcome = _outcome(
-        (_span(input_tokens=20, output_tokens=-5), _span(input_tokens=-3, output_tokens=2))
+    outcome = make_outcome(
+        inferences=(
+            _span(input_tokens=20, output_tokens=-5),
+            _span(input_tokens=-3, output_tokens=2),
+        )
     )
 
     report = ReplayReport.from_outcome(outcome, [])
@@ -260,7 +270,7 @@ def test_report_token_breakdowns_clamp_negative_values_per_span() -> None:
 
 
 def test_report_token_breakdowns_saturate_at_u32_max() -> None:
-    outcome = _outcome((_span(input_tokens=2**31 - 1, output_tokens=1),) * 3)
+    outcome = make_outcome(inferences=(_span(input_tokens=2**31 - 1, output_tokens=1),) * 3)
 
     report = ReplayReport.from_outcome(outcome, [])
 
@@ -343,14 +353,14 @@ def test_report_matches_reference_error_path_line() -> None:
 
 
 def test_report_omits_elapsed_ms_from_serialised_form() -> None:
-    report = ReplayReport.from_outcome(_outcome(elapsed_seconds=1.5), [])
+    report = ReplayReport.from_outcome(make_outcome(elapsed_seconds=1.5), [])
 
     assert 1500 == report.elapsed_ms
     assert "elapsed_ms" not in to_builtins(report)
 
 
 def test_report_accepts_elapsed_ms_on_read() -> None:
-    data = to_builtins(ReplayReport.from_outcome(_outcome(), []))
+    data = to_builtins(ReplayReport.from_outcome(make_outcome(), []))
     data["elapsed_ms"] = 42
 
     report: ReplayReport = from_json(ReplayReport, json.dumps(data))
@@ -362,49 +372,49 @@ def test_report_accepts_elapsed_ms_on_read() -> None:
     "elapsed_seconds", [1e30, float(2**64) / 1000, float("inf")], ids=["huge", "edge", "inf"]
 )
 def test_report_elapsed_ms_saturates_at_u64_max(elapsed_seconds: float) -> None:
-    report = ReplayReport.from_outcome(_outcome(elapsed_seconds=elapsed_seconds), [])
+    report = ReplayReport.from_outcome(make_outcome(elapsed_seconds=elapsed_seconds), [])
 
     assert U64_MAX == report.elapsed_ms
 
 
 @pytest.mark.parametrize("elapsed_seconds", [-1.0, float("nan")], ids=["negative", "nan"])
 def test_report_elapsed_ms_is_zero_for_negative_or_nan_elapsed(elapsed_seconds: float) -> None:
-    report = ReplayReport.from_outcome(_outcome(elapsed_seconds=elapsed_seconds), [])
+    report = ReplayReport.from_outcome(make_outcome(elapsed_seconds=elapsed_seconds), [])
 
     assert 0 == report.elapsed_ms
 
 
 def test_report_round_trips_error_type_through_serde() -> None:
-    report = ReplayReport.from_outcome(_outcome(error_type="rate_limit"), [])
+    report = ReplayReport.from_outcome(make_outcome(error_type="rate_limit"), [])
 
     assert "rate_limit" == to_builtins(report)["error_type"]
     assert report == from_json(ReplayReport, to_json(report))
 
 
 def test_report_omits_error_type_when_none() -> None:
-    assert "error_type" not in to_builtins(ReplayReport.from_outcome(_outcome(), []))
+    assert "error_type" not in to_builtins(ReplayReport.from_outcome(make_outcome(), []))
 
 
 def test_report_inference_error_count_round_trips_when_non_zero() -> None:
-    report = ReplayReport.from_outcome(_outcome(inference_error_count=3), [])
+    report = ReplayReport.from_outcome(make_outcome(inference_error_count=3), [])
 
     assert 3 == to_builtins(report)["inference_error_count"]
     assert report == from_json(ReplayReport, to_json(report))
 
 
 def test_report_omits_inference_error_count_when_zero() -> None:
-    assert "inference_error_count" not in to_builtins(ReplayReport.from_outcome(_outcome(), []))
+    assert "inference_error_count" not in to_builtins(ReplayReport.from_outcome(make_outcome(), []))
 
 
 def test_report_runtime_failure_round_trips_script_exhausted() -> None:
-    report = ReplayReport.from_outcome(_outcome(runtime_failure=ScriptExhausted(2)), [])
+    report = ReplayReport.from_outcome(make_outcome(runtime_failure=ScriptExhausted(2)), [])
 
     assert {"kind": "script_exhausted", "extra_calls": 2} == to_builtins(report)["runtime_failure"]
     assert report == from_json(ReplayReport, to_json(report))
 
 
 def test_report_omits_optional_fields_when_absent() -> None:
-    data = to_builtins(ReplayReport.from_outcome(_outcome(), []))
+    data = to_builtins(ReplayReport.from_outcome(make_outcome(), []))
 
     for key in ("runtime_failure", "cost_usd", "revision_count", "judge_score", "judge_reasoning"):
         assert key not in data
@@ -414,56 +424,77 @@ def test_report_omits_optional_fields_when_absent() -> None:
 
 
 def test_report_tool_calls_by_agent_empty_when_no_tools() -> None:
-    assert () == ReplayReport.from_outcome(_outcome(), []).tool_calls_by_agent
+    assert () == ReplayReport.from_outcome(make_outcome(), []).tool_calls_by_agent
 
 
-def test_report_tool_calls_by_agent_aggregates_per_pair() -> None:
-    tools = (
-        ToolSpan(name="search", agent_id="planner", duration_ms=10),
-        ToolSpan(name="fetch", agent_id="worker", duration_ms=3),
-        ToolSpan(name="search", agent_id="planner", error_type="timeout", duration_ms=20),
-        ToolSpan(name="summarise", agent_id="planner", duration_ms=5),
-    )
-
-    report = ReplayReport.from_outcome(_outcome((), tools), [])
-
-    expected = (
-        AgentToolStats(
-            agent_id="planner", tool="search", call_count=2, failure_count=1, total_duration_ms=30
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [
+        pytest.param(
+            (
+                ToolSpan(name="search", agent_id="planner", duration_ms=10),
+                ToolSpan(name="fetch", agent_id="worker", duration_ms=3),
+                ToolSpan(name="search", agent_id="planner", error_type="timeout", duration_ms=20),
+                ToolSpan(name="summarise", agent_id="planner", duration_ms=5),
+            ),
+            (
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="search",
+                    call_count=2,
+                    failure_count=1,
+                    total_duration_ms=30,
+                ),
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="summarise",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=5,
+                ),
+                AgentToolStats(
+                    agent_id="worker",
+                    tool="fetch",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=3,
+                ),
+            ),
+            id="aggregates_per_pair",
         ),
-        AgentToolStats(
-            agent_id="planner", tool="summarise", call_count=1, failure_count=0, total_duration_ms=5
+        pytest.param(
+            (
+                ToolSpan(name="search", agent_id="planner"),
+                ToolSpan(name="search"),
+                ToolSpan(name="search", error_type="boom", duration_ms=2),
+            ),
+            (
+                AgentToolStats(
+                    agent_id="", tool="search", call_count=2, failure_count=1, total_duration_ms=2
+                ),
+                AgentToolStats(
+                    agent_id="planner",
+                    tool="search",
+                    call_count=1,
+                    failure_count=0,
+                    total_duration_ms=0,
+                ),
+            ),
+            id="buckets_empty_agent_ids",
         ),
-        AgentToolStats(
-            agent_id="worker", tool="fetch", call_count=1, failure_count=0, total_duration_ms=3
-        ),
-    )
-    assert expected == report.tool_calls_by_agent
+    ],
+)
+def test_report_tool_calls_by_agent(
+    tools: tuple[ToolSpan, ...], expected: tuple[AgentToolStats, ...]
+) -> None:
+    report = ReplayReport.from_outcome(make_outcome(inferences=(), tools=tools), [])
 
-
-def test_report_tool_calls_by_agent_buckets_empty_agent_ids() -> None:
-    tools = (
-        ToolSpan(name="search", agent_id="planner"),
-        ToolSpan(name="search"),
-        ToolSpan(name="search", error_type="boom", duration_ms=2),
-    )
-
-    report = ReplayReport.from_outcome(_outcome((), tools), [])
-
-    expected = (
-        AgentToolStats(
-            agent_id="", tool="search", call_count=2, failure_count=1, total_duration_ms=2
-        ),
-        AgentToolStats(
-            agent_id="planner", tool="search", call_count=1, failure_count=0, total_duration_ms=0
-        ),
-    )
     assert expected == report.tool_calls_by_agent
 
 
 def test_report_serde_with_tool_calls_by_agent_roundtrips() -> None:
     tools = (ToolSpan(name="search", agent_id="planner", error_type="x", duration_ms=7),)
-    report = ReplayReport.from_outcome(_outcome((), tools), [])
+    report = ReplayReport.from_outcome(make_outcome(inferences=(), tools=tools), [])
 
     expected = [
         {
@@ -479,7 +510,7 @@ def test_report_serde_with_tool_calls_by_agent_roundtrips() -> None:
 
 
 def test_report_serde_omits_field_when_empty() -> None:
-    assert "tool_calls_by_agent" not in to_builtins(ReplayReport.from_outcome(_outcome(), []))
+    assert "tool_calls_by_agent" not in to_builtins(ReplayReport.from_outcome(make_outcome(), []))
 
 
 _tool_spans = st.builds(
@@ -493,7 +524,9 @@ _tool_spans = st.builds(
 
 @given(tools=st.lists(_tool_spans, max_size=12))
 def test_tool_calls_by_agent_partitions_every_tool_span(tools: list[ToolSpan]) -> None:
-    stats = ReplayReport.from_outcome(_outcome((), tuple(tools)), []).tool_calls_by_agent
+    stats = ReplayReport.from_outcome(
+        make_outcome(inferences=(), tools=tuple(tools)), []
+    ).tool_calls_by_agent
 
     keys = [(entry.agent_id, entry.tool) for entry in stats]
     assert sorted({(tool.agent_id, tool.name) for tool in tools}) == keys

@@ -76,7 +76,6 @@ from awaken_eval.records import (
     EvalRunFilter,
     JudgeAttempt,
     ReviseConfig,
-    RunHeader,
 )
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import (
@@ -88,6 +87,7 @@ from awaken_eval.testing import (
     ScriptedJudge,
 )
 from awaken_eval.wire import fixture_digests
+from builders import header, item
 
 pytestmark = pytest.mark.anyio
 
@@ -1180,28 +1180,16 @@ async def test_a_large_streaming_run_is_appended_in_batches_in_order() -> None:
     assert run == await store.read(run.id)
 
 
-def _item(fixture_id: str) -> EvalRunItem:
-    report = ReplayReport.from_outcome(ReplayOutcome(fixture_id=fixture_id), [])
-    return EvalRunItem(fixture_id, report=report)
-
-
 async def test_streaming_store_rejects_duplicate_item_keys_and_keeps_its_items() -> None:
     store = InMemoryRunStore()
-    header = RunHeader(
-        id="01J0RUNIDXYZ",
-        dataset_id="ds",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.SCRIPTED,
-        started_at_secs=0,
-    )
-    assert frozenset() == await store.begin(header)
-    await store.append("01J0RUNIDXYZ", (_item("a"),))
+    assert frozenset() == await store.begin(header(run_id="01J0RUNIDXYZ", started_at_secs=0))
+    await store.append("01J0RUNIDXYZ", (item(fixture_id="a"),))
     with pytest.raises(DuplicateItemKeys, match="fixture 'a'"):
-        await store.append("01J0RUNIDXYZ", (_item("b"), _item("a")))
+        await store.append("01J0RUNIDXYZ", (item(fixture_id="b"), item(fixture_id="a")))
     with pytest.raises(DuplicateItemKeys, match="fixture 'b'"):
-        await store.append("01J0RUNIDXYZ", (_item("b"), _item("b")))
+        await store.append("01J0RUNIDXYZ", (item(fixture_id="b"), item(fixture_id="b")))
     assert frozenset({ItemKey("a", None, None)}) == await store.present_keys("01J0RUNIDXYZ")
-    await store.append("01J0RUNIDXYZ", (_item("b"),))
+    await store.append("01J0RUNIDXYZ", (item(fixture_id="b"),))
     summary = await store.finish("01J0RUNIDXYZ", ended_at_secs=1)
     assert (2, 2) == (summary.item_count, summary.passed_count)
     run = await store.read("01J0RUNIDXYZ")
@@ -1458,16 +1446,10 @@ def test_run_eval_sync_never_builds_the_repr_of_the_run(monkeypatch: pytest.Monk
 async def test_memory_store_puts_unlisted_items_after_every_listed_one() -> None:
     # A key listed twice takes its last position; unlisted items still come last.
     store = InMemoryRunStore()
-    header = RunHeader(
-        id="01J0ORDER00000000000000000",
-        dataset_id="ds",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.SCRIPTED,
-        started_at_secs=0,
-    )
-    await store.begin(header)
-    await store.append(header.id, (_item("c"), _item("a"), _item("b")))
+    run_id = "01J0ORDER00000000000000000"
+    await store.begin(header(run_id=run_id, started_at_secs=0))
+    await store.append(run_id, (item(fixture_id="c"), item(fixture_id="a"), item(fixture_id="b")))
     order = [ItemKey("a", None, None), ItemKey("a", None, None), ItemKey("b", None, None)]
-    await store.finish(header.id, ended_at_secs=1, item_order=order)
-    run = await store.read(header.id)
+    await store.finish(run_id, ended_at_secs=1, item_order=order)
+    run = await store.read(run_id)
     assert ["a", "b", "c"] == [item.fixture_id for item in run.items]

@@ -17,7 +17,6 @@ from awaken_eval import (
     EvalRunItem,
     InvalidRequest,
     MatrixCell,
-    ReplayReport,
     from_json,
     to_builtins,
     to_json,
@@ -38,29 +37,14 @@ from awaken_eval.analysis import (
 )
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.records import ErrorPolicy
+from builders import item, report, run
 
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _report(*, passed: bool, errored: bool = False) -> ReplayReport:
-    return ReplayReport(
-        fixture_id="f",
-        passed=passed,
-        failures=(),
-        final_text="",
-        inference_count=0,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        session_duration_ms=0,
-        runtime_failure=ReplayRuntimeError("timeout") if errored else None,
-    )
-
-
-PASS = _report(passed=True)
-FAIL = _report(passed=False)
-ERRORED = _report(passed=False, errored=True)
+PASS = report(passed=True)
+FAIL = report(passed=False)
+ERRORED = report(passed=False, runtime_failure=ReplayRuntimeError("timeout"))
 
 
 def _group(
@@ -68,21 +52,14 @@ def _group(
 ) -> list[EvalRunItem]:
     reports = [PASS] * passed + [FAIL] * failed + [ERRORED] * errored
     return [
-        EvalRunItem(fixture_id, cell=MatrixCell(model), report=report, sample_index=index)
-        for index, report in enumerate(reports)
+        item(fixture_id=fixture_id, report=one, live=True, model=model, sample_index=index)
+        for index, one in enumerate(reports)
     ]
 
 
 def _run(*groups: list[EvalRunItem]) -> EvalRun:
-    return EvalRun(
-        id="run",
-        dataset_id="ds",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.LIVE,
-        items=tuple(itertools.chain.from_iterable(groups)),
-        started_at_secs=0,
-        ended_at_secs=0,
-    )
+    """A live run of the sample groups."""
+    return run(mode=EvalRunExecutionMode.LIVE, items=itertools.chain.from_iterable(groups))
 
 
 def _only(summary: SampledDiffSummary) -> SampledDiffEntry:

@@ -35,7 +35,6 @@ from awaken_eval.failures import (
     ProviderScriptUnused,
     ReplayRuntimeError,
     ReplayRuntimeFailed,
-    ReplayRuntimeFailure,
     RequiredToolCallNotSatisfied,
     ScriptExhausted,
     TokenBudgetExceeded,
@@ -43,6 +42,7 @@ from awaken_eval.failures import (
     ToolSequenceMode,
 )
 from awaken_eval.records import AgentMetrics
+from builders import outcome
 
 ORDERED = ToolSequenceMode.ORDERED_SUBSEQ
 
@@ -71,26 +71,6 @@ def inference(
     return InferenceSpan(input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=total)
 
 
-def outcome(
-    text: str = "",
-    *,
-    tools: tuple[ToolSpan, ...] = (),
-    inferences: tuple[InferenceSpan, ...] = (),
-    duration_ms: int = 0,
-    elapsed_seconds: float = 0.0,
-    error_type: str | None = None,
-    runtime_failure: ReplayRuntimeFailure | None = None,
-) -> ReplayOutcome:
-    return ReplayOutcome(
-        fixture_id="fx",
-        final_text=text,
-        metrics=AgentMetrics(inferences=inferences, tools=tools, session_duration_ms=duration_ms),
-        elapsed_seconds=elapsed_seconds,
-        error_type=error_type,
-        runtime_failure=runtime_failure,
-    )
-
-
 def tools(*names: str) -> tuple[ToolSpan, ...]:
     return tuple(tool(name) for name in names)
 
@@ -100,10 +80,10 @@ def tools(*names: str) -> tuple[ToolSpan, ...]:
 
 def test_empty_expectation_passes_anything() -> None:
     busy = outcome(
-        "anything at all",
+        final_text="anything at all",
         tools=tools("search", "delete_all"),
         inferences=(inference(total=10**9),),
-        duration_ms=10**12,
+        session_duration_ms=10**12,
         error_type="rate_limited",
     )
     assert score(busy, Expectation()) == []
@@ -120,10 +100,10 @@ def test_passing_run_returns_empty_failures() -> None:
         max_duration_ms=1000,
     )
     run = outcome(
-        "It is sunny.",
+        final_text="It is sunny.",
         tools=(tool("weather", args={"city": "Paris", "unit": "C"}),),
         inferences=(inference(total=100),),
-        duration_ms=1000,
+        session_duration_ms=1000,
     )
     assert score(run, expectation) == []
 
@@ -131,38 +111,49 @@ def test_passing_run_returns_empty_failures() -> None:
 # -- phrases -------------------------------------------------------------------------------
 
 
-def test_answer_contains_pass_when_phrase_present() -> None:
-    assert score(outcome("the answer is 42"), Expectation(final_answer_contains=("42",))) == []
-
-
-def test_answer_contains_fails_when_phrase_absent() -> None:
-    failures = score(outcome("the answer is 41"), Expectation(final_answer_contains=("42",)))
-    assert failures == [AnswerMissingPhrase("42")]
-
-
-def test_answer_contains_reports_one_failure_per_missing_phrase() -> None:
-    expectation = Expectation(final_answer_contains=("alpha", "beta", "gamma"))
-    assert score(outcome("beta"), expectation) == [
-        AnswerMissingPhrase("alpha"),
-        AnswerMissingPhrase("gamma"),
-    ]
-
-
-def test_answer_contains_is_case_sensitive() -> None:
-    failures = score(outcome("Paris"), Expectation(final_answer_contains=("paris",)))
-    assert failures == [AnswerMissingPhrase("paris")]
-
-
-def test_answer_excludes_fails_when_phrase_present() -> None:
-    expectation = Expectation(final_answer_excludes=("sorry", "error", "oops"))
-    assert score(outcome("sorry, an error"), expectation) == [
-        AnswerContainsExcludedPhrase("sorry"),
-        AnswerContainsExcludedPhrase("error"),
-    ]
-
-
-def test_answer_excludes_passes_when_clean() -> None:
-    assert score(outcome("all good"), Expectation(final_answer_excludes=("sorry",))) == []
+@pytest.mark.parametrize(
+    ("final_text", "expectation", "expected"),
+    [
+        pytest.param(
+            "the answer is 42",
+            Expectation(final_answer_contains=("42",)),
+            [],
+            id="answer_contains_pass_when_phrase_present",
+        ),
+        pytest.param(
+            "the answer is 41",
+            Expectation(final_answer_contains=("42",)),
+            [AnswerMissingPhrase("42")],
+            id="answer_contains_fails_when_phrase_absent",
+        ),
+        pytest.param(
+            "beta",
+            Expectation(final_answer_contains=("alpha", "beta", "gamma")),
+            [AnswerMissingPhrase("alpha"), AnswerMissingPhrase("gamma")],
+            id="answer_contains_reports_one_failure_per_missing_phrase",
+        ),
+        pytest.param(
+            "Paris",
+            Expectation(final_answer_contains=("paris",)),
+            [AnswerMissingPhrase("paris")],
+            id="answer_contains_is_case_sensitive",
+        ),
+        pytest.param(
+            "sorry, an error",
+            Expectation(final_answer_excludes=("sorry", "error", "oops")),
+            [AnswerContainsExcludedPhrase("sorry"), AnswerContainsExcludedPhrase("error")],
+            id="answer_excludes_fails_when_phrase_present",
+        ),
+        pytest.param(
+            "all good",
+            Expectation(final_answer_excludes=("sorry",)),
+            [],
+            id="answer_excludes_passes_when_clean",
+        ),
+    ],
+)
+def test_answer_phrases(final_text: str, expectation: Expectation, expected: list[Failure]) -> None:
+    assert expected == score(outcome(final_text=final_text), expectation)
 
 
 # -- tool sequence ---------------------------------------------------------------------------
@@ -283,16 +274,16 @@ def test_token_budget_total_saturates_at_u32_max() -> None:
 
 
 def test_duration_pass_when_within() -> None:
-    assert score(outcome(duration_ms=1000), Expectation(max_duration_ms=1000)) == []
+    assert score(outcome(session_duration_ms=1000), Expectation(max_duration_ms=1000)) == []
 
 
 def test_duration_fail_when_exceeded() -> None:
-    failures = score(outcome(duration_ms=1500), Expectation(max_duration_ms=1000))
+    failures = score(outcome(session_duration_ms=1500), Expectation(max_duration_ms=1000))
     assert failures == [DurationExceeded(1000, 1500)]
 
 
 def test_duration_uses_session_duration_not_elapsed() -> None:
-    run = outcome(duration_ms=10, elapsed_seconds=3600.0)
+    run = outcome(session_duration_ms=10, elapsed_seconds=3600.0)
     assert score(run, Expectation(max_duration_ms=100)) == []
 
 
@@ -306,7 +297,7 @@ def test_expected_error_type_pass_when_match() -> None:
 
 def test_expected_error_type_fail_when_run_succeeded() -> None:
     expectation = Expectation(expected_error_type="rate_limit")
-    assert score(outcome("fine"), expectation) == [ExpectedErrorMissing("rate_limit")]
+    assert score(outcome(final_text="fine"), expectation) == [ExpectedErrorMissing("rate_limit")]
 
 
 def test_expected_error_type_fail_when_kind_differs() -> None:
@@ -374,7 +365,7 @@ def test_runtime_failure_is_always_emitted_as_failure() -> None:
 
 def test_runtime_failure_does_not_short_circuit_other_failures() -> None:
     failure = ReplayRuntimeError("boom")
-    run = outcome("nothing", runtime_failure=failure)
+    run = outcome(final_text="nothing", runtime_failure=failure)
     failures = score(run, Expectation(final_answer_contains=("x",), max_duration_ms=0))
     assert failures == [AnswerMissingPhrase("x"), ReplayRuntimeFailed(failure)]
 
@@ -553,7 +544,7 @@ def test_multiple_criteria_report_all_failures() -> None:
         forbidden_tools=("delete",),
         max_tokens_total=10,
     )
-    run = outcome("no", tools=tools("delete"), inferences=(inference(total=11),))
+    run = outcome(final_text="no", tools=tools("delete"), inferences=(inference(total=11),))
     assert score(run, expectation) == [
         AnswerMissingPhrase("yes"),
         AnswerContainsExcludedPhrase("no"),
@@ -577,10 +568,10 @@ def test_every_check_fails_in_spec_order() -> None:
         min_judge_score=1.0,  # ignored by score
     )
     run = outcome(
-        "no",
+        final_text="no",
         tools=tools("delete"),
         inferences=(inference(total=11),),
-        duration_ms=6,
+        session_duration_ms=6,
         error_type="overloaded",
         runtime_failure=runtime,
     )

@@ -9,45 +9,37 @@ import pytest
 
 from awaken_eval import (
     EvalRun,
-    EvalRunExecutionMode,
-    EvalRunItem,
     InvalidInput,
-    MatrixCell,
-    ReplayReport,
     from_json,
     to_json,
 )
 from awaken_eval.records import AgentToolStats
+from builders import item, report, run
 
 
 def _run(items: int) -> EvalRun:
+    """A live run of ``items`` items with every usual report field set."""
     stats = (
         AgentToolStats(
             agent_id="", tool="search", call_count=1, failure_count=0, total_duration_ms=5
         ),
     )
-    return EvalRun(
-        id="01JBENCH0000000000000000RN",
-        dataset_id="ds",
+    return run(
+        run_id="01JBENCH0000000000000000RN",
         dataset_revision=1,
-        execution_mode=EvalRunExecutionMode.LIVE,
-        items=tuple(
-            EvalRunItem(
-                f"fx_{index}",
-                ReplayReport(
+        items=(
+            item(
+                report=report(
                     fixture_id=f"fx_{index}",
-                    passed=True,
-                    failures=(),
                     final_text="ok",
                     inference_count=1,
                     tool_count=1,
-                    tool_failures=0,
                     total_input_tokens=10,
                     total_output_tokens=5,
                     session_duration_ms=7,
                     tool_calls_by_agent=stats,
                 ),
-                cell=MatrixCell("m"),
+                model="m",
                 sample_index=index % 3,
             )
             for index in range(items)

@@ -21,14 +21,11 @@ from awaken_eval import (
     DatasetSpec,
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunItem,
     Expectation,
     Fixture,
     InvalidInput,
     InvalidRequest,
-    MatrixCell,
     NotFound,
-    ReplayReport,
     ResolvedModel,
     SamplingParams,
     StoreFailure,
@@ -56,6 +53,8 @@ from awaken_eval.service import (
 )
 from awaken_eval.stores import FileDatasetStore, InMemoryDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, ScriptedJudge
+from builders import item as make_item
+from builders import run as make_run
 
 # -- builders -----------------------------------------------------------------------------
 
@@ -400,36 +399,20 @@ async def test_baseline_is_validated_before_replay() -> None:
     assert [] == await world.runs.list(EvalRunFilter())
 
 
-def _stored_run(
-    run_id: str,
-    *,
-    dataset_id: str = "ds",
-    revision: int = 1,
-    live: bool = False,
-    items: Sequence[EvalRunItem] = (),
-) -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id=dataset_id,
-        dataset_revision=revision,
-        execution_mode=EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED,
-        items=tuple(items),
-        started_at_secs=1_700_000_000,
-        ended_at_secs=1_700_000_001,
-    )
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("baseline", "fragment"),
     [
-        (_stored_run("b", dataset_id="other"), "cannot diff across datasets"),
-        (_stored_run("b", revision=7), "cannot diff across dataset revisions"),
         (
-            _stored_run("b", live=True),
+            make_run(run_id="b", dataset_id="other", dataset_revision=1),
+            "cannot diff across datasets",
+        ),
+        (make_run(run_id="b", dataset_revision=7), "cannot diff across dataset revisions"),
+        (
+            make_run(run_id="b", mode=EvalRunExecutionMode.LIVE, dataset_revision=1),
             "cannot diff across execution modes: baseline=live new=scripted",
         ),
-        (_stored_run("b", dataset_id="_adhoc", revision=0), "ad-hoc"),
+        (make_run(run_id="b", dataset_id="_adhoc", dataset_revision=0), "ad-hoc"),
     ],
 )
 async def test_incomparable_baselines_are_rejected_before_replay(
@@ -454,32 +437,12 @@ class _DirtyRuns(InMemoryRunStore):
         return await super().read(run_id)
 
 
-def _live_item(
-    fixture_id: str, model: str, sample: int | None = None, passed: bool = True
-) -> EvalRunItem:
-    return EvalRunItem(
-        fixture_id=fixture_id,
-        cell=MatrixCell(model_id=model),
-        report=ReplayReport(
-            fixture_id=fixture_id,
-            passed=passed,
-            failures=(),
-            final_text="4",
-            inference_count=1,
-            tool_count=0,
-            tool_failures=0,
-            total_input_tokens=1,
-            total_output_tokens=1,
-            session_duration_ms=0,
-        ),
-        sample_index=sample,
-    )
-
-
 @pytest.mark.anyio
 async def test_baseline_with_duplicate_item_keys_is_rejected_before_replay() -> None:
-    item = _live_item("a", "m1")
-    dirty = _stored_run("b", live=True, items=[item, item])
+    item = make_item(fixture_id="a", model="m1")
+    dirty = make_run(
+        run_id="b", mode=EvalRunExecutionMode.LIVE, items=[item, item], dataset_revision=1
+    )
     world = _world(fixtures=[_fixture("a")], runs=_DirtyRuns(dirty))
     await _refused(
         world.service.start_run(_request(models=("m1",), baseline_run_id="b")),
@@ -491,9 +454,11 @@ async def test_baseline_with_duplicate_item_keys_is_rejected_before_replay() -> 
 
 @pytest.mark.anyio
 async def test_baseline_sample_count_mismatch_is_rejected_before_replay() -> None:
-    items = [_live_item("a", "m1", sample) for sample in range(3)]
+    items = [make_item(fixture_id="a", model="m1", sample_index=sample) for sample in range(3)]
     world = _world(fixtures=[_fixture("a")])
-    await world.runs.write(_stored_run("b", live=True, items=items))
+    await world.runs.write(
+        make_run(run_id="b", mode=EvalRunExecutionMode.LIVE, items=items, dataset_revision=1)
+    )
     request = _request(models=("m1",), samples=2, baseline_run_id="b")
     await _refused(world.service.start_run(request), InvalidRequest, "different sample counts")
     assert [] == world.executors["m1"].requests
@@ -866,8 +831,8 @@ async def test_get_run_with_baseline_diffs_item_keyed_samples() -> None:
 async def test_get_run_baseline_rules() -> None:
     world = _world(fixtures=[_fixture("a")])
     current = (await world.service.start_run(_request())).run
-    await world.runs.write(_stored_run("other-ds", dataset_id="x"))
-    await world.runs.write(_stored_run("other-rev", revision=9))
+    await world.runs.write(make_run(run_id="other-ds", dataset_id="x", dataset_revision=1))
+    await world.runs.write(make_run(run_id="other-rev", dataset_revision=9))
     online = (await world.service.online_eval(_online())).run
     await _refused(
         world.service.get_run(current.id, baseline="gone"),
@@ -899,11 +864,15 @@ async def test_get_run_sample_count_mismatch() -> None:
 
 @pytest.mark.anyio
 async def test_dirty_current_run_is_500_without_diff_and_400_with_one() -> None:
-    item = _live_item("a", "m1")
-    dirty = _stored_run("dirty", live=True, items=[item, item])
+    item = make_item(fixture_id="a", model="m1")
+    dirty = make_run(
+        run_id="dirty", mode=EvalRunExecutionMode.LIVE, items=[item, item], dataset_revision=1
+    )
     runs = _DirtyRuns(dirty)
     runs._runs["dirty"] = dirty
-    await runs.write(_stored_run("base", live=True, items=[item]))
+    await runs.write(
+        make_run(run_id="base", mode=EvalRunExecutionMode.LIVE, items=[item], dataset_revision=1)
+    )
     world = _world(runs=runs)
     error = await _refused(
         world.service.get_run("dirty"), StoreFailure, "duplicate eval-run item key"

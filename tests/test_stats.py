@@ -13,11 +13,9 @@ from hypothesis import strategies as st
 import strategies as s
 from awaken_eval import (
     EvalRun,
-    EvalRunExecutionMode,
     EvalRunItem,
     InvalidRequest,
     MatrixCell,
-    ReplayReport,
     from_json,
     to_builtins,
     to_json,
@@ -35,55 +33,16 @@ from awaken_eval.analysis import (
 )
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.records import ErrorPolicy, SampleAggregate
+from builders import item, report
+from builders import run as make_run
 
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _report(*, passed: bool, errored: bool = False, fixture_id: str = "f") -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=passed,
-        failures=(),
-        final_text="",
-        inference_count=0,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        session_duration_ms=0,
-        runtime_failure=ReplayRuntimeError("timeout") if errored else None,
-    )
-
-
-PASS = _report(passed=True)
-FAIL = _report(passed=False)
-ERRORED = _report(passed=False, errored=True)
-ERRORED_BUT_PASSED = _report(passed=True, errored=True)
-
-
-def _item(
-    fixture_id: str,
-    report: ReplayReport,
-    *,
-    model: str | None = None,
-    live: bool = True,
-    sample_index: int | None = None,
-) -> EvalRunItem:
-    cell = MatrixCell(model) if live else None
-    return EvalRunItem(fixture_id, cell=cell, report=report, sample_index=sample_index)
-
-
-def _run(*items: EvalRunItem) -> EvalRun:
-    live = any(item.cell is not None for item in items)
-    return EvalRun(
-        id="run",
-        dataset_id="ds",
-        dataset_revision=0,
-        execution_mode=EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED,
-        items=tuple(items),
-        started_at_secs=0,
-        ended_at_secs=0,
-    )
+PASS = report(passed=True)
+FAIL = report(passed=False)
+ERRORED = report(passed=False, runtime_failure=ReplayRuntimeError("timeout"))
+ERRORED_BUT_PASSED = report(passed=True, runtime_failure=ReplayRuntimeError("timeout"))
 
 
 def _exact_pass_at(n: int, c: int, k: int) -> Fraction:
@@ -118,10 +77,10 @@ def _sampled_runs(draw: st.DrawFn, max_items: int = 40) -> EvalRun:
         )
     )
     items = [
-        _item(fixture_id, report, model=model, live=live, sample_index=index)
+        item(fixture_id=fixture_id, report=report, model=model, live=live, sample_index=index)
         for index, (fixture_id, model, report) in enumerate(rows)
     ]
-    return _run(*items) if items else _run()
+    return make_run(items=items)
 
 
 # -- pass@k ----------------------------------------------------------------------------------
@@ -311,11 +270,16 @@ def test_wilson_interval_contains_the_rate_within_unit_interval(counts: tuple[in
 
 
 def test_aggregate_samples_of_an_empty_run_is_empty() -> None:
-    assert [] == aggregate_samples(_run())
+    assert [] == aggregate_samples(make_run())
 
 
 def test_aggregate_samples_single_sample_degenerates_to_pass_fail() -> None:
-    run = _run(_item("ok", PASS, live=False), _item("bad", FAIL, live=False))
+    run = make_run(
+        items=(
+            item(fixture_id="ok", report=PASS, live=False),
+            item(fixture_id="bad", report=FAIL, live=False),
+        )
+    )
 
     bad, ok = aggregate_samples(run)
 
@@ -341,11 +305,13 @@ def test_aggregate_samples_single_sample_degenerates_to_pass_fail() -> None:
 
 
 def test_aggregate_samples_groups_by_fixture_and_cell() -> None:
-    run = _run(
-        _item("f", PASS, model="m1", sample_index=0),
-        _item("f", FAIL, model="m1", sample_index=1),
-        _item("f", PASS, model="m1", sample_index=2),
-        _item("f", PASS, model="m2", sample_index=0),
+    run = make_run(
+        items=(
+            item(fixture_id="f", report=PASS, model="m1", sample_index=0),
+            item(fixture_id="f", report=FAIL, model="m1", sample_index=1),
+            item(fixture_id="f", report=PASS, model="m1", sample_index=2),
+            item(fixture_id="f", report=PASS, model="m2", sample_index=0),
+        )
     )
 
     m1, m2 = aggregate_samples(run)
@@ -358,7 +324,9 @@ def test_aggregate_samples_groups_by_fixture_and_cell() -> None:
 
 
 def test_aggregate_samples_all_pass_marks_pow_k() -> None:
-    run = _run(*(_item("f", PASS, model="m", sample_index=i) for i in range(3)))
+    run = make_run(
+        items=(item(fixture_id="f", report=PASS, model="m", sample_index=i) for i in range(3))
+    )
 
     (aggregate,) = aggregate_samples(run)
 
@@ -373,11 +341,13 @@ def test_aggregate_samples_all_pass_marks_pow_k() -> None:
 
 
 def test_aggregate_samples_sorts_by_fixture_then_default_cell_then_model() -> None:
-    run = _run(
-        _item("b", PASS, model="z"),
-        _item("b", PASS, model=None),
-        _item("a", PASS, model="m"),
-        _item("b", PASS, model="a"),
+    run = make_run(
+        items=(
+            item(fixture_id="b", report=PASS, model="z"),
+            item(fixture_id="b", report=PASS, model=None, live=True),
+            item(fixture_id="a", report=PASS, model="m"),
+            item(fixture_id="b", report=PASS, model="a"),
+        )
     )
 
     keys = [(a.fixture_id, a.cell) for a in aggregate_samples(run)]
@@ -397,12 +367,24 @@ def test_an_absent_cell_and_a_cell_without_model_are_one_group() -> None:
     )
 
     assert [("f", None)] == list(group_counts(items))
-    (aggregate,) = aggregate_samples(_run(_item("f", PASS), _item("f", FAIL, sample_index=3)))
+    (aggregate,) = aggregate_samples(
+        make_run(
+            items=(
+                item(fixture_id="f", report=PASS, live=True),
+                item(fixture_id="f", report=FAIL, sample_index=3, live=True),
+            )
+        )
+    )
     assert (None, 2, 1) == (aggregate.cell, aggregate.samples, aggregate.passed)
 
 
 def test_aggregate_samples_fills_every_k_and_the_wilson_interval() -> None:
-    run = _run(*(_item("f", PASS if i < 3 else FAIL, sample_index=i) for i in range(10)))
+    run = make_run(
+        items=(
+            item(fixture_id="f", report=PASS if i < 3 else FAIL, sample_index=i, live=True)
+            for i in range(10)
+        )
+    )
 
     (aggregate,) = aggregate_samples(run)
 
@@ -417,7 +399,12 @@ def test_aggregate_samples_fills_every_k_and_the_wilson_interval() -> None:
 
 
 def test_aggregate_samples_uses_the_requested_confidence() -> None:
-    run = _run(*(_item("f", PASS if i < 8 else FAIL, sample_index=i) for i in range(10)))
+    run = make_run(
+        items=(
+            item(fixture_id="f", report=PASS if i < 8 else FAIL, sample_index=i, live=True)
+            for i in range(10)
+        )
+    )
 
     (aggregate,) = aggregate_samples(run, confidence=0.9)
 
@@ -433,12 +420,14 @@ def test_aggregate_samples_uses_the_requested_confidence() -> None:
 
 
 def _errored_run() -> EvalRun:
-    return _run(
-        _item("f", PASS, sample_index=0),
-        _item("f", PASS, sample_index=1),
-        _item("f", FAIL, sample_index=2),
-        _item("f", ERRORED, sample_index=3),
-        _item("f", ERRORED_BUT_PASSED, sample_index=4),
+    return make_run(
+        items=(
+            item(fixture_id="f", report=PASS, sample_index=0, live=True),
+            item(fixture_id="f", report=PASS, sample_index=1, live=True),
+            item(fixture_id="f", report=FAIL, sample_index=2, live=True),
+            item(fixture_id="f", report=ERRORED, sample_index=3, live=True),
+            item(fixture_id="f", report=ERRORED_BUT_PASSED, sample_index=4, live=True),
+        )
     )
 
 
@@ -477,7 +466,12 @@ def test_reference_fields_ignore_the_error_policy(policy: ErrorPolicy) -> None:
 
 
 def test_a_group_of_only_errored_samples_has_no_estimates_when_excluded() -> None:
-    run = _run(_item("f", ERRORED, sample_index=0), _item("f", ERRORED, sample_index=1))
+    run = make_run(
+        items=(
+            item(fixture_id="f", report=ERRORED, sample_index=0, live=True),
+            item(fixture_id="f", report=ERRORED, sample_index=1, live=True),
+        )
+    )
 
     (aggregate,) = aggregate_samples(run, error_policy=ErrorPolicy.EXCLUDE)
 
@@ -540,7 +534,9 @@ def test_aggregate_wire_format_puts_the_extensions_after_the_reference_keys() ->
 
 
 def test_default_policy_and_zero_errors_are_omitted_on_the_wire() -> None:
-    (aggregate,) = aggregate_samples(_run(_item("f", PASS, model="m")))
+    (aggregate,) = aggregate_samples(
+        make_run(items=(item(fixture_id="f", report=PASS, model="m"),))
+    )
 
     data = to_builtins(aggregate)
 
@@ -563,9 +559,9 @@ def _oracle(
 ) -> dict[tuple[str, str | None], tuple[int, int, int, int, int]]:
     """The obvious, slow computation of every count of every group."""
     groups: dict[tuple[str, str | None], list[EvalRunItem]] = {}
-    for item in run.items:
-        model = None if item.cell is None else item.cell.model_id
-        groups.setdefault((item.fixture_id, model), []).append(item)
+    for one in run.items:
+        model = None if one.cell is None else one.cell.model_id
+        groups.setdefault((one.fixture_id, model), []).append(one)
     result = {}
     for key, items in groups.items():
         errored = [i for i in items if i.report.runtime_failure is not None]
@@ -619,7 +615,7 @@ def test_aggregation_is_invariant_under_permutation_of_items(
     drawn: tuple[EvalRun, list[EvalRunItem]], policy: ErrorPolicy
 ) -> None:
     run, shuffled = drawn
-    permuted = _run(*shuffled) if shuffled else _run()
+    permuted = make_run(items=shuffled)
 
     assert aggregate_samples(run, error_policy=policy) == aggregate_samples(
         permuted, error_policy=policy
@@ -651,7 +647,12 @@ def test_aggregation_of_arbitrary_runs_is_permutation_invariant(
 
 
 def _aggregate(n: int, c: int, fixture_id: str = "f") -> SampleAggregate:
-    run = _run(*(_item(fixture_id, PASS if i < c else FAIL, sample_index=i) for i in range(n)))
+    run = make_run(
+        items=(
+            item(fixture_id=fixture_id, report=PASS if i < c else FAIL, sample_index=i, live=True)
+            for i in range(n)
+        )
+    )
     (aggregate,) = aggregate_samples(run)
     return aggregate
 

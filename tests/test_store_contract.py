@@ -35,11 +35,9 @@ from awaken_eval import (
     Fixture,
     InvalidInput,
     ItemKey,
-    MatrixCell,
     NotFound,
     ReplayContext,
     ReplayOutcome,
-    ReplayReport,
     RunOptions,
     StoreFailure,
     load_directory,
@@ -48,8 +46,10 @@ from awaken_eval import (
 from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
 from awaken_eval.failures import AnswerMissingPhrase
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
-from awaken_eval.records import EvalRunFilter, RunHeader
+from awaken_eval.records import EvalRunFilter
 from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
+from builders import header, item
+from builders import run as make_run
 from strategies import eval_runs
 
 pytestmark = pytest.mark.anyio
@@ -62,6 +62,16 @@ BUNDLED = Path(__file__).parent / "data" / "bundled"
 INVALID_IDS = ["", ".", "..", "a/b", "a\\b", "a\x00b", "../escape"]
 STORE_KINDS = ["memory", "files", "sqlite"]
 U64_MAX = 2**64 - 1
+
+# b fails with a failure record, so every store round-trips one.
+A_FAILED_B_C = (
+    item(fixture_id="a"),
+    item(
+        fixture_id="b",
+        failures=(AnswerMissingPhrase("expected phrase"),),
+    ),
+    item(fixture_id="c"),
+)
 
 AnyStore = InMemoryRunStore | FileEvalRunStore | SqliteRunStore
 
@@ -113,62 +123,6 @@ async def reopened(kind: str, root: Path, current: AnyStore) -> AsyncIterator[An
 # -- records ------------------------------------------------------------------------------
 
 
-def item(
-    fixture_id: str,
-    *,
-    model: str | None = None,
-    live: bool = False,
-    sample: int | None = None,
-    passed: bool = True,
-) -> EvalRunItem:
-    outcome = ReplayOutcome(fixture_id=fixture_id, final_text=f"answer of {fixture_id}")
-    failures = [] if passed else [AnswerMissingPhrase("expected phrase")]
-    report = ReplayReport.from_outcome(outcome, failures)
-    cell = MatrixCell(model) if live or model is not None else None
-    return EvalRunItem(fixture_id, cell=cell, report=report, sample_index=sample)
-
-
-def make_run(
-    run_id: str,
-    *,
-    dataset: str = "ds",
-    started: int = T0,
-    items: tuple[EvalRunItem, ...] | None = None,
-    mode: EvalRunExecutionMode = SCRIPTED,
-    revision: int = 3,
-) -> EvalRun:
-    if items is None:
-        items = (item("a"), item("b", passed=False), item("c"))
-    return EvalRun(
-        id=run_id,
-        dataset_id=dataset,
-        dataset_revision=revision,
-        execution_mode=mode,
-        items=items,
-        started_at_secs=started,
-        ended_at_secs=min(started + 5, U64_MAX),
-        fixture_digests={one.fixture_id: "0" * 64 for one in items},
-    )
-
-
-def header(
-    run_id: str,
-    *,
-    dataset: str = "ds",
-    revision: int = 3,
-    mode: EvalRunExecutionMode = SCRIPTED,
-    started: int = T0,
-) -> RunHeader:
-    return RunHeader(
-        id=run_id,
-        dataset_id=dataset,
-        dataset_revision=revision,
-        execution_mode=mode,
-        started_at_secs=started,
-        fixture_digests={"a": "1" * 64, "b": "2" * 64},
-    )
-
-
 def key(fixture_id: str, model: str | None = None, sample: int | None = None) -> ItemKey:
     return ItemKey(fixture_id, model, sample)
 
@@ -212,7 +166,7 @@ async def test_store_implements_every_run_store_protocol(store: AnyStore) -> Non
 
 
 async def test_write_then_read_returns_the_run(store: AnyStore) -> None:
-    run = make_run("01JD3R8Q5YF6W9S2C4T0B7M1NA")
+    run = make_run(run_id="01JD3R8Q5YF6W9S2C4T0B7M1NA", items=A_FAILED_B_C)
     await store.write(run)
     assert run == await store.read(run.id)
 
@@ -220,7 +174,11 @@ async def test_write_then_read_returns_the_run(store: AnyStore) -> None:
 async def test_a_run_written_by_one_instance_is_read_by_another(
     kind: str, tmp_path: Path, store: AnyStore
 ) -> None:
-    run = make_run("shared", items=(item("x", live=True), item("y", model="m")), mode=LIVE)
+    run = make_run(
+        run_id="shared",
+        items=(item(fixture_id="x", live=True), item(fixture_id="y", model="m")),
+        mode=LIVE,
+    )
     await store.write(run)
     async with reopened(kind, tmp_path, store) as other:
         assert run == await other.read("shared")
@@ -230,7 +188,7 @@ async def test_a_run_written_by_one_instance_is_read_by_another(
 async def test_run_ids_with_spaces_and_unicode_are_allowed(store: AnyStore) -> None:
     ids = ["nightly run 1", " leading space", "é-ü run", "dots.in.id", "..."]
     for run_id in ids:
-        await store.write(make_run(run_id))
+        await store.write(make_run(run_id=run_id, items=A_FAILED_B_C))
     for run_id in ids:
         assert run_id == (await store.read(run_id)).id
     assert sorted(ids, reverse=True) == await listed_ids(store)
@@ -257,12 +215,12 @@ ODD_IDS = [
 
 async def test_odd_but_valid_run_ids_round_trip(store: AnyStore) -> None:
     for run_id in ODD_IDS:
-        await store.write(make_run(run_id))
-        await store.begin(header(f"s{run_id}"))
-        await store.append(f"s{run_id}", (item("a"),))
+        await store.write(make_run(run_id=run_id, items=A_FAILED_B_C))
+        await store.begin(header(run_id=f"s{run_id}"))
+        await store.append(f"s{run_id}", (item(fixture_id="a"),))
         await finish(store, f"s{run_id}", ended_at_secs=T0)
     for run_id in ODD_IDS:
-        assert make_run(run_id) == await store.read(run_id)
+        assert make_run(run_id=run_id, items=A_FAILED_B_C) == await store.read(run_id)
         assert [key("a")] == keys_of(await store.read(f"s{run_id}"))
     expected = sorted([*ODD_IDS, *(f"s{run_id}" for run_id in ODD_IDS)], reverse=True)
     assert expected == await listed_ids(store)
@@ -274,11 +232,11 @@ async def test_a_run_id_too_long_for_the_store_fails_cleanly(store: AnyStore) ->
     run_id = "x" * 240
     failure: StoreFailure | None = None
     try:
-        await store.write(make_run(run_id))
+        await store.write(make_run(run_id=run_id, items=A_FAILED_B_C))
     except StoreFailure as exc:
         failure = exc
     if failure is None:
-        assert make_run(run_id) == await store.read(run_id)
+        assert make_run(run_id=run_id, items=A_FAILED_B_C) == await store.read(run_id)
         return
     assert isinstance(store, FileEvalRunStore)
     assert run_id in str(failure)
@@ -288,25 +246,31 @@ async def test_a_run_id_too_long_for_the_store_fails_cleanly(store: AnyStore) ->
 
 
 async def test_write_is_write_once_and_keeps_the_original(store: AnyStore) -> None:
-    original = make_run("once", dataset="first")
+    original = make_run(run_id="once", dataset_id="first", items=A_FAILED_B_C)
     await store.write(original)
     with pytest.raises(AlreadyExists) as caught:
-        await store.write(make_run("once", dataset="second", started=NEXT_MONTH))
+        await store.write(
+            make_run(
+                run_id="once", dataset_id="second", started_at_secs=NEXT_MONTH, items=A_FAILED_B_C
+            )
+        )
     assert "once" == caught.value.run_id
     assert original == await store.read("once")
     assert ["once"] == await listed_ids(store)
 
 
 async def test_write_once_takes_priority_over_duplicate_item_keys(store: AnyStore) -> None:
-    original = make_run("once")
+    original = make_run(run_id="once", items=A_FAILED_B_C)
     await store.write(original)
     with pytest.raises(AlreadyExists):
-        await store.write(make_run("once", items=(item("a"), item("a"))))
+        await store.write(
+            make_run(run_id="once", items=(item(fixture_id="a"), item(fixture_id="a")))
+        )
     assert original == await store.read("once")
 
 
 async def test_read_of_a_missing_run_is_not_found(store: AnyStore) -> None:
-    await store.write(make_run("present"))
+    await store.write(make_run(run_id="present", items=A_FAILED_B_C))
     with pytest.raises(NotFound, match="missing"):
         await store.read("missing")
 
@@ -316,13 +280,13 @@ async def test_invalid_run_ids_are_rejected_on_write_read_and_begin(
     store: AnyStore, run_id: str
 ) -> None:
     with pytest.raises(InvalidRunId):
-        await store.write(make_run(run_id))
+        await store.write(make_run(run_id=run_id, items=A_FAILED_B_C))
     with pytest.raises(InvalidRunId):
         await store.read(run_id)
     with pytest.raises(InvalidRunId):
-        await store.begin(header(run_id))
+        await store.begin(header(run_id=run_id))
     with pytest.raises(InvalidRunId):
-        await store.begin(header(run_id), resume=True)
+        await store.begin(header(run_id=run_id), resume=True)
     assert [] == await store.list(EvalRunFilter())
 
 
@@ -334,7 +298,7 @@ async def test_invalid_run_id_escaping_the_root_writes_nothing_outside(
     store = open_store(kind, root)
     try:
         with pytest.raises(InvalidRunId):
-            await store.write(make_run("../escape"))
+            await store.write(make_run(run_id="../escape", items=A_FAILED_B_C))
     finally:
         await close_store(store)
     assert ["root"] == entries(tmp_path)
@@ -344,15 +308,17 @@ async def test_write_rejects_an_invalid_execution_shape_and_stores_nothing(
     store: AnyStore,
 ) -> None:
     with attrs.validators.disabled():
-        live_without_cell = make_run("shape", mode=LIVE, items=(item("a"),))
-        scripted_with_cell = make_run("shape", mode=SCRIPTED, items=(item("a", model="m"),))
+        live_without_cell = make_run(run_id="shape", mode=LIVE, items=(item(fixture_id="a"),))
+        scripted_with_cell = make_run(
+            run_id="shape", mode=SCRIPTED, items=(item(fixture_id="a", model="m"),)
+        )
     for bad in (live_without_cell, scripted_with_cell):
         with pytest.raises(InvalidExecutionShape, match="execution_mode="):
             await store.write(bad)
         with pytest.raises(NotFound):
             await store.read("shape")
     assert [] == await store.list(EvalRunFilter())
-    good = make_run("shape")
+    good = make_run(run_id="shape", items=A_FAILED_B_C)
     await store.write(good)  # the rejected writes left no trace behind
     assert good == await store.read("shape")
 
@@ -360,9 +326,12 @@ async def test_write_rejects_an_invalid_execution_shape_and_stores_nothing(
 @pytest.mark.parametrize(
     "items",
     [
-        (item("a"), item("b"), item("a")),
-        (item("a", live=True), item("a", model=None, live=True)),
-        (item("a", model="m", sample=0), item("a", model="m", sample=0)),
+        (item(fixture_id="a"), item(fixture_id="b"), item(fixture_id="a")),
+        (item(fixture_id="a", live=True), item(fixture_id="a", model=None, live=True)),
+        (
+            item(fixture_id="a", model="m", sample_index=0),
+            item(fixture_id="a", model="m", sample_index=0),
+        ),
     ],
     ids=["scripted", "default-cell", "sampled"],
 )
@@ -371,11 +340,11 @@ async def test_write_rejects_duplicate_item_keys_and_stores_nothing(
 ) -> None:
     mode = LIVE if items[0].cell is not None else SCRIPTED
     with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key: fixture 'a'"):
-        await store.write(make_run("dup", items=items, mode=mode))
+        await store.write(make_run(run_id="dup", items=items, mode=mode))
     with pytest.raises(NotFound):
         await store.read("dup")
     assert [] == await store.list(EvalRunFilter())
-    good = make_run("dup")
+    good = make_run(run_id="dup", items=A_FAILED_B_C)
     await store.write(good)
     assert good == await store.read("dup")
 
@@ -384,7 +353,7 @@ OUT_OF_RANGE_RUNS: dict[str, dict[str, Any]] = {
     "ended_at_secs": {"ended_at_secs": 2**64},
     "dataset_revision": {"dataset_revision": -1},
     "started_at_secs": {"started_at_secs": -5},
-    "sample_index": {"items": (item("a", sample=2**32),)},
+    "sample_index": {"items": (item(fixture_id="a", sample_index=2**32),)},
 }
 
 
@@ -398,11 +367,17 @@ async def test_a_run_the_store_could_not_read_back_is_rejected_on_write(
     store = open_store(store_kind, tmp_path)
     try:
         with pytest.raises(InvalidInput, match=field):
-            await store.write(attrs.evolve(make_run("out of range"), **OUT_OF_RANGE_RUNS[field]))
+            await store.write(
+                attrs.evolve(
+                    make_run(run_id="out of range", items=A_FAILED_B_C), **OUT_OF_RANGE_RUNS[field]
+                )
+            )
         with pytest.raises(NotFound):
             await store.read("out of range")
-        await store.write(make_run("out of range"))
-        assert make_run("out of range") == await store.read("out of range")
+        await store.write(make_run(run_id="out of range", items=A_FAILED_B_C))
+        assert make_run(run_id="out of range", items=A_FAILED_B_C) == await store.read(
+            "out of range"
+        )
     finally:
         await close_store(store)
 
@@ -413,11 +388,13 @@ async def test_an_item_the_store_could_not_read_back_is_rejected_on_append(
 ) -> None:
     store = open_store(store_kind, tmp_path)
     try:
-        await store.begin(header("s"))
+        await store.begin(header(run_id="s"))
         with pytest.raises(InvalidInput, match="sample_index"):
-            await store.append("s", (item("a"), item("b", sample=2**32)))
+            await store.append(
+                "s", (item(fixture_id="a"), item(fixture_id="b", sample_index=2**32))
+            )
         assert frozenset() == await store.present_keys("s")
-        await store.append("s", (item("a"), item("b", sample=1)))
+        await store.append("s", (item(fixture_id="a"), item(fixture_id="b", sample_index=1)))
         run = await finish(store, "s", ended_at_secs=T0)
         assert run == await store.read("s")
     finally:
@@ -426,7 +403,7 @@ async def test_an_item_the_store_could_not_read_back_is_rejected_on_append(
 
 @pytest.mark.parametrize(
     "changes",
-    [{"revision": -1}, {"started": -1}, {"started": 2**64}],
+    [{"dataset_revision": -1}, {"started_at_secs": -1}, {"started_at_secs": 2**64}],
     ids=["dataset_revision", "started_at_secs", "started_at_secs_too_large"],
 )
 @pytest.mark.parametrize("store_kind", ["files", "sqlite"])
@@ -436,8 +413,8 @@ async def test_a_header_the_store_could_not_read_back_is_rejected_on_begin(
     store = open_store(store_kind, tmp_path)
     try:
         with pytest.raises(InvalidInput):
-            await store.begin(header("s", **changes))
-        assert frozenset() == await store.begin(header("s"))
+            await store.begin(header(run_id="s", **changes))
+        assert frozenset() == await store.begin(header(run_id="s"))
     finally:
         await close_store(store)
 
@@ -446,14 +423,18 @@ async def test_an_absent_cell_and_a_default_cell_are_the_same_key_but_not_the_sa
     store: AnyStore,
 ) -> None:
     # Sample indexes tell items apart: no index is not sample 0.
-    items = (item("a", live=True), item("a", live=True, sample=0), item("a", model="m"))
-    run = make_run("keys", items=items, mode=LIVE)
+    items = (
+        item(fixture_id="a", live=True),
+        item(fixture_id="a", live=True, sample_index=0),
+        item(fixture_id="a", model="m"),
+    )
+    run = make_run(run_id="keys", items=items, mode=LIVE)
     await store.write(run)
     assert run == await store.read("keys")
 
 
 async def test_an_empty_run_round_trips(store: AnyStore) -> None:
-    run = make_run("empty", items=())
+    run = make_run(run_id="empty", items=())
     await store.write(run)
     assert run == await store.read("empty")
     assert [EvalRunSummary.from_run(run)] == await store.list(EvalRunFilter())
@@ -500,7 +481,9 @@ async def test_a_zero_start_time_is_handled_as_the_store_defines(
     kind: str, store: AnyStore
 ) -> None:
     before = int(time.time())
-    await store.write(make_run("zero", started=0))
+    await store.write(
+        make_run(run_id="zero", started_at_secs=0, ended_at_secs=5, items=A_FAILED_B_C)
+    )
     after = int(time.time())
     stored = await store.read("zero")
     summary = (await store.list(EvalRunFilter()))[0]
@@ -509,29 +492,40 @@ async def test_a_zero_start_time_is_handled_as_the_store_defines(
         assert before <= stored.started_at_secs <= after
     else:
         assert 0 == stored.started_at_secs
-    assert make_run("zero", started=stored.started_at_secs) == attrs.evolve(
-        stored, ended_at_secs=stored.started_at_secs + 5
-    )
+    assert make_run(
+        run_id="zero",
+        started_at_secs=stored.started_at_secs,
+        ended_at_secs=stored.started_at_secs + 5,
+        items=A_FAILED_B_C,
+    ) == attrs.evolve(stored, ended_at_secs=stored.started_at_secs + 5)
 
 
 # -- list ---------------------------------------------------------------------------------
 
 
 async def _write_listing_runs(store: AnyStore) -> None:
-    await store.write(make_run("r1", dataset="a", started=T0 - 100))
-    await store.write(make_run("r2", dataset="b", started=T0))
-    await store.write(make_run("r3", dataset="a", started=T0))
-    await store.write(make_run("r4", dataset="a", started=NEXT_MONTH))
+    await store.write(
+        make_run(run_id="r1", dataset_id="a", started_at_secs=T0 - 100, items=A_FAILED_B_C)
+    )
+    await store.write(make_run(run_id="r2", dataset_id="b", started_at_secs=T0, items=A_FAILED_B_C))
+    await store.write(make_run(run_id="r3", dataset_id="a", started_at_secs=T0, items=A_FAILED_B_C))
+    await store.write(
+        make_run(run_id="r4", dataset_id="a", started_at_secs=NEXT_MONTH, items=A_FAILED_B_C)
+    )
 
 
 async def test_list_is_newest_first_with_ties_by_id_descending(store: AnyStore) -> None:
     await _write_listing_runs(store)
-    await store.write(make_run("r0", dataset="b", started=T0))
+    await store.write(make_run(run_id="r0", dataset_id="b", started_at_secs=T0, items=A_FAILED_B_C))
     assert ["r4", "r3", "r2", "r0", "r1"] == await listed_ids(store)
 
 
 async def test_list_summaries_count_items(store: AnyStore) -> None:
-    run = make_run("counted", items=(item("a"), item("b", passed=False), item("c")))
+    run = make_run(
+        run_id="counted",
+        dataset_revision=3,
+        items=(item(fixture_id="a"), item(fixture_id="b", passed=False), item(fixture_id="c")),
+    )
     await store.write(run)
     expected = EvalRunSummary(
         id="counted",
@@ -578,9 +572,9 @@ async def test_list_of_an_empty_store_is_empty(store: AnyStore) -> None:
 
 
 async def test_list_shows_only_finished_runs(store: AnyStore) -> None:
-    await store.write(make_run("written"))
-    await store.begin(header("open"))
-    await store.append("open", (item("a"),))
+    await store.write(make_run(run_id="written", items=A_FAILED_B_C))
+    await store.begin(header(run_id="open"))
+    await store.append("open", (item(fixture_id="a"),))
     assert ["written"] == await listed_ids(store)
     with pytest.raises(NotFound):
         await store.read("open")
@@ -627,16 +621,20 @@ async def test_prune_with_nothing_old_enough_deletes_nothing(store: AnyStore) ->
 
 
 async def test_a_pruned_run_id_can_be_written_again(store: AnyStore) -> None:
-    await store.write(make_run("reused", dataset="old", started=T0 - 10))
+    await store.write(
+        make_run(run_id="reused", dataset_id="old", started_at_secs=T0 - 10, items=A_FAILED_B_C)
+    )
     assert 1 == await store.prune(T0)
-    fresh = make_run("reused", dataset="new", started=NEXT_MONTH)
+    fresh = make_run(
+        run_id="reused", dataset_id="new", started_at_secs=NEXT_MONTH, items=A_FAILED_B_C
+    )
     await store.write(fresh)
     assert fresh == await store.read("reused")
 
 
 async def test_prune_leaves_open_runs_alone(store: AnyStore) -> None:
-    await store.begin(header("open", started=T0 - 10))
-    await store.append("open", (item("a"),))
+    await store.begin(header(run_id="open", started_at_secs=T0 - 10))
+    await store.append("open", (item(fixture_id="a"),))
     assert 0 == await store.prune(T0)
     assert frozenset({key("a")}) == await store.present_keys("open")
     run = await finish(store, "open", ended_at_secs=T0)
@@ -647,9 +645,11 @@ async def test_prune_leaves_open_runs_alone(store: AnyStore) -> None:
 
 
 async def test_stream_begin_append_finish(store: AnyStore) -> None:
-    assert frozenset() == await store.begin(header("s"))
-    await store.append("s", (item("c"), item("a", passed=False)))
-    await store.append("s", (item("b"),))
+    assert frozenset() == await store.begin(
+        header(run_id="s", dataset_revision=3, fixture_digests={"a": "1" * 64, "b": "2" * 64})
+    )
+    await store.append("s", (item(fixture_id="c"), item(fixture_id="a", passed=False)))
+    await store.append("s", (item(fixture_id="b"),))
     assert {key("a"), key("b"), key("c")} == await store.present_keys("s")
     run = await finish(store, "s", ended_at_secs=T0 + 9, item_order=[key("a"), key("b")])
     expected = EvalRun(
@@ -657,7 +657,7 @@ async def test_stream_begin_append_finish(store: AnyStore) -> None:
         dataset_id="ds",
         dataset_revision=3,
         execution_mode=SCRIPTED,
-        items=(item("a", passed=False), item("b"), item("c")),
+        items=(item(fixture_id="a", passed=False), item(fixture_id="b"), item(fixture_id="c")),
         started_at_secs=T0,
         ended_at_secs=T0 + 9,
         fixture_digests={"a": "1" * 64, "b": "2" * 64},
@@ -669,16 +669,19 @@ async def test_stream_begin_append_finish(store: AnyStore) -> None:
 
 
 async def test_finish_without_order_keeps_append_order(store: AnyStore) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("c"), item("a")))
-    await store.append("s", (item("b"),))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="c"), item(fixture_id="a")))
+    await store.append("s", (item(fixture_id="b"),))
     run = await finish(store, "s", ended_at_secs=T0)
     assert [key("c"), key("a"), key("b")] == keys_of(run)
 
 
 async def test_finish_order_puts_unlisted_items_last_in_append_order(store: AnyStore) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("d"), item("c"), item("b"), item("a")))
+    await store.begin(header(run_id="s"))
+    await store.append(
+        "s",
+        (item(fixture_id="d"), item(fixture_id="c"), item(fixture_id="b"), item(fixture_id="a")),
+    )
     run = await finish(store, "s", ended_at_secs=T0, item_order=[key("b"), key("zz"), key("d")])
     assert [key("b"), key("d"), key("c"), key("a")] == keys_of(run)
 
@@ -692,14 +695,14 @@ async def test_stream_of_a_live_sampled_run(store: AnyStore) -> None:
     ]
     items = {
         one: item(
-            one.fixture_id,
+            fixture_id=one.fixture_id,
             model=one.model_id,
-            sample=one.sample_index,
+            sample_index=one.sample_index,
             passed=one.sample_index == 0,
         )
         for one in order
     }
-    await store.begin(header("live", mode=LIVE))
+    await store.begin(header(run_id="live", mode=LIVE))
     await store.append("live", tuple(items[one] for one in reversed(order[4:])))
     await store.append("live", tuple(items[one] for one in order[:4]))
     run = await finish(store, "live", ended_at_secs=T0, item_order=order)
@@ -710,7 +713,7 @@ async def test_stream_of_a_live_sampled_run(store: AnyStore) -> None:
 
 
 async def test_finishing_an_empty_stream_stores_an_empty_run(store: AnyStore) -> None:
-    await store.begin(header("nothing"))
+    await store.begin(header(run_id="nothing"))
     run = await finish(store, "nothing", ended_at_secs=T0)
     assert () == run.items
     assert run == await store.read("nothing")
@@ -719,12 +722,12 @@ async def test_finishing_an_empty_stream_stores_an_empty_run(store: AnyStore) ->
 async def test_resume_returns_the_present_keys_and_continues(
     kind: str, tmp_path: Path, store: AnyStore
 ) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"), item("b")))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"), item(fixture_id="b")))
     async with reopened(kind, tmp_path, store) as other:
-        assert {key("a"), key("b")} == await other.begin(header("s"), resume=True)
+        assert {key("a"), key("b")} == await other.begin(header(run_id="s"), resume=True)
         assert {key("a"), key("b")} == await other.present_keys("s")
-        await other.append("s", (item("c"),))
+        await other.append("s", (item(fixture_id="c"),))
         run = await finish(other, "s", ended_at_secs=T0, item_order=[key("a"), key("b"), key("c")])
         assert [key("a"), key("b"), key("c")] == keys_of(run)
         assert run == await other.read("s")
@@ -732,74 +735,74 @@ async def test_resume_returns_the_present_keys_and_continues(
 
 
 async def test_resume_may_be_repeated(store: AnyStore) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"),))
-    assert {key("a")} == await store.begin(header("s"), resume=True)
-    assert {key("a")} == await store.begin(header("s"), resume=True)
-    await store.append("s", (item("b"),))
-    assert {key("a"), key("b")} == await store.begin(header("s"), resume=True)
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"),))
+    assert {key("a")} == await store.begin(header(run_id="s"), resume=True)
+    assert {key("a")} == await store.begin(header(run_id="s"), resume=True)
+    await store.append("s", (item(fixture_id="b"),))
+    assert {key("a"), key("b")} == await store.begin(header(run_id="s"), resume=True)
 
 
 async def test_resume_of_an_unknown_run_starts_it_empty(store: AnyStore) -> None:
-    assert frozenset() == await store.begin(header("new"), resume=True)
-    await store.append("new", (item("a"),))
+    assert frozenset() == await store.begin(header(run_id="new"), resume=True)
+    await store.append("new", (item(fixture_id="a"),))
     run = await finish(store, "new", ended_at_secs=T0)
     assert [key("a")] == keys_of(run)
 
 
 @pytest.mark.parametrize("resume", [False, True])
 async def test_begin_on_a_finished_run_is_already_exists(store: AnyStore, resume: bool) -> None:
-    await store.write(make_run("written"))
-    await store.begin(header("streamed"))
+    await store.write(make_run(run_id="written", items=A_FAILED_B_C))
+    await store.begin(header(run_id="streamed"))
     await finish(store, "streamed", ended_at_secs=T0)
     for run_id in ("written", "streamed"):
         with pytest.raises(AlreadyExists):
-            await store.begin(header(run_id), resume=resume)
-    assert make_run("written") == await store.read("written")
+            await store.begin(header(run_id=run_id), resume=resume)
+    assert make_run(run_id="written", items=A_FAILED_B_C) == await store.read("written")
 
 
 async def test_write_on_an_open_run_is_already_exists(store: AnyStore) -> None:
-    await store.begin(header("open"))
-    await store.append("open", (item("a"),))
+    await store.begin(header(run_id="open"))
+    await store.append("open", (item(fixture_id="a"),))
     with pytest.raises(AlreadyExists):
-        await store.write(make_run("open"))
+        await store.write(make_run(run_id="open", items=A_FAILED_B_C))
     assert {key("a")} == await store.present_keys("open")
     run = await finish(store, "open", ended_at_secs=T0)
     assert run == await store.read("open")
 
 
 async def test_begin_twice_without_resume_is_a_conflict(store: AnyStore) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"),))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"),))
     with pytest.raises(Conflict, match="s"):
-        await store.begin(header("s"))
+        await store.begin(header(run_id="s"))
     assert {key("a")} == await store.present_keys("s")
 
 
 @pytest.mark.parametrize(
     "changed",
-    [{"dataset": "other"}, {"revision": 4}, {"mode": LIVE}],
+    [{"dataset_id": "other"}, {"dataset_revision": 4}, {"mode": LIVE}],
     ids=["dataset", "revision", "mode"],
 )
 async def test_resume_with_another_identity_is_a_conflict(
     store: AnyStore, changed: dict[str, Any]
 ) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"),))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"),))
     with pytest.raises(Conflict):
-        await store.begin(header("s", **changed), resume=True)
-    assert {key("a")} == await store.begin(header("s"), resume=True)
+        await store.begin(header(run_id="s", **changed), resume=True)
+    assert {key("a")} == await store.begin(header(run_id="s"), resume=True)
 
 
 async def test_append_of_a_duplicate_key_is_rejected_whole(store: AnyStore) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"),))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"),))
     with pytest.raises(DuplicateItemKeys, match="fixture 'a'"):
-        await store.append("s", (item("b"), item("a")))
+        await store.append("s", (item(fixture_id="b"), item(fixture_id="a")))
     with pytest.raises(DuplicateItemKeys, match="fixture 'c'"):
-        await store.append("s", (item("c"), item("c")))
+        await store.append("s", (item(fixture_id="c"), item(fixture_id="c")))
     assert {key("a")} == await store.present_keys("s")
-    await store.append("s", (item("b"), item("c")))
+    await store.append("s", (item(fixture_id="b"), item(fixture_id="c")))
     run = await finish(store, "s", ended_at_secs=T0)
     assert [key("a"), key("b"), key("c")] == keys_of(run)
 
@@ -807,12 +810,12 @@ async def test_append_of_a_duplicate_key_is_rejected_whole(store: AnyStore) -> N
 async def test_append_of_a_duplicate_key_after_resume_is_rejected(
     kind: str, tmp_path: Path, store: AnyStore
 ) -> None:
-    await store.begin(header("s"))
-    await store.append("s", (item("a"),))
+    await store.begin(header(run_id="s"))
+    await store.append("s", (item(fixture_id="a"),))
     async with reopened(kind, tmp_path, store) as other:
-        await other.begin(header("s"), resume=True)
+        await other.begin(header(run_id="s"), resume=True)
         with pytest.raises(DuplicateItemKeys, match="fixture 'a'"):
-            await other.append("s", (item("a"),))
+            await other.append("s", (item(fixture_id="a"),))
         assert {key("a")} == await other.present_keys("s")
 
 
@@ -820,13 +823,13 @@ async def test_append_and_finish_of_a_run_that_is_not_open_are_not_found(
     store: AnyStore,
 ) -> None:
     with pytest.raises(NotFound, match="ghost"):
-        await store.append("ghost", (item("a"),))
+        await store.append("ghost", (item(fixture_id="a"),))
     with pytest.raises(NotFound, match="ghost"):
         await store.finish("ghost", ended_at_secs=T0)
-    await store.begin(header("done"))
+    await store.begin(header(run_id="done"))
     await finish(store, "done", ended_at_secs=T0)
     with pytest.raises(NotFound):
-        await store.append("done", (item("a"),))
+        await store.append("done", (item(fixture_id="a"),))
     with pytest.raises(NotFound):
         await store.finish("done", ended_at_secs=T0)
     assert [] == keys_of(await store.read("done"))
@@ -840,7 +843,7 @@ async def test_a_zero_start_time_of_a_stream_is_handled_as_the_store_defines(
     kind: str, store: AnyStore
 ) -> None:
     before = int(time.time())
-    await store.begin(header("zero", started=0))
+    await store.begin(header(run_id="zero", started_at_secs=0))
     run = await finish(store, "zero", ended_at_secs=T0)
     after = int(time.time())
     assert run == await store.read("zero")
@@ -859,7 +862,12 @@ async def test_concurrent_writes_of_one_id_have_exactly_one_winner(store: AnySto
     async def attempt(writer: int) -> None:
         try:
             await store.write(
-                make_run("raced", dataset=f"writer-{writer}", started=T0 + writer * 3_000_000)
+                make_run(
+                    run_id="raced",
+                    dataset_id=f"writer-{writer}",
+                    started_at_secs=T0 + writer * 3_000_000,
+                    items=A_FAILED_B_C,
+                )
             )
         except AlreadyExists:
             outcomes[writer] = "exists"
@@ -878,13 +886,17 @@ async def test_concurrent_writes_of_one_id_have_exactly_one_winner(store: AnySto
 
 
 async def test_concurrent_writes_and_appends_all_land(store: AnyStore) -> None:
-    await store.begin(header("s"))
+    await store.begin(header(run_id="s"))
 
     async def write(index: int) -> None:
-        await store.write(make_run(f"run {index:02d}", started=T0 + index))
+        await store.write(
+            make_run(run_id=f"run {index:02d}", started_at_secs=T0 + index, items=A_FAILED_B_C)
+        )
 
     async def append(index: int) -> None:
-        await store.append("s", (item(f"x{index:02d}"), item(f"y{index:02d}")))
+        await store.append(
+            "s", (item(fixture_id=f"x{index:02d}"), item(fixture_id=f"y{index:02d}"))
+        )
 
     async with anyio.create_task_group() as group:
         for index in range(12):
@@ -906,13 +918,18 @@ async def test_a_large_live_run_round_trips_in_order(store: AnyStore) -> None:
         for sample in (0, 1, 2)
     ]
     items = tuple(
-        item(one.fixture_id, model=one.model_id, sample=one.sample_index, passed=index % 3 != 0)
+        item(
+            fixture_id=one.fixture_id,
+            model=one.model_id,
+            sample_index=one.sample_index,
+            passed=index % 3 != 0,
+        )
         for index, one in enumerate(reversed(order))
     )
-    run = make_run("large", items=items, mode=LIVE)
+    run = make_run(run_id="large", items=items, mode=LIVE)
     await store.write(run)
     assert run == await store.read("large")
-    await store.begin(header("large stream", mode=LIVE))
+    await store.begin(header(run_id="large stream", mode=LIVE))
     for start in range(0, len(items), 64):
         await store.append("large stream", items[start : start + 64])
     streamed = await finish(store, "large stream", ended_at_secs=T0, item_order=order)
@@ -955,10 +972,10 @@ def test_listing_and_pruning_agree_with_the_in_memory_store(
         for index, (dataset, started) in enumerate(runs):
             await store.write(
                 make_run(
-                    f"r{index % 3}-{index}",
-                    dataset=dataset,
-                    started=started,
-                    items=(item("a", passed=index % 2 == 0),),
+                    run_id=f"r{index % 3}-{index}",
+                    dataset_id=dataset,
+                    started_at_secs=started,
+                    items=(item(fixture_id="a", passed=index % 2 == 0),),
                 )
             )
         listed = await store.list(run_filter)

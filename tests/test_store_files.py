@@ -43,11 +43,13 @@ from awaken_eval import (
 )
 from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
-from awaken_eval.records import EvalRunFilter, RunHeader, validate_run_id
+from awaken_eval.records import EvalRunFilter, validate_run_id
 from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore
 from awaken_eval.stores._files.index import Positions, scan_summary
 from awaken_eval.stores._files.layout import shard_of
 from awaken_eval.stores._files.printer import pretty, write_document
+from builders import header, item, report
+from builders import run as make_run
 from strategies import eval_run_items, eval_runs, json_values
 
 pytestmark = pytest.mark.anyio
@@ -58,76 +60,8 @@ SCRIPTED = EvalRunExecutionMode.SCRIPTED
 LIVE = EvalRunExecutionMode.LIVE
 R = TypeVar("R", EvalRun, ReplayReport)
 
+A_AND_FAILED_B = (item(fixture_id="a"), item(fixture_id="b", passed=False))
 BAD_RUN_IDS = ["", ".", "..", "../escape", "a/b", "a\\b", "a\0b"]
-
-
-def report(fixture_id: str, *, passed: bool = True) -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=passed,
-        failures=(),
-        final_text="ok",
-        inference_count=1,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=10,
-        total_output_tokens=5,
-        total_tokens=15,
-        session_duration_ms=3,
-    )
-
-
-def item(
-    fixture_id: str,
-    *,
-    model: str | None = None,
-    sample: int | None = None,
-    live: bool = False,
-    passed: bool = True,
-) -> EvalRunItem:
-    return EvalRunItem(
-        fixture_id=fixture_id,
-        cell=MatrixCell(model) if live else None,
-        report=report(fixture_id, passed=passed),
-        sample_index=sample,
-    )
-
-
-def make_run(
-    run_id: str = "run-1",
-    *,
-    started: int = NOV_2023,
-    dataset: str = "ds",
-    items: tuple[EvalRunItem, ...] | None = None,
-    mode: EvalRunExecutionMode = SCRIPTED,
-) -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id=dataset,
-        dataset_revision=3,
-        execution_mode=mode,
-        items=(item("a"), item("b", passed=False)) if items is None else items,
-        started_at_secs=started,
-        ended_at_secs=started + 5,
-    )
-
-
-def header(
-    run_id: str = "stream-1",
-    *,
-    mode: EvalRunExecutionMode = SCRIPTED,
-    dataset: str = "ds",
-    revision: int = 1,
-    started: int = NOV_2023,
-) -> RunHeader:
-    return RunHeader(
-        id=run_id,
-        dataset_id=dataset,
-        dataset_revision=revision,
-        execution_mode=mode,
-        started_at_secs=started,
-        fixture_digests={"a": "d" * 64},
-    )
 
 
 def bypass_validation(record: R, **changes: Any) -> R:
@@ -194,7 +128,7 @@ def test_store_implements_every_run_store_protocol(store: FileEvalRunStore) -> N
 async def test_file_store_round_trips_run_and_locates_by_id(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    run = make_run()
+    run = make_run(run_id="run-1", items=A_AND_FAILED_B)
     await store.write(run)
     assert run == await store.read("run-1")
     assert ["2023-11/run-1.json"] == data_files(root)
@@ -203,14 +137,16 @@ async def test_file_store_round_trips_run_and_locates_by_id(
 async def test_file_store_path_layout_uses_year_month_shard(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("layout", started=1_700_006_400))
+    await store.write(
+        make_run(run_id="layout", started_at_secs=1_700_006_400, items=A_AND_FAILED_B)
+    )
     assert (root / "eval_runs" / "2023-11" / "layout.json").is_file()
 
 
 async def test_written_document_is_the_pretty_printed_wire_format(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    run = make_run(items=(item("a", model="m", live=True),), mode=LIVE)
+    run = make_run(items=(item(fixture_id="a", model="m", live=True),), mode=LIVE, run_id="run-1")
     await store.write(run)
     written = (root / "eval_runs" / "2023-11" / "run-1.json").read_bytes()
     assert to_json(run, pretty=True).encode() == written
@@ -218,11 +154,11 @@ async def test_written_document_is_the_pretty_printed_wire_format(
 
 
 async def test_file_store_write_is_write_once(store: FileEvalRunStore, root: Path) -> None:
-    await store.write(make_run())
+    await store.write(make_run(run_id="run-1", items=A_AND_FAILED_B))
     path = root / "eval_runs" / "2023-11" / "run-1.json"
     original = path.read_bytes()
     with pytest.raises(AlreadyExists) as caught:
-        await store.write(make_run(dataset="other", items=()))
+        await store.write(make_run(dataset_id="other", items=(), run_id="run-1"))
     assert "run-1" == caught.value.run_id
     assert original == path.read_bytes()
 
@@ -230,7 +166,7 @@ async def test_file_store_write_is_write_once(store: FileEvalRunStore, root: Pat
 async def test_file_store_successful_write_removes_temp_file(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run())
+    await store.write(make_run(run_id="run-1", items=A_AND_FAILED_B))
     shard = root / "eval_runs" / "2023-11"
     assert ["run-1.json"] == sorted(p.name for p in shard.iterdir())
     marker = root / "eval_runs" / ".ids" / "run-1"
@@ -254,7 +190,9 @@ async def test_file_store_write_once_is_global_across_started_at_shards(
 
     async def writer(started: int) -> None:
         try:
-            await store.write(make_run("race", started=started))
+            await store.write(
+                make_run(run_id="race", started_at_secs=started, items=A_AND_FAILED_B)
+            )
             outcomes.append("won")
         except AlreadyExists:
             outcomes.append("already exists")
@@ -268,9 +206,9 @@ async def test_file_store_write_once_is_global_across_started_at_shards(
 
 
 async def test_write_once_holds_across_shards_sequentially(store: FileEvalRunStore) -> None:
-    await store.write(make_run("x", started=NOV_2023))
+    await store.write(make_run(run_id="x", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
     with pytest.raises(AlreadyExists):
-        await store.write(make_run("x", started=DEC_2023))
+        await store.write(make_run(run_id="x", started_at_secs=DEC_2023, items=A_AND_FAILED_B))
 
 
 async def test_marker_alone_keeps_the_id_taken(store: FileEvalRunStore, root: Path) -> None:
@@ -278,12 +216,12 @@ async def test_marker_alone_keeps_the_id_taken(store: FileEvalRunStore, root: Pa
     marker.parent.mkdir(parents=True)
     marker.write_text("elsewhere\n")
     with pytest.raises(AlreadyExists):
-        await store.write(make_run("taken"))
+        await store.write(make_run(run_id="taken", items=A_AND_FAILED_B))
     assert [] == data_files(root)
 
 
 async def test_file_store_rejects_duplicate_item_keys(store: FileEvalRunStore, root: Path) -> None:
-    run = make_run(items=(item("a"), item("a")))
+    run = make_run(items=(item(fixture_id="a"), item(fixture_id="a")), run_id="run-1")
     with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key") as caught:
         await store.write(run)
     assert "run-1" in str(caught.value)
@@ -293,14 +231,17 @@ async def test_file_store_rejects_duplicate_item_keys(store: FileEvalRunStore, r
 async def test_file_store_rejects_invalid_execution_shape(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    run = bypass_validation(make_run(), execution_mode=LIVE)
+    run = bypass_validation(make_run(run_id="run-1", items=A_AND_FAILED_B), execution_mode=LIVE)
     with pytest.raises(InvalidExecutionShape, match="execution_mode=live"):
         await store.write(run)
     assert [] == files_under(root / "eval_runs")
 
 
 async def test_shape_is_checked_before_item_keys(store: FileEvalRunStore) -> None:
-    run = bypass_validation(make_run(items=(item("a"), item("a"))), execution_mode=LIVE)
+    run = bypass_validation(
+        make_run(items=(item(fixture_id="a"), item(fixture_id="a")), run_id="run-1"),
+        execution_mode=LIVE,
+    )
     with pytest.raises(InvalidExecutionShape):
         await store.write(run)
 
@@ -308,15 +249,17 @@ async def test_shape_is_checked_before_item_keys(store: FileEvalRunStore) -> Non
 async def test_file_store_write_once_takes_priority_over_duplicate_item_keys(
     store: FileEvalRunStore,
 ) -> None:
-    await store.write(make_run())
+    await store.write(make_run(run_id="run-1", items=A_AND_FAILED_B))
     with pytest.raises(AlreadyExists):
-        await store.write(make_run(items=(item("a"), item("a"))))
+        await store.write(
+            make_run(items=(item(fixture_id="a"), item(fixture_id="a")), run_id="run-1")
+        )
 
 
 async def test_file_store_read_rejects_historical_duplicate_item_keys(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    document = to_builtins(make_run("dup", items=(item("a"),)))
+    document = to_builtins(make_run(run_id="dup", items=(item(fixture_id="a"),)))
     document["items"] = document["items"] * 2
     place(root, "2023-11", "dup.json", document)
     with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key") as caught:
@@ -327,7 +270,12 @@ async def test_file_store_read_rejects_historical_duplicate_item_keys(
 async def test_file_store_read_rejects_file_name_and_run_id_mismatch(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    place(
+        root,
+        "2023-11",
+        "renamed.json",
+        to_builtins(make_run(run_id="original", items=A_AND_FAILED_B)),
+    )
     with pytest.raises(InvalidRunId) as caught:
         await store.read("renamed")
     assert "renamed" in str(caught.value)
@@ -335,7 +283,9 @@ async def test_file_store_read_rejects_file_name_and_run_id_mismatch(
 
 
 async def test_read_rejects_a_stored_invalid_run_id(store: FileEvalRunStore, root: Path) -> None:
-    place(root, "2023-11", "good.json", to_builtins(make_run("../evil")))
+    place(
+        root, "2023-11", "good.json", to_builtins(make_run(run_id="../evil", items=A_AND_FAILED_B))
+    )
     with pytest.raises(InvalidRunId, match=r"\.\./evil"):
         await store.read("good")
 
@@ -343,8 +293,8 @@ async def test_read_rejects_a_stored_invalid_run_id(store: FileEvalRunStore, roo
 async def test_file_store_list_full_skips_historical_duplicate_item_keys(
     store: FileEvalRunStore, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await store.write(make_run("ok"))
-    document = to_builtins(make_run("dup", items=(item("a"),)))
+    await store.write(make_run(run_id="ok", items=A_AND_FAILED_B))
+    document = to_builtins(make_run(run_id="dup", items=(item(fixture_id="a"),)))
     document["items"] = document["items"] * 2
     place(root, "2023-11", "dup.json", document)
     with caplog.at_level(logging.WARNING, logger="awaken_eval.stores"):
@@ -357,8 +307,13 @@ async def test_file_store_list_full_skips_historical_duplicate_item_keys(
 async def test_file_store_list_full_skips_file_name_and_run_id_mismatch(
     store: FileEvalRunStore, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await store.write(make_run("ok"))
-    place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    await store.write(make_run(run_id="ok", items=A_AND_FAILED_B))
+    place(
+        root,
+        "2023-11",
+        "renamed.json",
+        to_builtins(make_run(run_id="original", items=A_AND_FAILED_B)),
+    )
     with caplog.at_level(logging.WARNING, logger="awaken_eval.stores"):
         runs = await store.list_full(EvalRunFilter())
     assert ["ok"] == [run.id for run in runs]
@@ -368,14 +323,14 @@ async def test_file_store_list_full_skips_file_name_and_run_id_mismatch(
 async def test_list_skips_corrupt_unparseable_and_invalid_shape_files(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("ok"))
+    await store.write(make_run(run_id="ok", items=A_AND_FAILED_B))
     place(root, "2023-11", "torn.json", '{"id": "torn", "dataset_id": ')
     place(root, "2023-11", "array.json", "[1, 2]")
     place(root, "2023-11", "typed.json", {"id": "typed", "dataset_id": 3})
-    shape = to_builtins(make_run("shape"))
+    shape = to_builtins(make_run(run_id="shape", items=A_AND_FAILED_B))
     shape["execution_mode"] = "live"
     place(root, "2023-11", "shape.json", shape)
-    bad_item = to_builtins(make_run("baditem"))
+    bad_item = to_builtins(make_run(run_id="baditem", items=A_AND_FAILED_B))
     bad_item["items"][0]["report"]["passed"] = "yes"
     place(root, "2023-11", "baditem.json", bad_item)
     (root / "eval_runs" / "2023-11" / "dir.json").mkdir()
@@ -386,9 +341,14 @@ async def test_list_skips_corrupt_unparseable_and_invalid_shape_files(
 async def test_file_store_prune_leaves_file_name_and_run_id_mismatch_in_place(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("original", started=NOV_2023))
+    await store.write(make_run(run_id="original", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
     marker = root / "eval_runs" / ".ids" / "original"
-    mismatched = place(root, "2023-11", "renamed.json", to_builtins(make_run("original")))
+    mismatched = place(
+        root,
+        "2023-11",
+        "renamed.json",
+        to_builtins(make_run(run_id="original", items=A_AND_FAILED_B)),
+    )
     marker_text = marker.read_text()
     (root / "eval_runs" / "2023-11" / "original.json").unlink()
     assert 0 == await store.prune(NOV_2023 + 1_000)
@@ -398,7 +358,7 @@ async def test_file_store_prune_leaves_file_name_and_run_id_mismatch_in_place(
 
 async def test_file_store_started_at_zero_is_resolved_in_persisted_record(root: Path) -> None:
     store = FileEvalRunStore(root, clock=lambda: NOV_2023 + 0.75)
-    await store.write(make_run("zero", started=0))
+    await store.write(make_run(run_id="zero", started_at_secs=0, items=A_AND_FAILED_B))
     path = root / "eval_runs" / "2023-11" / "zero.json"
     assert NOV_2023 == json.loads(path.read_text())["started_at_secs"]
     assert NOV_2023 == (await store.read("zero")).started_at_secs
@@ -407,9 +367,33 @@ async def test_file_store_started_at_zero_is_resolved_in_persisted_record(root: 
 async def test_file_store_list_filters_by_dataset_and_sorts_newest_first(
     store: FileEvalRunStore,
 ) -> None:
-    await store.write(make_run("old", started=NOV_2023, dataset="a"))
-    await store.write(make_run("new", started=DEC_2023, dataset="a"))
-    await store.write(make_run("other", started=DEC_2023 + 10, dataset="b"))
+    await store.write(
+        make_run(
+            run_id="old",
+            started_at_secs=NOV_2023,
+            dataset_id="a",
+            dataset_revision=3,
+            items=A_AND_FAILED_B,
+        )
+    )
+    await store.write(
+        make_run(
+            run_id="new",
+            started_at_secs=DEC_2023,
+            dataset_id="a",
+            dataset_revision=3,
+            items=A_AND_FAILED_B,
+        )
+    )
+    await store.write(
+        make_run(
+            run_id="other",
+            started_at_secs=DEC_2023 + 10,
+            dataset_id="b",
+            dataset_revision=3,
+            items=A_AND_FAILED_B,
+        )
+    )
     summaries = await store.list(EvalRunFilter(dataset_id="a"))
     assert ["new", "old"] == [s.id for s in summaries]
     assert (
@@ -429,22 +413,26 @@ async def test_file_store_list_filters_by_dataset_and_sorts_newest_first(
 
 async def test_list_breaks_started_at_ties_by_id_descending(store: FileEvalRunStore) -> None:
     for run_id in ("b", "c", "a"):
-        await store.write(make_run(run_id, started=NOV_2023))
-    await store.write(make_run("z", started=NOV_2023 - 1))
+        await store.write(make_run(run_id=run_id, started_at_secs=NOV_2023, items=A_AND_FAILED_B))
+    await store.write(make_run(run_id="z", started_at_secs=NOV_2023 - 1, items=A_AND_FAILED_B))
     assert ["c", "b", "a", "z"] == [s.id for s in await store.list(EvalRunFilter())]
     assert ["c", "b"] == [r.id for r in await store.list_full(EvalRunFilter(limit=2))]
 
 
 async def test_file_store_list_limit_truncates_after_sort(store: FileEvalRunStore) -> None:
     for offset, run_id in enumerate(("r0", "r1", "r2", "r3")):
-        await store.write(make_run(run_id, started=NOV_2023 + offset))
+        await store.write(
+            make_run(run_id=run_id, started_at_secs=NOV_2023 + offset, items=A_AND_FAILED_B)
+        )
     assert ["r3", "r2"] == [s.id for s in await store.list(EvalRunFilter(limit=2))]
     assert [] == await store.list(EvalRunFilter(limit=0))
 
 
 async def test_limit_counts_only_valid_runs(store: FileEvalRunStore, root: Path) -> None:
-    await store.write(make_run("valid-old", started=NOV_2023))
-    newest = to_builtins(make_run("dup", started=DEC_2023, items=(item("a"),)))
+    await store.write(make_run(run_id="valid-old", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
+    newest = to_builtins(
+        make_run(run_id="dup", started_at_secs=DEC_2023, items=(item(fixture_id="a"),))
+    )
     newest["items"] = newest["items"] * 2
     place(root, "2023-12", "dup.json", newest)
     assert ["valid-old"] == [s.id for s in await store.list(EvalRunFilter(limit=1))]
@@ -452,7 +440,9 @@ async def test_limit_counts_only_valid_runs(store: FileEvalRunStore, root: Path)
 
 async def test_file_store_list_full_filters_by_since_until(store: FileEvalRunStore) -> None:
     for offset in range(4):
-        await store.write(make_run(f"t{offset}", started=NOV_2023 + offset))
+        await store.write(
+            make_run(run_id=f"t{offset}", started_at_secs=NOV_2023 + offset, items=A_AND_FAILED_B)
+        )
     selected = await store.list_full(
         EvalRunFilter(since_secs=NOV_2023 + 1, until_secs=NOV_2023 + 3)
     )
@@ -470,7 +460,7 @@ async def test_file_store_rejects_invalid_run_id_on_write(
     store: FileEvalRunStore, root: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(InvalidRunId):
-        await store.write(make_run("../escape"))
+        await store.write(make_run(run_id="../escape", items=A_AND_FAILED_B))
     assert [] == files_under(root / "eval_runs")
     assert ["store"] == names_in(tmp_path)
 
@@ -480,11 +470,11 @@ async def test_every_operation_rejects_invalid_run_ids(
     store: FileEvalRunStore, root: Path, tmp_path: Path, bad: str
 ) -> None:
     calls: list[Callable[[], Any]] = [
-        lambda: store.write(make_run(bad)),
+        lambda: store.write(make_run(run_id=bad, items=A_AND_FAILED_B)),
         lambda: store.read(bad),
-        lambda: store.begin(header(bad)),
-        lambda: store.begin(header(bad), resume=True),
-        lambda: store.append(bad, (item("a"),)),
+        lambda: store.begin(header(run_id=bad)),
+        lambda: store.begin(header(run_id=bad), resume=True),
+        lambda: store.append(bad, (item(fixture_id="a"),)),
         lambda: store.finish(bad, ended_at_secs=1),
         lambda: store.present_keys(bad),
     ]
@@ -498,22 +488,23 @@ async def test_every_operation_rejects_invalid_run_ids(
 async def test_file_store_prune_drops_runs_older_than_cutoff(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("old", started=NOV_2023))
-    await store.write(make_run("edge", started=DEC_2023))
-    await store.write(make_run("new", started=DEC_2023 + 10))
+    await store.write(make_run(run_id="old", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
+    await store.write(make_run(run_id="edge", started_at_secs=DEC_2023, items=A_AND_FAILED_B))
+    await store.write(make_run(run_id="new", started_at_secs=DEC_2023 + 10, items=A_AND_FAILED_B))
     assert 1 == await store.prune(DEC_2023)
     assert ["edge", "new"] == sorted(s.id for s in await store.list(EvalRunFilter()))
     assert not (root / "eval_runs" / ".ids" / "old").exists()
     assert not (root / "eval_runs" / "2023-11").exists()  # empty shard removed
     with pytest.raises(NotFound):
         await store.read("old")
-    await store.write(make_run("old", started=DEC_2023 + 20))  # the id is free again
+    # the id is free again
+    await store.write(make_run(run_id="old", started_at_secs=DEC_2023 + 20, items=A_AND_FAILED_B))
 
 
 async def test_file_store_prune_no_op_when_nothing_old_enough(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("a", started=NOV_2023))
+    await store.write(make_run(run_id="a", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
     before = files_under(root)
     assert 0 == await store.prune(NOV_2023)
     assert before == files_under(root)
@@ -522,10 +513,10 @@ async def test_file_store_prune_no_op_when_nothing_old_enough(
 async def test_file_store_prune_leaves_corrupt_files_in_place(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.write(make_run("old", started=NOV_2023))
+    await store.write(make_run(run_id="old", started_at_secs=NOV_2023, items=A_AND_FAILED_B))
     corrupt = place(root, "2023-11", "corrupt.json", "{not json")
     temp = place(root, "2023-10", ".x.1.2.json.tmp", "{}")
-    dup = to_builtins(make_run("dup", items=(item("a"),)))
+    dup = to_builtins(make_run(run_id="dup", items=(item(fixture_id="a"),)))
     dup["items"] = dup["items"] * 2
     dup_path = place(root, "2023-09", "dup.json", dup)
     dup_marker = root / "eval_runs" / ".ids" / "dup"
@@ -539,25 +530,28 @@ async def test_file_store_prune_leaves_corrupt_files_in_place(
 
 
 async def test_prune_ignores_internal_directories(store: FileEvalRunStore, root: Path) -> None:
-    await store.begin(header("open-run"))
-    await store.append("open-run", (item("a"),))
+    await store.begin(header(run_id="open-run"))
+    await store.append("open-run", (item(fixture_id="a"),))
     assert 0 == await store.prune(2**63)
     assert frozenset({ItemKey("a", None, None)}) == await store.present_keys("open-run")
 
 
 async def test_internal_directories_hold_no_runs(store: FileEvalRunStore, root: Path) -> None:
-    place(root, ".hidden", "ghost.json", to_builtins(make_run("ghost")))
+    place(
+        root, ".hidden", "ghost.json", to_builtins(make_run(run_id="ghost", items=A_AND_FAILED_B))
+    )
     with pytest.raises(NotFound):
         await store.read("ghost")
     assert [] == await store.list_full(EvalRunFilter())
-    await store.write(make_run("ghost"))  # a file in an internal directory takes no id
+    # a file in an internal directory takes no id
+    await store.write(make_run(run_id="ghost", items=A_AND_FAILED_B))
 
 
 async def test_run_ids_may_start_with_a_dot_and_hold_spaces(
     store: FileEvalRunStore, root: Path
 ) -> None:
     for run_id in (".dotted", "with space", "a.json", "..."):
-        await store.write(make_run(run_id))
+        await store.write(make_run(run_id=run_id, items=A_AND_FAILED_B))
         assert run_id == (await store.read(run_id)).id
     listed = {s.id for s in await store.list(EvalRunFilter())}
     assert {".dotted", "with space", "a.json", "..."} == listed
@@ -645,7 +639,7 @@ async def test_corrupt_file_read_names_the_run_and_file(
 async def test_read_of_a_document_with_bad_fields_is_a_store_failure(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    document = to_builtins(make_run("typo"))
+    document = to_builtins(make_run(run_id="typo", items=A_AND_FAILED_B))
     document["item"] = []
     place(root, "2023-11", "typo.json", document)
     with pytest.raises(StoreFailure, match=r"typo.*\$\.item"):
@@ -655,7 +649,9 @@ async def test_read_of_a_document_with_bad_fields_is_a_store_failure(
 async def test_read_rejects_legacy_mixed_cells_as_invalid_shape(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    document = to_builtins(make_run("mixed", items=(item("a"), item("b"))))
+    document = to_builtins(
+        make_run(run_id="mixed", items=(item(fixture_id="a"), item(fixture_id="b")))
+    )
     del document["execution_mode"]
     document["items"][1]["cell"] = {"model_id": "m"}
     place(root, "2023-11", "mixed.json", document)
@@ -674,7 +670,7 @@ async def test_killed_writer_leaves_no_visible_run(store: FileEvalRunStore, root
         await reopened.read("half")
     assert [] == await reopened.list(EvalRunFilter())
     with pytest.raises(AlreadyExists):  # the id stays taken (write-once)
-        await reopened.write(make_run("half"))
+        await reopened.write(make_run(run_id="half", items=A_AND_FAILED_B))
 
 
 # -- the document writer and the shard -------------------------------------------------
@@ -718,32 +714,52 @@ async def test_unwritable_run_is_invalid_input_and_leaves_nothing(
     store: FileEvalRunStore, root: Path
 ) -> None:
     text = "lone surrogate \ud800"
-    bad = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), final_text=text))
+    bad = EvalRunItem(fixture_id="a", report=attrs.evolve(report(fixture_id="a"), final_text=text))
     with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
-        await store.write(make_run(items=(bad,)))
-    nan = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), cost_usd=math.nan))
+        await store.write(make_run(items=(bad,), run_id="run-1"))
+    nan = EvalRunItem(
+        fixture_id="a", report=attrs.evolve(report(fixture_id="a"), cost_usd=math.nan)
+    )
     with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
-        await store.write(make_run(items=(nan,)))
+        await store.write(make_run(items=(nan,), run_id="run-1"))
     assert [] == data_files(root)
     assert [] == names_in(root / "eval_runs" / ".ids")
     assert [] == names_in(root / "eval_runs" / "2023-11")
-    await store.write(make_run())  # the id was not taken
+    await store.write(make_run(run_id="run-1", items=A_AND_FAILED_B))  # the id was not taken
 
 
 def negative_tool_count() -> EvalRun:
-    bad_report = bypass_validation(report("a"), tool_count=-1)
-    return make_run(items=(EvalRunItem(fixture_id="a", report=bad_report),))
+    bad_report = bypass_validation(report(fixture_id="a"), tool_count=-1)
+    return make_run(items=(EvalRunItem(fixture_id="a", report=bad_report),), run_id="run-1")
 
 
 @pytest.mark.parametrize(
     ("field", "build"),
     [
-        ("started_at_secs", lambda: bypass_validation(make_run(), started_at_secs=-5)),
-        ("ended_at_secs", lambda: bypass_validation(make_run(), ended_at_secs=2**64)),
-        ("dataset_revision", lambda: bypass_validation(make_run(), dataset_revision=-1)),
+        (
+            "started_at_secs",
+            lambda: bypass_validation(
+                make_run(run_id="run-1", items=A_AND_FAILED_B), started_at_secs=-5
+            ),
+        ),
+        (
+            "ended_at_secs",
+            lambda: bypass_validation(
+                make_run(run_id="run-1", items=A_AND_FAILED_B), ended_at_secs=2**64
+            ),
+        ),
+        (
+            "dataset_revision",
+            lambda: bypass_validation(
+                make_run(run_id="run-1", items=A_AND_FAILED_B), dataset_revision=-1
+            ),
+        ),
         (
             r"\$\.items\[1\]\.sample_index",
-            lambda: make_run(items=(item("a"), item("b", sample=2**32))),
+            lambda: make_run(
+                items=(item(fixture_id="a"), item(fixture_id="b", sample_index=2**32)),
+                run_id="run-1",
+            ),
         ),
         (r"\$\.items\[0\]\.report\.tool_count", negative_tool_count),
     ],
@@ -755,15 +771,17 @@ async def test_write_rejects_what_could_not_be_read_back(
         await store.write(build())
     assert [] == data_files(root)
     assert not (root / "eval_runs" / ".ids" / "run-1").exists()
-    await store.write(make_run())  # the id was not taken
+    await store.write(make_run(run_id="run-1", items=A_AND_FAILED_B))  # the id was not taken
 
 
 async def test_append_rejects_an_item_that_could_not_be_read_back(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
     with pytest.raises(InvalidInput, match=r"\$\[1\]\.sample_index"):
-        await store.append("stream-1", (item("a"), item("b", sample=2**32)))
+        await store.append(
+            "stream-1", (item(fixture_id="a"), item(fixture_id="b", sample_index=2**32))
+        )
     assert b"" == (journal(root, "stream-1") / "items.ndjson").read_bytes()
     assert frozenset() == await store.present_keys("stream-1")
 
@@ -771,30 +789,30 @@ async def test_append_rejects_an_item_that_could_not_be_read_back(
 @pytest.mark.parametrize(
     ("field", "changes"),
     [
-        ("started_at_secs", {"started": -1}),
-        ("started_at_secs", {"started": 2**64}),
-        ("dataset_revision", {"revision": -1}),
+        ("started_at_secs", {"started_at_secs": -1}),
+        ("started_at_secs", {"started_at_secs": 2**64}),
+        ("dataset_revision", {"dataset_revision": -1}),
     ],
 )
 async def test_begin_rejects_a_header_that_could_not_be_read_back(
     store: FileEvalRunStore, root: Path, field: str, changes: dict[str, Any]
 ) -> None:
     with pytest.raises(InvalidInput, match=field):
-        await store.begin(header(**changes))
+        await store.begin(header(**changes, run_id="stream-1"))
     assert (
         [] == files_under(root / "eval_runs" / ".ids")
         if (root / "eval_runs" / ".ids").exists()
         else True
     )
     assert not journal(root, "stream-1").exists()
-    assert frozenset() == await store.begin(header())
+    assert frozenset() == await store.begin(header(run_id="stream-1"))
 
 
 async def test_finish_rejects_an_end_that_could_not_be_read_back(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
     with pytest.raises(InvalidInput, match="ended_at_secs"):
         await store.finish("stream-1", ended_at_secs=-1)
     assert {ItemKey("a", None, None)} == await store.present_keys("stream-1")
@@ -804,8 +822,10 @@ async def test_finish_rejects_an_end_that_could_not_be_read_back(
 
 
 async def test_unwritable_item_is_not_appended(store: FileEvalRunStore, root: Path) -> None:
-    await store.begin(header())
-    bad = EvalRunItem(fixture_id="a", report=attrs.evolve(report("a"), cost_usd=math.inf))
+    await store.begin(header(run_id="stream-1"))
+    bad = EvalRunItem(
+        fixture_id="a", report=attrs.evolve(report(fixture_id="a"), cost_usd=math.inf)
+    )
     with pytest.raises(InvalidInput, match="cannot be stored as JSON"):
         await store.append("stream-1", (bad,))
     assert b"" == (journal(root, "stream-1") / "items.ndjson").read_bytes()
@@ -851,10 +871,12 @@ def journal(root: Path, run_id: str) -> Path:
 
 
 async def test_streaming_begin_append_finish(store: FileEvalRunStore, root: Path) -> None:
-    assert frozenset() == await store.begin(header())
+    assert frozenset() == await store.begin(
+        header(run_id="stream-1", dataset_revision=1, fixture_digests={"a": "d" * 64})
+    )
     assert (root / "eval_runs" / ".ids" / "stream-1").is_file()
-    await store.append("stream-1", (item("b"),))
-    await store.append("stream-1", (item("c"), item("a", passed=False)))
+    await store.append("stream-1", (item(fixture_id="b"),))
+    await store.append("stream-1", (item(fixture_id="c"), item(fixture_id="a", passed=False)))
     expected_keys = {ItemKey(f, None, None) for f in "abc"}
     assert expected_keys == await store.present_keys("stream-1")
     with pytest.raises(NotFound):
@@ -896,64 +918,70 @@ async def test_streaming_begin_append_finish(store: FileEvalRunStore, root: Path
     assert not journal(root, "stream-1").exists()
     assert frozenset() == await store.present_keys("stream-1")
     with pytest.raises(AlreadyExists):
-        await store.begin(header())
+        await store.begin(header(run_id="stream-1"))
     with pytest.raises(AlreadyExists):
-        await store.begin(header(), resume=True)
+        await store.begin(header(run_id="stream-1"), resume=True)
 
 
 async def test_finish_without_order_keeps_append_order(store: FileEvalRunStore) -> None:
-    await store.begin(header(mode=LIVE))
-    await store.append("stream-1", (item("b", model="m", live=True),))
-    await store.append("stream-1", (item("a", model="m", live=True, sample=0),))
+    await store.begin(header(mode=LIVE, run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="b", model="m", live=True),))
+    await store.append("stream-1", (item(fixture_id="a", model="m", live=True, sample_index=0),))
     assert 2 == (await store.finish("stream-1", ended_at_secs=NOV_2023)).item_count
     assert ["b", "a"] == [i.fixture_id for i in (await store.read("stream-1")).items]
 
 
 async def test_begin_of_an_open_run_without_resume_conflicts(store: FileEvalRunStore) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
     with pytest.raises(Conflict, match="already open") as caught:
-        await store.begin(header())
+        await store.begin(header(run_id="stream-1"))
     assert not isinstance(caught.value, AlreadyExists)
 
 
 async def test_resume_with_another_identity_conflicts(store: FileEvalRunStore) -> None:
-    await store.begin(header())
-    for other in (header(dataset="x"), header(revision=2), header(mode=LIVE)):
+    await store.begin(header(run_id="stream-1"))
+    for other in (
+        header(dataset_id="x", run_id="stream-1"),
+        header(dataset_revision=2, run_id="stream-1"),
+        header(mode=LIVE, run_id="stream-1"),
+    ):
         with pytest.raises(Conflict, match="another dataset"):
             await store.begin(other, resume=True)
 
 
 async def test_resume_returns_present_keys_and_keeps_the_stored_header(root: Path) -> None:
-    await FileEvalRunStore(root).begin(header(started=NOV_2023))
-    await FileEvalRunStore(root).append("stream-1", (item("a"), item("b")))
+    await FileEvalRunStore(root).begin(header(started_at_secs=NOV_2023, run_id="stream-1"))
+    await FileEvalRunStore(root).append("stream-1", (item(fixture_id="a"), item(fixture_id="b")))
     reopened = FileEvalRunStore(root)  # a new process, as far as the store can tell
-    present = await reopened.begin(header(started=DEC_2023), resume=True)
+    present = await reopened.begin(header(started_at_secs=DEC_2023, run_id="stream-1"), resume=True)
     assert {ItemKey("a", None, None), ItemKey("b", None, None)} == present
-    await reopened.append("stream-1", (item("c"),))
+    await reopened.append("stream-1", (item(fixture_id="c"),))
     summary = await reopened.finish("stream-1", ended_at_secs=DEC_2023)
     assert (NOV_2023, 3) == (summary.started_at_secs, summary.item_count)
     assert (root / "eval_runs" / "2023-11" / "stream-1.json").is_file()
 
 
 async def test_resume_drops_a_torn_last_journal_line(store: FileEvalRunStore, root: Path) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
     items_file = journal(root, "stream-1") / "items.ndjson"
     acknowledged = items_file.read_bytes()
-    torn = to_json(item("b")).encode()[:30]
+    torn = to_json(item(fixture_id="b")).encode()[:30]
     with items_file.open("ab") as handle:  # a writer killed mid-append
         handle.write(torn)
     reopened = FileEvalRunStore(root)
-    assert {ItemKey("a", None, None)} == await reopened.begin(header(), resume=True)
+    assert {ItemKey("a", None, None)} == await reopened.begin(
+        header(run_id="stream-1"), resume=True
+    )
     assert acknowledged == items_file.read_bytes()  # truncated away
-    await reopened.append("stream-1", (item("b"),))
+    await reopened.append("stream-1", (item(fixture_id="b"),))
     assert 2 == (await reopened.finish("stream-1", ended_at_secs=NOV_2023)).item_count
     assert ["a", "b"] == [i.fixture_id for i in (await reopened.read("stream-1")).items]
 
 
 async def test_finish_ignores_a_torn_last_line(store: FileEvalRunStore, root: Path) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
     with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
         handle.write(b'{"fixture_id":"b","rep')
     assert 1 == (await FileEvalRunStore(root).finish("stream-1", ended_at_secs=NOV_2023)).item_count
@@ -963,12 +991,12 @@ async def test_finish_ignores_a_torn_last_line(store: FileEvalRunStore, root: Pa
 async def test_corrupt_complete_journal_line_is_a_store_failure(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
     with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
         handle.write(b"garbage\n")
     reopened = FileEvalRunStore(root)
     with pytest.raises(StoreFailure, match=r"stream-1.*line 1"):
-        await reopened.begin(header(), resume=True)
+        await reopened.begin(header(run_id="stream-1"), resume=True)
     with pytest.raises(StoreFailure, match=r"stream-1.*line 1"):
         await reopened.finish("stream-1", ended_at_secs=NOV_2023)
     assert journal(root, "stream-1").is_dir()  # the run stays open
@@ -977,59 +1005,64 @@ async def test_corrupt_complete_journal_line_is_a_store_failure(
 async def test_append_rejects_duplicate_keys_and_appends_nothing(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header(mode=LIVE))
-    await store.append("stream-1", (item("a", model="m", live=True),))
+    await store.begin(header(mode=LIVE, run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a", model="m", live=True),))
     items_file = journal(root, "stream-1") / "items.ndjson"
     before = items_file.read_bytes()
     with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key"):
-        await store.append("stream-1", (item("b", live=True), item("a", model="m", live=True)))
+        await store.append(
+            "stream-1",
+            (item(fixture_id="b", live=True), item(fixture_id="a", model="m", live=True)),
+        )
     with pytest.raises(DuplicateItemKeys, match="duplicate eval-run item key"):
-        await store.append("stream-1", (item("c", live=True), item("c", live=True)))
+        await store.append(
+            "stream-1", (item(fixture_id="c", live=True), item(fixture_id="c", live=True))
+        )
     assert before == items_file.read_bytes()
     assert {ItemKey("a", "m", None)} == await store.present_keys("stream-1")
-    await store.append("stream-1", (item("a", model="m", live=True, sample=0),))
+    await store.append("stream-1", (item(fixture_id="a", model="m", live=True, sample_index=0),))
 
 
 async def test_append_rejects_items_of_the_wrong_shape(store: FileEvalRunStore) -> None:
-    await store.begin(header(mode=SCRIPTED))
+    await store.begin(header(mode=SCRIPTED, run_id="stream-1"))
     with pytest.raises(InvalidExecutionShape, match="execution_mode=scripted"):
-        await store.append("stream-1", (item("a", live=True),))
+        await store.append("stream-1", (item(fixture_id="a", live=True),))
     assert frozenset() == await store.present_keys("stream-1")
 
 
 async def test_append_and_finish_need_an_open_run(store: FileEvalRunStore) -> None:
     with pytest.raises(NotFound, match="no open eval run: nope"):
-        await store.append("nope", (item("a"),))
+        await store.append("nope", (item(fixture_id="a"),))
     with pytest.raises(NotFound, match="no open eval run: nope"):
         await store.finish("nope", ended_at_secs=1)
-    await store.write(make_run("done"))
+    await store.write(make_run(run_id="done", items=A_AND_FAILED_B))
     with pytest.raises(NotFound):
-        await store.append("done", (item("z"),))
+        await store.append("done", (item(fixture_id="z"),))
 
 
 async def test_write_of_an_open_run_id_already_exists(store: FileEvalRunStore) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
     with pytest.raises(AlreadyExists):
-        await store.write(make_run("stream-1"))
+        await store.write(make_run(run_id="stream-1", items=A_AND_FAILED_B))
 
 
 async def test_begin_of_a_written_run_already_exists(store: FileEvalRunStore) -> None:
-    await store.write(make_run("done"))
+    await store.write(make_run(run_id="done", items=A_AND_FAILED_B))
     with pytest.raises(AlreadyExists):
-        await store.begin(header("done"), resume=True)
+        await store.begin(header(run_id="done"), resume=True)
 
 
 async def test_resume_of_an_unknown_run_starts_it(store: FileEvalRunStore) -> None:
-    assert frozenset() == await store.begin(header(), resume=True)
+    assert frozenset() == await store.begin(header(run_id="stream-1"), resume=True)
     assert frozenset() == await store.present_keys("stream-1")
 
 
 async def test_concurrent_appends_all_land(store: FileEvalRunStore) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
 
     async def appender(worker: int) -> None:
         for index in range(5):
-            await store.append("stream-1", (item(f"w{worker}-{index}"),))
+            await store.append("stream-1", (item(fixture_id=f"w{worker}-{index}"),))
 
     async with anyio.create_task_group() as group:
         for worker in range(4):
@@ -1040,11 +1073,11 @@ async def test_concurrent_appends_all_land(store: FileEvalRunStore) -> None:
 
 async def test_appends_from_two_store_objects_see_each_other(root: Path) -> None:
     first, second = FileEvalRunStore(root), FileEvalRunStore(root)
-    await first.begin(header())
-    await first.append("stream-1", (item("a"),))
-    await second.append("stream-1", (item("b"),))
+    await first.begin(header(run_id="stream-1"))
+    await first.append("stream-1", (item(fixture_id="a"),))
+    await second.append("stream-1", (item(fixture_id="b"),))
     with pytest.raises(DuplicateItemKeys):
-        await first.append("stream-1", (item("b"),))  # the cache notices the new line
+        await first.append("stream-1", (item(fixture_id="b"),))  # the cache notices the new line
     assert {ItemKey("a", None, None), ItemKey("b", None, None)} == await first.present_keys(
         "stream-1"
     )
@@ -1053,8 +1086,8 @@ async def test_appends_from_two_store_objects_see_each_other(root: Path) -> None
 async def test_finish_interrupted_after_publishing_is_completed_later(
     store: FileEvalRunStore, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
 
     def crash(run_id: str) -> None:
         raise KeyboardInterrupt
@@ -1064,15 +1097,15 @@ async def test_finish_interrupted_after_publishing_is_completed_later(
         await store.finish("stream-1", ended_at_secs=NOV_2023 + 1)
     reopened = FileEvalRunStore(root)
     with pytest.raises(AlreadyExists):
-        await reopened.begin(header(), resume=True)
+        await reopened.begin(header(run_id="stream-1"), resume=True)
     assert not journal(root, "stream-1").exists()  # the leftover journal is tidied
 
 
 async def test_finish_retried_after_publishing_returns_the_stored_run(
     store: FileEvalRunStore, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
     monkeypatch.setattr(store, "_drop_journal", lambda run_id: None)
     summary = await store.finish("stream-1", ended_at_secs=NOV_2023 + 1)
     assert summary == await FileEvalRunStore(root).finish("stream-1", ended_at_secs=NOV_2023 + 2)
@@ -1086,12 +1119,16 @@ async def test_finish_retried_after_publishing_summarises_the_file_not_the_journ
 ) -> None:
     # The run file is the truth: pretty files (this store's layout) are scanned item
     # by item, others read whole.
-    await store.begin(header(mode=LIVE))
-    await store.append("stream-1", (item("a", live=True),))
+    await store.begin(header(mode=LIVE, run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a", live=True),))
     published = make_run(
-        "stream-1",
+        run_id="stream-1",
         mode=LIVE,
-        items=(item("x", live=True), item("y", live=True, passed=False), item("z", live=True)),
+        items=(
+            item(fixture_id="x", live=True),
+            item(fixture_id="y", live=True, passed=False),
+            item(fixture_id="z", live=True),
+        ),
     )
     place(root, "2023-11", "stream-1.json", to_json(published, pretty=pretty))
     if pretty:
@@ -1108,8 +1145,10 @@ async def test_finish_retried_after_publishing_summarises_the_file_not_the_journ
 async def test_finish_retried_over_a_corrupt_file_reports_it(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
-    text = to_json(make_run("stream-1"), pretty=True).replace('"passed": true', '"passed": 1')
+    await store.begin(header(run_id="stream-1"))
+    text = to_json(make_run(run_id="stream-1", items=A_AND_FAILED_B), pretty=True).replace(
+        '"passed": true', '"passed": 1'
+    )
     place(root, "2023-11", "stream-1.json", text)
     with pytest.raises(StoreFailure, match=r"eval run stream-1 is corrupt"):
         await store.finish("stream-1", ended_at_secs=NOV_2023)
@@ -1125,13 +1164,20 @@ def test_scanned_summary_of_a_pretty_document_is_the_runs(run: EvalRun) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        to_json(make_run(), pretty=False),  # items not laid out as this store writes them
-        json.dumps(json.loads(to_json(make_run())), indent=4),
-        to_json(make_run(), pretty=True).replace('  "items": [\n    {', '  "items": [\n    {}, {'),
-        to_json(make_run(), pretty=True).split("  ],")[0],  # cut inside the items
-        to_json(make_run(items=(item("a", live=True),), mode=LIVE), pretty=True).replace(
-            '"execution_mode": "live"', '"execution_mode": "scripted"'
-        ),  # the items break the mode
+        # items not laid out as this store writes them
+        to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=False),
+        json.dumps(json.loads(to_json(make_run(run_id="run-1", items=A_AND_FAILED_B))), indent=4),
+        to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=True).replace(
+            '  "items": [\n    {', '  "items": [\n    {}, {'
+        ),
+        to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=True).split("  ],")[
+            0
+        ],  # cut inside the items
+        # the items break the mode
+        to_json(
+            make_run(items=(item(fixture_id="a", live=True),), mode=LIVE, run_id="run-1"),
+            pretty=True,
+        ).replace('"execution_mode": "live"', '"execution_mode": "scripted"'),
     ],
 )
 def test_scanned_summary_gives_up_on_other_layouts(text: str) -> None:
@@ -1140,14 +1186,18 @@ def test_scanned_summary_gives_up_on_other_layouts(text: str) -> None:
 
 def test_scanned_summary_of_invalid_json_raises() -> None:
     with pytest.raises(ValueError, match="Unterminated string"):
-        scan_summary(io.BytesIO(to_json(make_run(), pretty=True)[:-20].encode()))
+        scan_summary(
+            io.BytesIO(
+                to_json(make_run(run_id="run-1", items=A_AND_FAILED_B), pretty=True)[:-20].encode()
+            )
+        )
 
 
 async def test_finish_reports_a_journal_line_without_a_passed_report(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"),))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"),))
     with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
         handle.write(b'{"fixture_id":"b","report":{"passed":"yes"}}\n')
     with pytest.raises(StoreFailure, match=r"items\.ndjson line 2 is corrupt: .*passed"):
@@ -1160,8 +1210,8 @@ async def test_finish_reports_a_journal_line_without_a_passed_report(
 @pytest.mark.parametrize(
     ("mode", "line", "rule"),
     [
-        (SCRIPTED, item("b", live=True), "execution_mode=scripted forbids cells"),
-        (LIVE, item("b"), "execution_mode=live requires a cell on every item"),
+        (SCRIPTED, item(fixture_id="b", live=True), "execution_mode=scripted forbids cells"),
+        (LIVE, item(fixture_id="b"), "execution_mode=live requires a cell on every item"),
     ],
 )
 async def test_finish_reports_a_journal_line_that_breaks_the_mode(
@@ -1171,8 +1221,8 @@ async def test_finish_reports_a_journal_line_that_breaks_the_mode(
     line: EvalRunItem,
     rule: str,
 ) -> None:
-    await store.begin(header(mode=mode))
-    await store.append("stream-1", (item("a", live=mode is LIVE),))
+    await store.begin(header(mode=mode, run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a", live=mode is LIVE),))
     with (journal(root, "stream-1") / "items.ndjson").open("ab") as handle:
         handle.write(to_json(line).encode() + b"\n")
     with pytest.raises(StoreFailure, match=rf"stream-1: journal .* line 2 breaks {rule}"):
@@ -1184,8 +1234,8 @@ async def test_finish_reports_a_journal_line_that_breaks_the_mode(
 async def test_finish_reports_a_journal_repeating_a_listed_key(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"), item("b")))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"), item(fixture_id="b")))
     items_file = journal(root, "stream-1") / "items.ndjson"
     with items_file.open("ab") as handle:  # the journal written behind the store's back
         handle.write(items_file.read_bytes().splitlines(keepends=True)[1])
@@ -1198,41 +1248,44 @@ async def test_finish_reports_a_journal_repeating_a_listed_key(
 async def test_resume_reports_a_journal_repeating_a_key(
     store: FileEvalRunStore, root: Path
 ) -> None:
-    await store.begin(header())
-    await store.append("stream-1", (item("a"), item("b")))
+    await store.begin(header(run_id="stream-1"))
+    await store.append("stream-1", (item(fixture_id="a"), item(fixture_id="b")))
     items_file = journal(root, "stream-1") / "items.ndjson"
     with items_file.open("ab") as handle:  # the journal written behind the store's back
         handle.write(items_file.read_bytes().splitlines(keepends=True)[0])
     with pytest.raises(StoreFailure, match=r"line 3 repeats the item key fixture 'a'"):
-        await FileEvalRunStore(root).begin(header(), resume=True)
+        await FileEvalRunStore(root).begin(header(run_id="stream-1"), resume=True)
 
 
 async def test_resumed_keys_are_the_cache_and_share_their_strings(root: Path) -> None:
     # Long names: the interpreter shares one-letter strings anyway.
     fixtures, models = ("fixture-a", "fixture-b"), ("model-m", "model-n")
-    await FileEvalRunStore(root).begin(header(mode=LIVE))
+    await FileEvalRunStore(root).begin(header(mode=LIVE, run_id="stream-1"))
     batch = tuple(
-        item(f, model=m, sample=k, live=True) for f in fixtures for m in models for k in (0, 1)
+        item(fixture_id=f, model=m, sample_index=k, live=True)
+        for f in fixtures
+        for m in models
+        for k in (0, 1)
     )
     await FileEvalRunStore(root).append("stream-1", batch)
     reopened = FileEvalRunStore(root)
-    present = await reopened.begin(header(mode=LIVE), resume=True)
+    present = await reopened.begin(header(mode=LIVE, run_id="stream-1"), resume=True)
     assert {i.key for i in batch} == present
     assert present is await reopened.present_keys("stream-1")  # handed out, not copied
     assert 2 == len({id(key.model_id) for key in present})  # one string a model
     assert 2 == len({id(key.fixture_id) for key in present})  # samples follow each other
-    await reopened.append("stream-1", (item("c", live=True),))
+    await reopened.append("stream-1", (item(fixture_id="c", live=True),))
     with pytest.raises(DuplicateItemKeys):
-        await reopened.append("stream-1", (item("c", live=True),))
+        await reopened.append("stream-1", (item(fixture_id="c", live=True),))
     with pytest.raises(DuplicateItemKeys):
         await reopened.append(
-            "stream-1", (item("fixture-a", model="model-n", sample=1, live=True),)
+            "stream-1", (item(fixture_id="fixture-a", model="model-n", sample_index=1, live=True),)
         )
     assert present | {ItemKey("c", None, None)} == await reopened.present_keys("stream-1")
 
 
 async def test_finish_of_an_empty_run_writes_no_items(store: FileEvalRunStore, root: Path) -> None:
-    await store.begin(header())
+    await store.begin(header(run_id="stream-1"))
     order = [ItemKey("a", None, None)]
     summary = await store.finish("stream-1", ended_at_secs=NOV_2023, item_order=order)
     assert (0, 0, 0) == (summary.item_count, summary.passed_count, summary.failed_count)
@@ -1274,7 +1327,7 @@ def test_finish_agrees_with_the_in_memory_store(
 
     async def scenario() -> None:
         for target in (store, memory):
-            await target.begin(header(mode=LIVE))
+            await target.begin(header(mode=LIVE, run_id="stream-1"))
             for start in range(0, len(items), batch_size):
                 await target.append("stream-1", tuple(items[start : start + batch_size]))
         summary = await memory.finish("stream-1", ended_at_secs=NOV_2023, item_order=order)
@@ -1290,8 +1343,10 @@ def test_finish_agrees_with_the_in_memory_store(
 async def test_unlisted_items_follow_every_listed_one(store: FileEvalRunStore) -> None:
     # With a key listed twice the order has more places than keys: the unlisted
     # items still come after the last place.
-    await store.begin(header())
-    await store.append("stream-1", (item("a"), item("u"), item("b")))
+    await store.begin(header(run_id="stream-1"))
+    await store.append(
+        "stream-1", (item(fixture_id="a"), item(fixture_id="u"), item(fixture_id="b"))
+    )
     order = [ItemKey("a", None, None), ItemKey("a", None, None), ItemKey("b", None, None)]
     await store.finish("stream-1", ended_at_secs=NOV_2023, item_order=order)
     assert ["a", "b", "u"] == [i.fixture_id for i in (await store.read("stream-1")).items]
@@ -1330,7 +1385,7 @@ async def test_begin_losing_the_marker_race_leaves_nothing(
 
     store._ensure_absent = then_someone_else_takes_the_marker  # type: ignore[method-assign]
     with pytest.raises(AlreadyExists):
-        await store.begin(header())
+        await store.begin(header(run_id="stream-1"))
     assert not journal(root, "stream-1").exists()
     assert [] == list((root / "eval_runs" / ".staging").iterdir())
 
@@ -1344,12 +1399,16 @@ def finish_peak(root: Path, count: int) -> tuple[int, list[ItemKey], EvalRunSumm
     measured: dict[str, int] = {}
 
     async def scenario() -> EvalRunSummary:
-        await store.begin(header(mode=LIVE))
+        await store.begin(header(mode=LIVE, run_id="stream-1"))
         for start in range(0, count, 2_000):  # each batch appended back to front
             keys = list(enumerate(order[start : start + 2_000], start))
             batch = tuple(
                 item(
-                    key.fixture_id, model="m", sample=key.sample_index, live=True, passed=i % 4 > 0
+                    fixture_id=key.fixture_id,
+                    model="m",
+                    sample_index=key.sample_index,
+                    live=True,
+                    passed=i % 4 > 0,
                 )
                 for i, key in reversed(keys)
             )
@@ -1458,7 +1517,7 @@ def test_sigkilled_writer_loses_no_acknowledged_data(tmp_path: Path) -> None:
         assert set(written) <= set(listed)
         for run_id in listed:  # whatever is visible is whole
             assert 300 == len((await store.read(run_id)).items)
-        present = await store.begin(header("killed"), resume=True)
+        present = await store.begin(header(run_id="killed", dataset_revision=1), resume=True)
         expected = {ItemKey(f"a{i}-{k}", None, None) for i in appended for k in range(50)}
         assert expected <= present
         summary = await store.finish("killed", ended_at_secs=NOV_2023)

@@ -28,17 +28,16 @@ from awaken_eval import (
     EvalRunSummary,
     InvalidInput,
     ItemKey,
-    MatrixCell,
     NotFound,
-    ReplayReport,
     StoreFailure,
 )
 from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, InvalidRunId
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
-from awaken_eval.records import EvalRunFilter, RunHeader
+from awaken_eval.records import EvalRunFilter
 from awaken_eval.stores import InMemoryRunStore, SqliteRunStore
 from awaken_eval.stores import _sqlite as sqlite_module
 from awaken_eval.stores._sqlite import SCHEMA_VERSION
+from builders import header, item, report, run
 
 pytestmark = pytest.mark.anyio
 
@@ -54,76 +53,6 @@ PROPERTY_SETTINGS = settings(
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def report(fixture_id: str, *, passed: bool = True, cost: float | None = None) -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=passed,
-        failures=(),
-        final_text=f"answer of {fixture_id}",
-        inference_count=1,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=3,
-        total_output_tokens=4,
-        total_tokens=7,
-        session_duration_ms=5,
-        cost_usd=cost,
-    )
-
-
-def item(
-    fixture_id: str,
-    model_id: str | None = None,
-    sample_index: int | None = None,
-    *,
-    live: bool = False,
-    passed: bool = True,
-) -> EvalRunItem:
-    cell = MatrixCell(model_id) if live or model_id is not None else None
-    return EvalRunItem(
-        fixture_id=fixture_id,
-        cell=cell,
-        sample_index=sample_index,
-        report=report(fixture_id, passed=passed),
-    )
-
-
-def run(
-    run_id: str,
-    *items: EvalRunItem,
-    dataset_id: str = "ds",
-    started: int = 100,
-    mode: EvalRunExecutionMode = SCRIPTED,
-) -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id=dataset_id,
-        dataset_revision=3,
-        execution_mode=mode,
-        items=items,
-        started_at_secs=started,
-        ended_at_secs=started + 10,
-        fixture_digests={i.fixture_id: "ab" * 32 for i in items},
-    )
-
-
-def header(
-    run_id: str = "s1",
-    *,
-    dataset_id: str = "ds",
-    revision: int = 1,
-    mode: EvalRunExecutionMode = LIVE,
-) -> RunHeader:
-    return RunHeader(
-        id=run_id,
-        dataset_id=dataset_id,
-        dataset_revision=revision,
-        execution_mode=mode,
-        started_at_secs=50,
-        fixture_digests={"a": "cd" * 32},
-    )
 
 
 def raw(path: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
@@ -200,7 +129,7 @@ async def test_a_version_0_file_made_by_hand_is_migrated_and_keeps_its_tables(db
     raw(db, "CREATE TABLE notes (text TEXT)")
     raw(db, "INSERT INTO notes VALUES ('kept')")
     async with SqliteRunStore(db) as store:
-        await store.write(run("r1", item("a")))
+        await store.write(run(run_id="r1", items=(item(fixture_id="a"),)))
         assert "r1" == (await store.read("r1")).id
     assert [(SCHEMA_VERSION,)] == raw(db, "PRAGMA user_version")
     assert [("kept",)] == raw(db, "SELECT text FROM notes")
@@ -210,14 +139,14 @@ async def test_an_older_file_is_migrated_in_order_and_keeps_its_runs(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with SqliteRunStore(db) as store:  # a version-1 file with a run in it
-        await store.write(run("old", item("a")))
+        await store.write(run(run_id="old", items=(item(fixture_id="a"),)))
     later = (
         "CREATE TABLE run_notes (run_id TEXT NOT NULL, note TEXT NOT NULL)",
         "INSERT INTO run_notes SELECT id, 'migrated' FROM runs",
     )
     monkeypatch.setattr(sqlite_module, "_MIGRATIONS", (*sqlite_module._MIGRATIONS, later))
     async with SqliteRunStore(db) as store:
-        assert run("old", item("a")) == await store.read("old")
+        assert run(run_id="old", items=(item(fixture_id="a"),)) == await store.read("old")
     assert [(SCHEMA_VERSION + 1,)] == raw(db, "PRAGMA user_version")
     assert [("old", "migrated")] == raw(db, "SELECT run_id, note FROM run_notes")
 
@@ -278,14 +207,19 @@ async def test_round_trip_and_summaries(store: SqliteRunStore, runs: list[EvalRu
 
 
 async def test_items_come_back_in_stored_order(store: SqliteRunStore) -> None:
-    written = run("r1", item("z"), item("a"), item("m", passed=False))
+    written = run(
+        run_id="r1",
+        items=(item(fixture_id="z"), item(fixture_id="a"), item(fixture_id="m", passed=False)),
+    )
     await store.write(written)
     assert ["z", "a", "m"] == [i.fixture_id for i in (await store.read("r1")).items]
 
 
 async def test_started_at_zero_is_replaced_by_now_and_persisted(db: Path) -> None:
     async with SqliteRunStore(db, clock=lambda: 1_700_000_000.9) as store:
-        await store.write(attrs.evolve(run("r1", item("a")), started_at_secs=0))
+        await store.write(
+            attrs.evolve(run(run_id="r1", items=(item(fixture_id="a"),)), started_at_secs=0)
+        )
     async with SqliteRunStore(db) as reopened:
         assert 1_700_000_000 == (await reopened.read("r1")).started_at_secs
         assert [1_700_000_000] == [r.started_at_secs for r in await reopened.list(EvalRunFilter())]
@@ -294,37 +228,41 @@ async def test_started_at_zero_is_replaced_by_now_and_persisted(db: Path) -> Non
 async def test_u64_extremes_round_trip_and_out_of_range_values_are_refused(
     store: SqliteRunStore,
 ) -> None:
-    extreme = attrs.evolve(run("r1", item("a")), dataset_revision=U64_MAX, started_at_secs=U64_MAX)
+    extreme = attrs.evolve(
+        run(run_id="r1", items=(item(fixture_id="a"),)),
+        dataset_revision=U64_MAX,
+        started_at_secs=U64_MAX,
+    )
     extreme = attrs.evolve(extreme, ended_at_secs=U64_MAX)
     await store.write(extreme)
     assert extreme == await store.read("r1")
     with pytest.raises(InvalidInput, match=r"\$\.dataset_revision"):
-        await store.write(attrs.evolve(run("r2"), dataset_revision=U64_MAX + 1))
+        await store.write(attrs.evolve(run(run_id="r2"), dataset_revision=U64_MAX + 1))
     with pytest.raises(InvalidInput, match=r"\$\.started_at_secs"):
-        await store.write(attrs.evolve(run("r3"), started_at_secs=-1))
+        await store.write(attrs.evolve(run(run_id="r3"), started_at_secs=-1))
     assert ["r1"] == [r.id for r in await store.list(EvalRunFilter())]
 
 
 async def test_write_is_write_once_and_keeps_the_original(store: SqliteRunStore) -> None:
-    original = run("r1", item("a"))
+    original = run(run_id="r1", items=(item(fixture_id="a"),))
     await store.write(original)
     with pytest.raises(AlreadyExists) as caught:
-        await store.write(run("r1", item("b"), dataset_id="other"))
+        await store.write(run(run_id="r1", items=(item(fixture_id="b"),), dataset_id="other"))
     assert "eval run already exists: r1" == str(caught.value)
     assert "r1" == caught.value.run_id
     assert original == await store.read("r1")
 
 
 async def test_write_once_is_checked_before_the_payload(store: SqliteRunStore) -> None:
-    await store.write(run("r1", item("a")))
+    await store.write(run(run_id="r1", items=(item(fixture_id="a"),)))
     with pytest.raises(AlreadyExists):
-        await store.write(run("r1", item("a"), item("a")))
+        await store.write(run(run_id="r1", items=(item(fixture_id="a"), item(fixture_id="a"))))
 
 
 async def test_write_refuses_the_id_of_an_open_run(store: SqliteRunStore) -> None:
-    await store.begin(header("s1"))
+    await store.begin(header(run_id="s1", mode=LIVE))
     with pytest.raises(AlreadyExists):
-        await store.write(run("s1"))
+        await store.write(run(run_id="s1"))
 
 
 async def test_duplicate_item_keys_are_refused_and_nothing_is_written(
@@ -336,7 +274,11 @@ async def test_duplicate_item_keys_are_refused_and_nothing_is_written(
         dataset_id="ds",
         dataset_revision=0,
         execution_mode=LIVE,
-        items=(item("a", "m", 0, live=True), item("b", live=True), item("b", live=True)),
+        items=(
+            item(fixture_id="a", model="m", sample_index=0, live=True),
+            item(fixture_id="b", live=True),
+            item(fixture_id="b", live=True),
+        ),
         started_at_secs=5,
         ended_at_secs=6,
     )
@@ -354,8 +296,9 @@ async def test_duplicate_item_keys_are_refused_and_nothing_is_written(
 
 
 async def test_a_run_built_around_its_shape_check_is_refused(store: SqliteRunStore) -> None:
-    bad = run("r1", item("a"))
-    object.__setattr__(bad, "items", (item("a", "m", live=True),))  # bypass the validator
+    bad = run(run_id="r1", items=(item(fixture_id="a"),))
+    # bypass the validator
+    object.__setattr__(bad, "items", (item(fixture_id="a", model="m", live=True),))
     with pytest.raises(InvalidExecutionShape, match="execution_mode=scripted"):
         await store.write(bad)
     with pytest.raises(NotFound):
@@ -365,9 +308,9 @@ async def test_a_run_built_around_its_shape_check_is_refused(store: SqliteRunSto
 async def test_a_value_json_cannot_hold_aborts_the_whole_write(
     store: SqliteRunStore, db: Path
 ) -> None:
-    bad = EvalRunItem(fixture_id="b", report=report("b", cost=math.nan))
+    bad = EvalRunItem(fixture_id="b", report=report(fixture_id="b", cost_usd=math.nan))
     with pytest.raises(InvalidInput, match=r"\$\.items\[1\]"):
-        await store.write(run("r1", item("a"), bad))
+        await store.write(run(run_id="r1", items=(item(fixture_id="a"), bad)))
     assert [(0,), (0,)] == [
         *raw(db, "SELECT count(*) FROM runs"),
         *raw(db, "SELECT count(*) FROM items"),
@@ -378,8 +321,8 @@ async def test_read_of_a_missing_or_open_run_is_not_found(store: SqliteRunStore)
     with pytest.raises(NotFound) as caught:
         await store.read("nope")
     assert "eval run not found: nope" == str(caught.value)
-    await store.begin(header("s1"))
-    await store.append("s1", (item("a", "m", live=True),))
+    await store.begin(header(run_id="s1", mode=LIVE))
+    await store.append("s1", (item(fixture_id="a", model="m", live=True),))
     with pytest.raises(NotFound, match="eval run not found: s1"):
         await store.read("s1")
 
@@ -387,16 +330,16 @@ async def test_read_of_a_missing_or_open_run_is_not_found(store: SqliteRunStore)
 @pytest.mark.parametrize("bad_id", ["../x", "a/b", "a\\b", "a\0b", "", ".", ".."])
 async def test_invalid_run_ids_are_refused_everywhere(store: SqliteRunStore, bad_id: str) -> None:
     with pytest.raises(InvalidRunId):
-        await store.write(run(bad_id))
+        await store.write(run(run_id=bad_id))
     with pytest.raises(InvalidRunId):
         await store.read(bad_id)
     with pytest.raises(InvalidRunId):
-        await store.begin(header(bad_id))
+        await store.begin(header(run_id=bad_id, mode=LIVE))
     assert [] == await store.list(EvalRunFilter())
 
 
 async def test_spaces_and_unicode_are_valid_ids(store: SqliteRunStore) -> None:
-    await store.write(run("a run ü", item("a")))
+    await store.write(run(run_id="a run ü", items=(item(fixture_id="a"),)))
     assert "a run ü" == (await store.read("a run ü")).id
 
 
@@ -411,8 +354,15 @@ async def test_list_filters_orders_breaks_ties_by_id_and_limits(store: SqliteRun
         ("d", "ds1", 300),
         ("e", "ds2", 50),
     ]:
-        await store.write(run(run_id, item("x"), dataset_id=dataset_id, started=started))
-    await store.begin(header("open"))  # open runs are never listed
+        await store.write(
+            run(
+                run_id=run_id,
+                items=(item(fixture_id="x"),),
+                dataset_id=dataset_id,
+                started_at_secs=started,
+            )
+        )
+    await store.begin(header(run_id="open", mode=LIVE))  # open runs are never listed
 
     async def ids(**options: object) -> list[str]:
         listed = await store.list(EvalRunFilter(**options))  # type: ignore[arg-type]
@@ -433,7 +383,12 @@ async def test_list_filters_orders_breaks_ties_by_id_and_limits(store: SqliteRun
 
 
 async def test_list_counts_passed_and_failed_items(store: SqliteRunStore) -> None:
-    await store.write(run("r1", item("a"), item("b", passed=False), item("c")))
+    await store.write(
+        run(
+            run_id="r1",
+            items=(item(fixture_id="a"), item(fixture_id="b", passed=False), item(fixture_id="c")),
+        )
+    )
     [summary] = await store.list(EvalRunFilter())
     assert (3, 2, 1) == (summary.item_count, summary.passed_count, summary.failed_count)
 
@@ -460,25 +415,28 @@ async def test_list_agrees_with_the_in_memory_store(
 async def test_prune_deletes_finished_runs_started_before_the_cutoff(
     store: SqliteRunStore, db: Path
 ) -> None:
-    await store.write(run("old", item("a"), item("b"), started=99))
-    await store.write(run("edge", item("a"), started=100))
-    await store.write(run("new", item("a"), started=150))
-    await store.begin(attrs.evolve(header("open"), started_at_secs=1))
+    await store.write(
+        run(run_id="old", items=(item(fixture_id="a"), item(fixture_id="b")), started_at_secs=99)
+    )
+    await store.write(run(run_id="edge", items=(item(fixture_id="a"),), started_at_secs=100))
+    await store.write(run(run_id="new", items=(item(fixture_id="a"),), started_at_secs=150))
+    await store.begin(attrs.evolve(header(run_id="open", mode=LIVE), started_at_secs=1))
     assert 0 == await store.prune(99)
     assert 1 == await store.prune(100)
     assert ["new", "edge"] == [r.id for r in await store.list(EvalRunFilter())]
     assert [("edge",), ("new",)] == raw(db, "SELECT DISTINCT run_id FROM items ORDER BY run_id")
-    assert frozenset() == await store.begin(header("open"), resume=True)  # still open
+    # still open
+    assert frozenset() == await store.begin(header(run_id="open", mode=LIVE), resume=True)
     assert 2 == await store.prune(U64_MAX + 5)
     assert [] == await store.list(EvalRunFilter())
-    await store.write(run("old", item("a")))  # a pruned id is free again
+    await store.write(run(run_id="old", items=(item(fixture_id="a"),)))  # a pruned id is free again
     assert 0 == await store.prune(-1)
 
 
 async def test_prune_keeps_rows_whose_start_time_is_corrupt(
     store: SqliteRunStore, db: Path
 ) -> None:
-    await store.write(run("bad", item("a"), started=5))
+    await store.write(run(run_id="bad", items=(item(fixture_id="a"),), started_at_secs=5))
     raw(db, "UPDATE runs SET started_at_secs = '' WHERE id = 'bad'")
     assert 0 == await store.prune(1_000)
     assert [("bad",)] == raw(db, "SELECT id FROM runs")
@@ -488,10 +446,26 @@ async def test_prune_keeps_rows_whose_start_time_is_corrupt(
 
 
 async def test_streaming_begin_append_finish(store: SqliteRunStore) -> None:
-    assert frozenset() == await store.begin(header("s1"))
-    await store.append("s1", (item("a", "m", 0, live=True), item("b", "m", 0, live=True)))
+    assert frozenset() == await store.begin(
+        header(
+            run_id="s1",
+            dataset_revision=1,
+            mode=LIVE,
+            started_at_secs=50,
+            fixture_digests={"a": "cd" * 32},
+        )
+    )
+    await store.append(
+        "s1",
+        (
+            item(fixture_id="a", model="m", sample_index=0, live=True),
+            item(fixture_id="b", model="m", sample_index=0, live=True),
+        ),
+    )
     await store.append("s1", ())
-    await store.append("s1", (item("a", "m", 1, live=True, passed=False),))
+    await store.append(
+        "s1", (item(fixture_id="a", model="m", sample_index=1, live=True, passed=False),)
+    )
     assert [] == await store.list(EvalRunFilter())  # not visible until finished
     finished = await store.finish("s1", ended_at_secs=99)
     expected = EvalRun(
@@ -500,9 +474,9 @@ async def test_streaming_begin_append_finish(store: SqliteRunStore) -> None:
         dataset_revision=1,
         execution_mode=LIVE,
         items=(
-            item("a", "m", 0, live=True),
-            item("b", "m", 0, live=True),
-            item("a", "m", 1, live=True, passed=False),
+            item(fixture_id="a", model="m", sample_index=0, live=True),
+            item(fixture_id="b", model="m", sample_index=0, live=True),
+            item(fixture_id="a", model="m", sample_index=1, live=True, passed=False),
         ),
         started_at_secs=50,
         ended_at_secs=99,
@@ -519,11 +493,11 @@ async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStor
     # Model ids that a numeric column would confuse ("0123" vs "123"), an unlisted
     # item, and a key listed twice (its last position wins).
     items = (
-        item("a", "123", live=True),
-        item("a", "0123", live=True),
-        item("b", live=True),
-        item("a", None, 1, live=True),
-        item("c", "123", live=True),
+        item(fixture_id="a", model="123", live=True),
+        item(fixture_id="a", model="0123", live=True),
+        item(fixture_id="b", live=True),
+        item(fixture_id="a", model=None, sample_index=1, live=True),
+        item(fixture_id="c", model="123", live=True),
     )
     order = [
         ItemKey("a", "0123", None),
@@ -534,7 +508,7 @@ async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStor
         ItemKey("b", None, None),
     ]
     for target in (memory, store):
-        await target.begin(header("s1"))
+        await target.begin(header(run_id="s1", mode=LIVE))
         await target.append("s1", items[:2])
         await target.append("s1", items[2:])
     summary = await memory.finish("s1", ended_at_secs=9, item_order=order)
@@ -551,8 +525,14 @@ async def test_finish_orders_items_like_the_in_memory_store(store: SqliteRunStor
 
 
 async def test_finish_returns_the_summary_and_read_loads_the_run(store: SqliteRunStore) -> None:
-    await store.begin(header("s1"))
-    await store.append("s1", (item("a", "m", live=True), item("b", "m", live=True, passed=False)))
+    await store.begin(header(run_id="s1", dataset_revision=1, mode=LIVE, started_at_secs=50))
+    await store.append(
+        "s1",
+        (
+            item(fixture_id="a", model="m", live=True),
+            item(fixture_id="b", model="m", live=True, passed=False),
+        ),
+    )
     summary = await store.finish("s1", ended_at_secs=70, item_order=[ItemKey("b", "m", None)])
     assert summary == EvalRunSummary(
         id="s1",
@@ -584,7 +564,7 @@ async def test_streaming_agrees_with_the_in_memory_store(
     run_id = f"s{next(EXAMPLE_NUMBERS)}"
     memory = InMemoryRunStore()
     for target in (memory, store):
-        await target.begin(header(run_id))
+        await target.begin(header(run_id=run_id, mode=LIVE))
     appended: list[ItemKey] = []
     for batch in batches:
         outcomes = []
@@ -606,29 +586,36 @@ async def test_streaming_agrees_with_the_in_memory_store(
 
 
 async def test_begin_refuses_finished_and_open_runs_unless_resuming(store: SqliteRunStore) -> None:
-    await store.write(run("done"))
+    await store.write(run(run_id="done"))
     with pytest.raises(AlreadyExists):
-        await store.begin(header("done"))
+        await store.begin(header(run_id="done", mode=LIVE))
     with pytest.raises(AlreadyExists):
-        await store.begin(header("done"), resume=True)
-    await store.begin(header("s1"))
+        await store.begin(header(run_id="done", mode=LIVE), resume=True)
+    await store.begin(header(run_id="s1", mode=LIVE))
     with pytest.raises(Conflict, match="already open; pass resume=True"):
-        await store.begin(header("s1"))
+        await store.begin(header(run_id="s1", mode=LIVE))
     for other in (
-        header("s1", dataset_id="other"),
-        header("s1", revision=2),
-        header("s1", mode=SCRIPTED),
+        header(run_id="s1", dataset_id="other", mode=LIVE),
+        header(run_id="s1", dataset_revision=2, mode=LIVE),
+        header(run_id="s1", mode=SCRIPTED),
     ):
         with pytest.raises(Conflict, match="another dataset, revision or mode"):
             await store.begin(other, resume=True)
-    assert frozenset() == await store.begin(header("s1"), resume=True)
+    assert frozenset() == await store.begin(header(run_id="s1", mode=LIVE), resume=True)
 
 
 async def test_resume_returns_the_present_keys(store: SqliteRunStore) -> None:
-    assert frozenset() == await store.begin(header("new"), resume=True)  # nothing to resume
-    await store.append("new", (item("a", "m", 0, live=True), item("a", None, 1, live=True)))
+    # nothing to resume
+    assert frozenset() == await store.begin(header(run_id="new", mode=LIVE), resume=True)
+    await store.append(
+        "new",
+        (
+            item(fixture_id="a", model="m", sample_index=0, live=True),
+            item(fixture_id="a", model=None, sample_index=1, live=True),
+        ),
+    )
     expected = frozenset({ItemKey("a", "m", 0), ItemKey("a", None, 1)})
-    assert expected == await store.begin(header("new"), resume=True)
+    assert expected == await store.begin(header(run_id="new", mode=LIVE), resume=True)
     assert expected == await store.present_keys("new")
     await store.finish("new", ended_at_secs=5)
     assert frozenset() == await store.present_keys("new")
@@ -637,15 +624,15 @@ async def test_resume_returns_the_present_keys(store: SqliteRunStore) -> None:
 
 async def test_append_and_finish_need_an_open_run(store: SqliteRunStore) -> None:
     with pytest.raises(NotFound, match="no open eval run: s1"):
-        await store.append("s1", (item("a", "m", live=True),))
+        await store.append("s1", (item(fixture_id="a", model="m", live=True),))
     with pytest.raises(NotFound, match="no open eval run: s1"):
         await store.append("s1", ())
     with pytest.raises(NotFound, match="no open eval run: s1"):
         await store.finish("s1", ended_at_secs=1)
-    await store.write(run("done"))
+    await store.write(run(run_id="done"))
     with pytest.raises(NotFound, match="no open eval run: done"):
-        await store.append("done", (item("a"),))
-    await store.begin(header("s1"))
+        await store.append("done", (item(fixture_id="a"),))
+    await store.begin(header(run_id="s1", mode=LIVE))
     await store.finish("s1", ended_at_secs=1)
     with pytest.raises(NotFound, match="no open eval run: s1"):
         await store.finish("s1", ended_at_secs=2)
@@ -654,22 +641,35 @@ async def test_append_and_finish_need_an_open_run(store: SqliteRunStore) -> None
 async def test_append_with_a_clashing_key_writes_nothing_of_the_batch(
     store: SqliteRunStore, db: Path
 ) -> None:
-    await store.begin(header("s1"))
-    await store.append("s1", (item("a", "m", 0, live=True), item("b", "m", 0, live=True)))
+    await store.begin(header(run_id="s1", mode=LIVE))
+    await store.append(
+        "s1",
+        (
+            item(fixture_id="a", model="m", sample_index=0, live=True),
+            item(fixture_id="b", model="m", sample_index=0, live=True),
+        ),
+    )
     # The first clash in batch order is named: "c" repeats within the batch only
     # after "b" clashed with a stored item.
     batch = (
-        item("c", "m", 0, live=True),
-        item("b", "m", 0, live=True),
-        item("c", "m", 0, live=True),
+        item(fixture_id="c", model="m", sample_index=0, live=True),
+        item(fixture_id="b", model="m", sample_index=0, live=True),
+        item(fixture_id="c", model="m", sample_index=0, live=True),
     )
     with pytest.raises(DuplicateItemKeys) as caught:
         await store.append("s1", batch)
     assert "duplicate eval-run item key: fixture 'b', model 'm', sample 0" == str(caught.value)
     with pytest.raises(DuplicateItemKeys, match="fixture 'c', model 'm', sample 1"):
-        await store.append("s1", (item("c", "m", 1, live=True), item("c", "m", 1, live=True)))
+        await store.append(
+            "s1",
+            (
+                item(fixture_id="c", model="m", sample_index=1, live=True),
+                item(fixture_id="c", model="m", sample_index=1, live=True),
+            ),
+        )
     assert [(2, 2)] == raw(db, "SELECT item_count, (SELECT count(*) FROM items) FROM runs")
-    await store.append("s1", (item("c", "m", 0, live=True),))  # the run is still usable
+    # the run is still usable
+    await store.append("s1", (item(fixture_id="c", model="m", sample_index=0, live=True),))
     assert 3 == (await store.finish("s1", ended_at_secs=1)).item_count
     assert 3 == len((await store.read("s1")).items)
 
@@ -680,8 +680,10 @@ async def test_append_with_a_clashing_key_writes_nothing_of_the_batch(
 async def test_a_corrupt_item_document_fails_read_and_is_skipped_by_list_full(
     store: SqliteRunStore, db: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await store.write(run("good", item("a"), started=1))
-    await store.write(run("bad", item("a"), item("b"), started=2))
+    await store.write(run(run_id="good", items=(item(fixture_id="a"),), started_at_secs=1))
+    await store.write(
+        run(run_id="bad", items=(item(fixture_id="a"), item(fixture_id="b")), started_at_secs=2)
+    )
     raw(db, "UPDATE items SET document = '{\"fixture_id\": ' WHERE run_id = 'bad' AND seq = 1")
     with pytest.raises(StoreFailure) as caught:
         await store.read("bad")
@@ -710,8 +712,10 @@ async def test_a_corrupt_item_document_fails_read_and_is_skipped_by_list_full(
 async def test_a_corrupt_run_row_fails_read_and_is_skipped_by_list(
     store: SqliteRunStore, db: Path, caplog: pytest.LogCaptureFixture, sql: str, problem: str
 ) -> None:
-    await store.write(run("good", item("a"), started=1))
-    await store.write(run("bad", item("a"), item("b"), started=2))
+    await store.write(run(run_id="good", items=(item(fixture_id="a"),), started_at_secs=1))
+    await store.write(
+        run(run_id="bad", items=(item(fixture_id="a"), item(fixture_id="b")), started_at_secs=2)
+    )
     raw(db, f"{sql} WHERE id = 'bad'")
     with pytest.raises(StoreFailure, match="eval run bad is corrupt") as caught:
         await store.read("bad")
@@ -741,7 +745,7 @@ async def test_a_corrupt_run_row_fails_read_and_is_skipped_by_list(
 async def test_inconsistent_stored_data_is_reported_as_corrupt(
     store: SqliteRunStore, db: Path, sql: str, problem: str
 ) -> None:
-    await store.write(run("bad", item("a"), item("b")))
+    await store.write(run(run_id="bad", items=(item(fixture_id="a"), item(fixture_id="b"))))
     raw(db, sql)
     with pytest.raises(StoreFailure, match="eval run bad is corrupt") as caught:
         await store.read("bad")
@@ -753,13 +757,15 @@ async def test_inconsistent_stored_data_is_reported_as_corrupt(
 
 async def test_a_new_store_object_sees_everything(db: Path) -> None:
     async with SqliteRunStore(db) as first:
-        await first.write(run("done", item("a")))
-        await first.begin(header("s1"))
-        await first.append("s1", (item("a", "m", 0, live=True),))
+        await first.write(run(run_id="done", items=(item(fixture_id="a"),)))
+        await first.begin(header(run_id="s1", mode=LIVE))
+        await first.append("s1", (item(fixture_id="a", model="m", sample_index=0, live=True),))
     async with SqliteRunStore(db) as second:
-        assert run("done", item("a")) == await second.read("done")
-        assert frozenset({ItemKey("a", "m", 0)}) == await second.begin(header("s1"), resume=True)
-        await second.append("s1", (item("a", "m", 1, live=True),))
+        assert run(run_id="done", items=(item(fixture_id="a"),)) == await second.read("done")
+        assert frozenset({ItemKey("a", "m", 0)}) == await second.begin(
+            header(run_id="s1", mode=LIVE), resume=True
+        )
+        await second.append("s1", (item(fixture_id="a", model="m", sample_index=1, live=True),))
         finished = await second.finish("s1", ended_at_secs=3)
         assert 2 == len((await second.read("s1")).items)
     assert 2 == finished.item_count
@@ -773,7 +779,7 @@ async def test_concurrent_writers_of_one_id_exactly_one_wins(db: Path) -> None:
 
     async def write(number: int) -> None:
         try:
-            await stores[number].write(run("same", item(f"f{number}")))
+            await stores[number].write(run(run_id="same", items=(item(fixture_id=f"f{number}"),)))
             outcomes.append("won")
         except AlreadyExists:
             outcomes.append("lost")
@@ -796,7 +802,7 @@ async def test_blocking_calls_run_in_worker_threads(store: SqliteRunStore) -> No
         return locked(what, operation)
 
     store._locked = spy  # type: ignore[method-assign]
-    await store.write(run("r1", item("a")))
+    await store.write(run(run_id="r1", items=(item(fixture_id="a"),)))
     await store.read("r1")
     await store.list(EvalRunFilter())
     assert 3 == len(threads)
@@ -804,7 +810,7 @@ async def test_blocking_calls_run_in_worker_threads(store: SqliteRunStore) -> No
 
 
 async def test_a_forked_child_opens_its_own_connection(store: SqliteRunStore) -> None:
-    await store.write(run("r1", item("a")))
+    await store.write(run(run_id="r1", items=(item(fixture_id="a"),)))
     inherited = store._connection
     store._pid = -1  # the connection was opened by another process (before a fork)
     assert "r1" == (await store.read("r1")).id
@@ -815,7 +821,7 @@ async def test_a_forked_child_opens_its_own_connection(store: SqliteRunStore) ->
 
 async def test_close_is_idempotent_and_later_calls_fail(db: Path) -> None:
     store = SqliteRunStore(db)
-    await store.write(run("r1", item("a")))
+    await store.write(run(run_id="r1", items=(item(fixture_id="a"),)))
     await store.aclose()
     store.close()
     with pytest.raises(StoreFailure, match="closed"):
@@ -828,5 +834,5 @@ async def test_close_is_idempotent_and_later_calls_fail(db: Path) -> None:
 
 async def test_text_that_is_not_valid_unicode_is_refused(store: SqliteRunStore) -> None:
     with pytest.raises(InvalidInput, match="surrogates"):
-        await store.write(run("r1", dataset_id="\ud800"))
+        await store.write(run(run_id="r1", dataset_id="\ud800"))
     assert [] == await store.list(EvalRunFilter())

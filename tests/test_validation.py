@@ -14,12 +14,8 @@ from awaken_eval import (
     DatasetSpec,
     EvalRun,
     EvalRunExecutionMode,
-    EvalRunItem,
     Expectation,
-    Fixture,
     InvalidRequest,
-    MatrixCell,
-    ReplayReport,
 )
 from awaken_eval._records.rules import (
     live_run_sample_count,
@@ -31,52 +27,17 @@ from awaken_eval._records.rules import (
     validate_unique_models,
 )
 from awaken_eval.errors import DuplicateItemKeys
+from builders import fixture, item
+from builders import run as make_run
 
 LIVE = EvalRunExecutionMode.LIVE
 SCRIPTED = EvalRunExecutionMode.SCRIPTED
 OUT_OF_RANGE = (-0.1, 1.01, math.nan, math.inf, -math.inf)
 
 
-def report(fixture_id: str, *, passed: bool = True) -> ReplayReport:
-    return ReplayReport(
-        fixture_id=fixture_id,
-        passed=passed,
-        failures=(),
-        final_text="",
-        inference_count=0,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        session_duration_ms=0,
-    )
-
-
-def item(fixture_id: str, model: str | None = "m1", sample: int | None = None) -> EvalRunItem:
-    return EvalRunItem(fixture_id, report(fixture_id), cell=MatrixCell(model), sample_index=sample)
-
-
-def live_run(*items: EvalRunItem, run_id: str = "run-b") -> EvalRun:
-    return EvalRun(
-        id=run_id,
-        dataset_id="ds",
-        dataset_revision=1,
-        execution_mode=LIVE,
-        items=items,
-        started_at_secs=0,
-        ended_at_secs=1,
-    )
-
-
 def scripted_run(*fixture_ids: str) -> EvalRun:
-    return EvalRun(
-        id="run-s",
-        dataset_id="ds",
-        dataset_revision=1,
-        execution_mode=SCRIPTED,
-        items=tuple(EvalRunItem(f, report(f)) for f in fixture_ids),
-        started_at_secs=0,
-        ended_at_secs=1,
+    return make_run(
+        run_id="run-s", dataset_revision=1, items=(item(fixture_id=f) for f in fixture_ids)
     )
 
 
@@ -207,25 +168,54 @@ def test_sample_count_absent_for_scripted_run() -> None:
 
 
 def test_sample_count_absent_for_empty_live_run() -> None:
-    assert live_run_sample_count(live_run()) is None
+    assert live_run_sample_count(make_run(mode=LIVE)) is None
 
 
 def test_sample_count_of_contiguous_samples() -> None:
-    run = live_run(*(item(f, m, i) for f in ("a", "b") for m in ("m1", "m2") for i in (2, 0, 1)))
+    run = make_run(
+        items=(
+            item(fixture_id=f, model=m, sample_index=i)
+            for f in ("a", "b")
+            for m in ("m1", "m2")
+            for i in (2, 0, 1)
+        ),
+    )
     assert live_run_sample_count(run) == 3
 
 
 def test_sample_count_of_unindexed_single_sample_run() -> None:
-    assert live_run_sample_count(live_run(item("a", "m1"), item("a", "m2"), item("b"))) == 1
+    assert (
+        live_run_sample_count(
+            make_run(
+                items=(
+                    item(fixture_id="a", model="m1"),
+                    item(fixture_id="a", model="m2"),
+                    item(fixture_id="b", model="m1"),
+                ),
+            )
+        )
+        == 1
+    )
 
 
 def test_sample_count_default_cell_and_no_model_are_one_group() -> None:
-    run = live_run(item("a", None, 0), item("a", None, 1))
+    run = make_run(
+        items=(
+            item(fixture_id="a", model=None, live=True, sample_index=0),
+            item(fixture_id="a", model=None, live=True, sample_index=1),
+        ),
+    )
     assert live_run_sample_count(run) == 2
 
 
 def test_sample_count_rejects_gap_in_indexes() -> None:
-    run = live_run(item("a", "m1", 0), item("a", "m1", 2), run_id="run-x")
+    run = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=0),
+            item(fixture_id="a", model="m1", sample_index=2),
+        ),
+        run_id="run-x",
+    )
     with pytest.raises(InvalidRequest, match="non-contiguous samples") as caught:
         live_run_sample_count(run)
     message = str(caught.value)
@@ -237,32 +227,63 @@ def test_sample_count_rejects_gap_in_indexes() -> None:
 
 def test_sample_count_rejects_indexes_not_starting_at_zero() -> None:
     with pytest.raises(InvalidRequest, match="non-contiguous samples"):
-        live_run_sample_count(live_run(item("a", "m1", 1), item("a", "m1", 2)))
+        live_run_sample_count(
+            make_run(
+                items=(
+                    item(fixture_id="a", model="m1", sample_index=1),
+                    item(fixture_id="a", model="m1", sample_index=2),
+                ),
+            )
+        )
 
 
 def test_sample_count_absent_index_is_not_index_zero() -> None:
     # Improvement (spec §8.1 item 18): the reference collapsed these into "1 sample".
-    run = live_run(item("a", "m1", None), item("a", "m1", 0))
+    run = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=None),
+            item(fixture_id="a", model="m1", sample_index=0),
+        ),
+    )
     with pytest.raises(InvalidRequest, match="non-contiguous samples") as caught:
         live_run_sample_count(run)
     assert "without a sample index" in str(caught.value)
 
 
 def test_sample_count_absent_index_mixed_with_full_range_is_rejected() -> None:
-    run = live_run(item("a", "m1", 0), item("a", "m1", 1), item("a", "m1", None))
+    run = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=0),
+            item(fixture_id="a", model="m1", sample_index=1),
+            item(fixture_id="a", model="m1", sample_index=None),
+        ),
+    )
     with pytest.raises(InvalidRequest, match="non-contiguous samples"):
         live_run_sample_count(run)
 
 
 def test_sample_count_unindexed_group_counts_as_one_sample() -> None:
     # A one-sample group (no index) next to a two-sample group is inconsistent, not a gap.
-    run = live_run(item("a", "m1", None), item("b", "m1", 0), item("b", "m1", 1))
+    run = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=None),
+            item(fixture_id="b", model="m1", sample_index=0),
+            item(fixture_id="b", model="m1", sample_index=1),
+        ),
+    )
     with pytest.raises(InvalidRequest, match="inconsistent sample counts across live cells"):
         live_run_sample_count(run)
 
 
 def test_sample_count_rejects_inconsistent_counts() -> None:
-    run = live_run(item("a", "m1", 0), item("a", "m1", 1), item("a", "m2", 0), run_id="run-y")
+    run = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=0),
+            item(fixture_id="a", model="m1", sample_index=1),
+            item(fixture_id="a", model="m2", sample_index=0),
+        ),
+        run_id="run-y",
+    )
     with pytest.raises(InvalidRequest) as caught:
         live_run_sample_count(run)
     message = str(caught.value)
@@ -280,30 +301,57 @@ def test_sample_count_is_order_independent(
     samples: int, fixtures: list[str], models: list[str], rng: random.Random
 ) -> None:
     indexes: list[int | None] = list(range(samples)) if samples > 1 else [None]
-    items = [item(f, m, i) for f in fixtures for m in models for i in indexes]
+    items = [
+        item(fixture_id=f, model=m, sample_index=i)
+        for f in fixtures
+        for m in models
+        for i in indexes
+    ]
     rng.shuffle(items)
-    assert live_run_sample_count(live_run(*items)) == samples
+    assert live_run_sample_count(make_run(items=items)) == samples
 
 
 # -- §2.10 baseline sample count ------------------------------------------------------------
 
 
 def test_baseline_sample_count_ok_when_new_count_unknown() -> None:
-    validate_baseline_sample_count(live_run(item("a", "m1", 0), item("a", "m1", 2)), None)
+    validate_baseline_sample_count(
+        make_run(
+            items=(
+                item(fixture_id="a", model="m1", sample_index=0),
+                item(fixture_id="a", model="m1", sample_index=2),
+            ),
+        ),
+        None,
+    )
 
 
 def test_baseline_sample_count_ok_for_scripted_or_empty_baseline() -> None:
     validate_baseline_sample_count(scripted_run("a"), 5)
-    validate_baseline_sample_count(live_run(), 5)
+    validate_baseline_sample_count(make_run(mode=LIVE), 5)
 
 
 def test_baseline_sample_count_ok_when_equal() -> None:
-    validate_baseline_sample_count(live_run(item("a", "m1", 0), item("a", "m1", 1)), 2)
-    validate_baseline_sample_count(live_run(item("a")), 1)
+    validate_baseline_sample_count(
+        make_run(
+            items=(
+                item(fixture_id="a", model="m1", sample_index=0),
+                item(fixture_id="a", model="m1", sample_index=1),
+            ),
+        ),
+        2,
+    )
+    validate_baseline_sample_count(make_run(items=(item(fixture_id="a", model="m1"),)), 1)
 
 
 def test_baseline_sample_count_rejects_different_counts() -> None:
-    baseline = live_run(item("a", "m1", 0), item("a", "m1", 1), run_id="base-1")
+    baseline = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=0),
+            item(fixture_id="a", model="m1", sample_index=1),
+        ),
+        run_id="base-1",
+    )
     with pytest.raises(InvalidRequest, match="different sample counts") as caught:
         validate_baseline_sample_count(baseline, 3)
     message = str(caught.value)
@@ -313,7 +361,12 @@ def test_baseline_sample_count_rejects_different_counts() -> None:
 
 
 def test_baseline_sample_count_propagates_layout_errors() -> None:
-    baseline = live_run(item("a", "m1", 0), item("a", "m1", 2))
+    baseline = make_run(
+        items=(
+            item(fixture_id="a", model="m1", sample_index=0),
+            item(fixture_id="a", model="m1", sample_index=2),
+        ),
+    )
     with pytest.raises(InvalidRequest, match="non-contiguous samples"):
         validate_baseline_sample_count(baseline, 2)
 
@@ -321,17 +374,22 @@ def test_baseline_sample_count_propagates_layout_errors() -> None:
 # -- §1.16 dataset write -------------------------------------------------------------------
 
 
-def fixture(fixture_id: str, min_judge_score: float | None = None) -> Fixture:
-    return Fixture(fixture_id, "hi", expect=Expectation(min_judge_score=min_judge_score))
-
-
 def test_dataset_write_accepts_valid_dataset() -> None:
-    validate_dataset_for_write(DatasetSpec(fixtures=(fixture("a", 0.5), fixture("b"))))
+    validate_dataset_for_write(
+        DatasetSpec(
+            fixtures=(
+                fixture(fixture_id="a", expect=Expectation(min_judge_score=0.5)),
+                fixture(fixture_id="b"),
+            )
+        )
+    )
     validate_dataset_for_write(DatasetSpec())
 
 
 def test_dataset_write_rejects_duplicate_fixture_id() -> None:
-    spec = DatasetSpec(fixtures=(fixture("a"), fixture("b"), fixture("a")))
+    spec = DatasetSpec(
+        fixtures=(fixture(fixture_id="a"), fixture(fixture_id="b"), fixture(fixture_id="a"))
+    )
     with pytest.raises(DuplicateItemKeys) as caught:
         validate_dataset_for_write(spec)
     assert "duplicate fixture id in dataset: a" in str(caught.value)
@@ -339,7 +397,12 @@ def test_dataset_write_rejects_duplicate_fixture_id() -> None:
 
 
 def test_validate_for_write_rejects_invalid_min_judge_score() -> None:
-    spec = DatasetSpec(fixtures=(fixture("a", 0.5), fixture("bad", 1.5)))
+    spec = DatasetSpec(
+        fixtures=(
+            fixture(fixture_id="a", expect=Expectation(min_judge_score=0.5)),
+            fixture(fixture_id="bad", expect=Expectation(min_judge_score=1.5)),
+        )
+    )
     with pytest.raises(InvalidRequest) as caught:
         validate_dataset_for_write(spec)
     message = str(caught.value)
@@ -349,14 +412,20 @@ def test_validate_for_write_rejects_invalid_min_judge_score() -> None:
 
 
 def test_dataset_write_checks_duplicates_before_scores() -> None:
-    spec = DatasetSpec(fixtures=(fixture("bad", 1.5), fixture("a"), fixture("a")))
+    spec = DatasetSpec(
+        fixtures=(
+            fixture(fixture_id="bad", expect=Expectation(min_judge_score=1.5)),
+            fixture(fixture_id="a"),
+            fixture(fixture_id="a"),
+        )
+    )
     with pytest.raises(DuplicateItemKeys, match="duplicate fixture id in dataset: a"):
         validate_dataset_for_write(spec)
 
 
 @given(st.lists(s.fixture_ids(), max_size=6))
 def test_dataset_write_names_the_first_repeated_id(ids: list[str]) -> None:
-    spec = DatasetSpec(fixtures=tuple(fixture(fixture_id) for fixture_id in ids))
+    spec = DatasetSpec(fixtures=tuple(fixture(fixture_id=fixture_id) for fixture_id in ids))
     seen: set[str] = set()
     first_repeat = None
     for fixture_id in ids:

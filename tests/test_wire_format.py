@@ -109,6 +109,8 @@ from awaken_eval.records import (
     SampleAggregate,
 )
 from awaken_eval.wire import read_ndjson, write_ndjson
+from builders import report as make_report
+from builders import run as make_run
 
 
 def assert_golden(wire_type: Any, record: Any, text: str) -> None:
@@ -148,18 +150,13 @@ BASELINE_LINES = [
 
 def _passing_report(fixture_id: str, final_text: str, tokens: tuple[int, int, int]) -> ReplayReport:
     inputs, outputs, total = tokens
-    return ReplayReport(
+    return make_report(
         fixture_id=fixture_id,
-        passed=True,
-        failures=(),
         final_text=final_text,
         inference_count=1,
-        tool_count=0,
-        tool_failures=0,
         total_input_tokens=inputs,
         total_output_tokens=outputs,
         total_tokens=total,
-        session_duration_ms=0,
     )
 
 
@@ -168,21 +165,7 @@ BASELINE_REPORTS = [
     _passing_report("02_phrase_recall", "The bird was a green pelican.", (19, 4, 23)),
     _passing_report("03_token_budget", "9", (6, 1, 7)),
     _passing_report("04_excludes_secret", "I cannot share credentials of any kind.", (14, 13, 27)),
-    ReplayReport(
-        fixture_id="05_error_path",
-        passed=True,
-        failures=(),
-        final_text="",
-        inference_count=0,
-        tool_count=0,
-        tool_failures=0,
-        total_input_tokens=0,
-        total_output_tokens=0,
-        total_tokens=0,
-        session_duration_ms=0,
-        error_type="rate_limit",
-        inference_error_count=1,
-    ),
+    make_report(fixture_id="05_error_path", error_type="rate_limit", inference_error_count=1),
 ]
 
 
@@ -604,26 +587,8 @@ _REPORT_HEAD = (
 )
 
 
-def _report(**changes: Any) -> ReplayReport:
-    fields: dict[str, Any] = {
-        "fixture_id": "f",
-        "passed": True,
-        "failures": (),
-        "final_text": "",
-        "inference_count": 0,
-        "tool_count": 0,
-        "tool_failures": 0,
-        "total_input_tokens": 0,
-        "total_output_tokens": 0,
-        "total_tokens": 0,
-        "session_duration_ms": 0,
-    }
-    fields.update(changes)
-    return ReplayReport(**fields)
-
-
 def test_report_runtime_failure_has_the_exact_nested_shape() -> None:
-    report = _report(runtime_failure=ScriptExhausted(2))
+    report = make_report(runtime_failure=ScriptExhausted(2))
     text = (
         _REPORT_HEAD
         + ',"total_tokens":0,"session_duration_ms":0,'
@@ -636,17 +601,17 @@ def test_report_runtime_failure_has_the_exact_nested_shape() -> None:
 
 
 def test_report_never_writes_elapsed_ms_but_accepts_it_on_read() -> None:
-    report = _report(elapsed_ms=1234)
+    report = make_report(elapsed_ms=1234)
     text = _REPORT_HEAD + ',"total_tokens":0,"session_duration_ms":0}'
     assert text == to_json(report)
     with_elapsed = _REPORT_HEAD + ',"total_tokens":0,"session_duration_ms":0,"elapsed_ms":1234}'
     read_back: ReplayReport = from_json(ReplayReport, with_elapsed)
     assert (report, 1234) == (read_back, read_back.elapsed_ms)
-    assert _report() == from_json(ReplayReport, text)
+    assert make_report() == from_json(ReplayReport, text)
 
 
 def test_report_writes_optional_keys_in_spec_order() -> None:
-    report = _report(
+    report = make_report(
         passed=False,
         failures=(AnswerMissingPhrase("x"),),
         tool_calls_by_agent=(
@@ -680,7 +645,7 @@ def test_report_writes_optional_keys_in_spec_order() -> None:
 
 
 def test_report_writes_judge_verdicts_and_attempts_after_the_grade() -> None:
-    report = _report(
+    report = make_report(
         revision_count=1,
         judge_score=0.9,
         judge_reasoning="cites",
@@ -702,7 +667,7 @@ def test_report_writes_judge_verdicts_and_attempts_after_the_grade() -> None:
 
 def test_report_omits_empty_judge_verdicts_and_attempts() -> None:
     text = _REPORT_HEAD + ',"total_tokens":0,"session_duration_ms":0,"judge_score":0.5}'
-    assert_golden(ReplayReport, _report(judge_score=0.5), text)
+    assert_golden(ReplayReport, make_report(judge_score=0.5), text)
 
 
 def test_legacy_report_line_without_new_fields_loads_with_defaults() -> None:
@@ -711,7 +676,7 @@ def test_legacy_report_line_without_new_fields_loads_with_defaults() -> None:
         '"inference_count":1,"tool_count":0,"tool_failures":0,"total_input_tokens":10,'
         '"total_output_tokens":1,"session_duration_ms":3}'
     )
-    expected = _report(
+    expected = make_report(
         fixture_id="old",
         final_text="4",
         inference_count=1,
@@ -736,7 +701,7 @@ def test_legacy_report_line_without_new_fields_loads_with_defaults() -> None:
 
 
 def test_report_always_writes_total_tokens() -> None:
-    assert '"total_tokens":0' in to_json(_report())
+    assert '"total_tokens":0' in to_json(make_report())
 
 
 def test_spans_and_metrics_omit_empty_and_absent_fields() -> None:
@@ -775,13 +740,13 @@ def test_default_matrix_cell_is_an_empty_object() -> None:
 
 
 def test_eval_run_item_omits_absent_cell_trace_and_sample_index() -> None:
-    item = EvalRunItem("f", report=_report())
+    item = EvalRunItem("f", report=make_report())
     assert_golden(EvalRunItem, item, '{"fixture_id":"f","report":' + _REPORT_JSON + "}")
 
 
 def test_eval_run_item_writes_present_cell_trace_and_sample_index() -> None:
     item = EvalRunItem(
-        "f", cell=MatrixCell("m"), report=_report(), trace_run_id="t", sample_index=0
+        "f", cell=MatrixCell("m"), report=make_report(), trace_run_id="t", sample_index=0
     )
     text = (
         '{"fixture_id":"f","cell":{"model_id":"m"},"report":'
@@ -789,7 +754,7 @@ def test_eval_run_item_writes_present_cell_trace_and_sample_index() -> None:
         + ',"trace_run_id":"t","sample_index":0}'
     )
     assert_golden(EvalRunItem, item, text)
-    default_cell = EvalRunItem("f", cell=MatrixCell(), report=_report())
+    default_cell = EvalRunItem("f", cell=MatrixCell(), report=make_report())
     assert_golden(
         EvalRunItem, default_cell, '{"fixture_id":"f","cell":{},"report":' + _REPORT_JSON + "}"
     )
@@ -812,11 +777,12 @@ def _item_json(cell: str | None) -> str:
 
 
 def _run(mode: EvalRunExecutionMode, items: tuple[EvalRunItem, ...] = ()) -> EvalRun:
-    return EvalRun(
-        id="r",
+    """The run ``_run_json`` writes."""
+    return make_run(
+        run_id="r",
         dataset_id="d",
         dataset_revision=1,
-        execution_mode=mode,
+        mode=mode,
         items=items,
         started_at_secs=10,
         ended_at_secs=20,
@@ -825,7 +791,9 @@ def _run(mode: EvalRunExecutionMode, items: tuple[EvalRunItem, ...] = ()) -> Eva
 
 def test_eval_run_always_writes_execution_mode_and_items() -> None:
     assert_golden(EvalRun, _run(EvalRunExecutionMode.SCRIPTED), _run_json([], "scripted"))
-    live = _run(EvalRunExecutionMode.LIVE, (EvalRunItem("f", cell=MatrixCell(), report=_report()),))
+    live = _run(
+        EvalRunExecutionMode.LIVE, (EvalRunItem("f", cell=MatrixCell(), report=make_report()),)
+    )
     assert_golden(EvalRun, live, _run_json([_item_json("{}")], "live"))
 
 
@@ -834,7 +802,7 @@ DIGEST = "0123456789abcdef" * 4
 
 def test_eval_run_writes_fixture_digests_last() -> None:
     run = attrs.evolve(
-        _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=_report()),)),
+        _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=make_report()),)),
         fixture_digests={"f": DIGEST},
     )
     text = (
@@ -844,7 +812,7 @@ def test_eval_run_writes_fixture_digests_last() -> None:
 
 
 def test_eval_run_without_fixture_digests_omits_the_key() -> None:
-    run = _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=_report()),))
+    run = _run(EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", report=make_report()),))
     text = _run_json([_item_json(None)], "scripted")
     assert_golden(EvalRun, run, text)
     assert "fixture_digests" not in json.loads(to_json(run))
@@ -867,8 +835,8 @@ def test_legacy_run_with_every_item_in_a_cell_is_live() -> None:
     expected = _run(
         EvalRunExecutionMode.LIVE,
         (
-            EvalRunItem("f", cell=MatrixCell("m"), report=_report()),
-            EvalRunItem("f", cell=MatrixCell(), report=_report()),
+            EvalRunItem("f", cell=MatrixCell("m"), report=make_report()),
+            EvalRunItem("f", cell=MatrixCell(), report=make_report()),
         ),
     )
     assert expected == run
@@ -907,12 +875,13 @@ def test_explicit_scripted_run_with_a_cell_is_rejected() -> None:
 
 
 def test_execution_shape_is_also_checked_at_construction() -> None:
-    item = EvalRunItem("f", report=_report())
+    item = EvalRunItem("f", report=make_report())
     with pytest.raises(InvalidExecutionShape, match="execution_mode=live"):
         _run(EvalRunExecutionMode.LIVE, (item,))
     with pytest.raises(InvalidExecutionShape, match="execution_mode=scripted"):
         _run(
-            EvalRunExecutionMode.SCRIPTED, (EvalRunItem("f", cell=MatrixCell(), report=_report()),)
+            EvalRunExecutionMode.SCRIPTED,
+            (EvalRunItem("f", cell=MatrixCell(), report=make_report()),),
         )
 
 
@@ -1210,7 +1179,7 @@ def test_evaluation_vocabulary_reads_absent_optionals_as_none() -> None:
         ),
         (
             ItemCompleted(
-                eval_run_id="r", item=EvalRunItem("f", report=_report()), done=1, total=3
+                eval_run_id="r", item=EvalRunItem("f", report=make_report()), done=1, total=3
             ),
             '{"type":"eval_item_completed","eval_run_id":"r","item":{"fixture_id":"f","report":'
             + _REPORT_JSON
