@@ -21,6 +21,7 @@ from awaken_eval.failures import (
 from awaken_eval.records import AgentMetrics, AgentToolStats
 from awaken_eval.wire import read_ndjson
 from builders import outcome as make_outcome
+from strategies import replay_reports
 
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
@@ -574,3 +575,13 @@ def test_report_deserializes_legacy_ndjson_without_field(tmp_path: Path) -> None
     assert () == report.tool_calls_by_agent
     assert 0 == report.inference_error_count
     assert 0 == report.revision_count
+
+
+@given(replay_reports(), st.integers(min_value=1, max_value=2**32))
+def test_a_report_read_back_equals_the_report_whatever_its_elapsed_time(
+    report: ReplayReport, elapsed_ms: int
+) -> None:
+    # elapsed_ms is measured in memory and never written: a run returned by run_eval
+    # must equal the same run read back from a store, however long each unit took.
+    timed = attrs.evolve(report, elapsed_ms=elapsed_ms)
+    assert from_json(ReplayReport, to_json(timed)) == timed

@@ -351,7 +351,8 @@ class ReplayReport:
         total_output_tokens: Σ max(0, output tokens), saturated to u32.
         total_tokens: The total scoring used (:meth:`ReplayOutcome.total_tokens`).
         session_duration_ms: Session duration of the replay.
-        elapsed_ms: Wall-clock duration in ms (in memory only).
+        elapsed_ms: Wall-clock duration in ms (in memory only, and not compared: two
+            reports are equal when their wire forms are).
         tool_calls_by_agent: Tool statistics per (agent, tool).
         error_type: The error type the replay ended with.
         inference_error_count: Scripted error events that fired.
@@ -376,7 +377,7 @@ class ReplayReport:
     total_output_tokens: U32
     total_tokens: U32 = 0
     session_duration_ms: U64
-    elapsed_ms: U64 = 0
+    elapsed_ms: U64 = attrs.field(default=0, eq=False)
     tool_calls_by_agent: tuple[AgentToolStats, ...] = ()
     error_type: str | None = None
     inference_error_count: U32 = 0
