@@ -276,15 +276,31 @@ def _assignment_docstrings(source: str) -> dict[str, str]:
     return found
 
 
-def _modules_listing(name: str) -> list[ModuleType]:
-    """The modules, private ones included, whose ``__all__`` lists ``name``."""
-    modules = [_module(module_name) for module_name in _all_modules()]
-    return [m for m in [awaken_eval, *modules] if name in getattr(m, "__all__", ())]
+def _defining_modules(name: str) -> list[ModuleType]:
+    """The module that defines public ``name``: the table's, or the one a facade imports."""
+    found: list[ModuleType] = [awaken_eval] if name in awaken_eval.__all__ else []
+    exports: dict[str, str] = vars(awaken_eval)["_EXPORTS"]
+    if name in exports:
+        found.append(_module(exports[name]))
+    for module_name in PUBLIC_MODULES:
+        module = _module(module_name)
+        if name not in getattr(module, "__all__", ()):
+            continue
+        found.append(module)
+        tree = ast.parse(Path(inspect.getfile(module)).read_text(encoding="utf-8"))
+        found.extend(
+            _module(node.module)
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom)
+            and node.module is not None
+            and any(alias.name == name for alias in node.names)
+        )
+    return found
 
 
 def _documented_in_source(name: str) -> bool:
     """An attribute docstring follows the assignment, or a module docstring names it."""
-    for module in _modules_listing(name):
+    for module in _defining_modules(name):
         source = Path(inspect.getfile(module)).read_text(encoding="utf-8")
         if _assignment_docstrings(source).get(name):
             return True
