@@ -2,12 +2,17 @@
 
 Runs record them, so that a baseline is never compared with a changed fixture as if
 it were the same.
+
+A digest is computed once per fixture object and remembered for as long as the object
+lives (fixtures are frozen records), so a dataset run many times, or a run whose
+service already digested its fixtures, hashes each fixture once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Iterable
 
 from awaken_eval._records.fixtures import Fixture
@@ -15,6 +20,52 @@ from awaken_eval._wire.converter import to_builtins
 from awaken_eval.errors import DuplicateItemKeys
 
 __all__ = ["fixture_digest", "fixture_digests"]
+
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+).encode
+"""``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+without building an encoder on every call."""
+
+
+class _DigestCache:
+    """Digests by fixture *identity*, dropped when the fixture is garbage collected.
+
+    Fixtures are not reliably hashable (their JSON values may hold dicts) and two equal
+    fixtures hash alike anyway, so the key is ``id(fixture)``; a weak reference checks
+    that the entry still belongs to that object and removes it when the object dies.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[Fixture], str]] = {}
+
+    def get(self, fixture: Fixture) -> str | None:
+        entry = self._entries.get(id(fixture))
+        if entry is None or entry[0]() is not fixture:
+            return None
+        return entry[1]
+
+    def put(self, fixture: Fixture, digest: str) -> None:
+        key = id(fixture)
+        entries = self._entries
+
+        def forget(reference: weakref.ref[Fixture]) -> None:
+            entry = entries.get(key)
+            if entry is not None and entry[0] is reference:
+                del entries[key]
+
+        entries[key] = (weakref.ref(fixture, forget), digest)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_CACHE = _DigestCache()
+
+
+def _compute(fixture: Fixture) -> str:
+    canonical = _CANONICAL(to_builtins(fixture))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def fixture_digest(fixture: Fixture) -> str:
@@ -26,16 +77,21 @@ def fixture_digest(fixture: Fixture) -> str:
     when their wire forms are equal, whatever the key order of the files they came
     from; a new optional field left at its default does not change existing digests.
 
+    The digest is computed once per fixture object and remembered while the object
+    lives: a fixture is a frozen value, so the JSON values it holds (tool arguments,
+    recorded results) must not be mutated in place once it has been digested.
+
     Args:
         fixture: The fixture to hash.
 
     Returns:
         64 lowercase hexadecimal characters.
     """
-    canonical = json.dumps(
-        to_builtins(fixture), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    digest = _CACHE.get(fixture)
+    if digest is None:
+        digest = _compute(fixture)
+        _CACHE.put(fixture, digest)
+    return digest
 
 
 def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
@@ -53,9 +109,14 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
             share an id (their digests could not both be recorded).
     """
     digests: dict[str, str] = {}
+    cached = _CACHE.get
     for fixture in fixtures:
         if fixture.id in digests:
             msg = f"duplicate fixture id in dataset: {fixture.id}"
             raise DuplicateItemKeys(msg)
-        digests[fixture.id] = fixture_digest(fixture)
+        digest = cached(fixture)
+        if digest is None:
+            digest = _compute(fixture)
+            _CACHE.put(fixture, digest)
+        digests[fixture.id] = digest
     return digests
