@@ -8,7 +8,7 @@ embedded in every :class:`~awaken_eval.EvalRunItem`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import attrs
 
@@ -329,10 +329,6 @@ def _milliseconds(seconds: float) -> int:
     return U64_MAX if millis >= U64_MAX else int(millis)
 
 
-def _clamped_sum(values: Iterable[int | None], maximum: int) -> int:
-    return min(sum(max(0, value or 0) for value in values), maximum)
-
-
 @attrs.frozen(kw_only=True)
 class ReplayReport:
     """The scored summary of one replay: one NDJSON line, and the report of a run item.
@@ -397,12 +393,14 @@ class ReplayReport:
         metrics = outcome.metrics
         inferences = metrics.inferences
         tools = metrics.tools
-        if inferences:
-            input_tokens = _clamped_sum((s.input_tokens for s in inferences), U32_MAX)
-            output_tokens = _clamped_sum((s.output_tokens for s in inferences), U32_MAX)
-            total_tokens = outcome.total_tokens()
-        else:  # no inference: skip three empty sums (a hot path of big runs)
-            input_tokens = output_tokens = total_tokens = 0
+        input_tokens = output_tokens = total_tokens = 0
+        for span in inferences:  # one pass for the three sums (a hot path of big runs)
+            span_input, span_output = span.input_tokens, span.output_tokens
+            if span_input is not None and span_input > 0:
+                input_tokens += span_input
+            if span_output is not None and span_output > 0:
+                output_tokens += span_output
+            total_tokens += span.token_total()
         return cls(
             fixture_id=outcome.fixture_id,
             passed=not failures,
@@ -411,9 +409,9 @@ class ReplayReport:
             inference_count=min(len(inferences), U32_MAX),
             tool_count=min(len(tools), U32_MAX),
             tool_failures=min(metrics.tool_failures(), U32_MAX) if tools else 0,
-            total_input_tokens=input_tokens,
-            total_output_tokens=output_tokens,
-            total_tokens=total_tokens,
+            total_input_tokens=min(input_tokens, U32_MAX),
+            total_output_tokens=min(output_tokens, U32_MAX),
+            total_tokens=min(total_tokens, U32_MAX),
             session_duration_ms=metrics.session_duration_ms,
             elapsed_ms=_milliseconds(outcome.elapsed_seconds),
             tool_calls_by_agent=metrics.stats_by_agent_tool() if tools else (),
