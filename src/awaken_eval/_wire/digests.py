@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from awaken_eval._records.fixtures import Fixture
-from awaken_eval._wire.converter import to_builtins
 from awaken_eval.errors import DuplicateItemKeys
+
+if TYPE_CHECKING:
+    from awaken_eval._records.fixtures import Fixture
 
 __all__ = ["fixture_digest", "fixture_digests"]
 
@@ -63,7 +65,15 @@ class _DigestCache:
 _CACHE = _DigestCache()
 
 
-def _compute(fixture: Fixture) -> str:
+def _unstructure() -> Callable[[Any], Any]:
+    # Imported on the first digest computed, not with this module: the runner imports
+    # it, and a run whose digests are known (or a CLI's --help) never needs cattrs.
+    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415 - see above
+
+    return to_builtins
+
+
+def _compute(fixture: Fixture, to_builtins: Callable[[Any], Any]) -> str:
     canonical = _CANONICAL(to_builtins(fixture))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -89,7 +99,7 @@ def fixture_digest(fixture: Fixture) -> str:
     """
     digest = _CACHE.get(fixture)
     if digest is None:
-        digest = _compute(fixture)
+        digest = _compute(fixture, _unstructure())
         _CACHE.put(fixture, digest)
     return digest
 
@@ -110,13 +120,16 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
     """
     digests: dict[str, str] = {}
     cached = _CACHE.get
+    to_builtins: Callable[[Any], Any] | None = None
     for fixture in fixtures:
         if fixture.id in digests:
             msg = f"duplicate fixture id in dataset: {fixture.id}"
             raise DuplicateItemKeys(msg)
         digest = cached(fixture)
         if digest is None:
-            digest = _compute(fixture)
+            if to_builtins is None:
+                to_builtins = _unstructure()
+            digest = _compute(fixture, to_builtins)
             _CACHE.put(fixture, digest)
         digests[fixture.id] = digest
     return digests
