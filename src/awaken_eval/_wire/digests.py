@@ -30,33 +30,42 @@ _CANONICAL = json.JSONEncoder(
 without building an encoder on every call."""
 
 
+class _Entry(weakref.ref):  # type: ignore[type-arg] # a weak reference to a Fixture
+    """A cache entry: a weak reference to the fixture, carrying its key and digest."""
+
+    __slots__ = ("digest", "key")
+
+    key: int
+    digest: str
+
+
 class _DigestCache:
     """Digests by fixture *identity*, dropped when the fixture is garbage collected.
 
     Fixtures are not reliably hashable (their JSON values may hold dicts) and two equal
-    fixtures hash alike anyway, so the key is ``id(fixture)``; a weak reference checks
-    that the entry still belongs to that object and removes it when the object dies.
+    fixtures hash alike anyway, so the key is ``id(fixture)``; the entry, a weak
+    reference, checks that it still belongs to that object and removes itself when the
+    object dies (one small object per fixture, no closure).
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref[Fixture], str]] = {}
+        self._entries: dict[int, _Entry] = {}
 
     def get(self, fixture: Fixture) -> str | None:
         entry = self._entries.get(id(fixture))
-        if entry is None or entry[0]() is not fixture:
+        if entry is None or entry() is not fixture:
             return None
-        return entry[1]
+        return entry.digest
 
     def put(self, fixture: Fixture, digest: str) -> None:
-        key = id(fixture)
-        entries = self._entries
+        entry = _Entry(fixture, self._forget)
+        entry.key = id(fixture)
+        entry.digest = digest
+        self._entries[entry.key] = entry
 
-        def forget(reference: weakref.ref[Fixture]) -> None:
-            entry = entries.get(key)
-            if entry is not None and entry[0] is reference:
-                del entries[key]
-
-        entries[key] = (weakref.ref(fixture, forget), digest)
+    def _forget(self, entry: _Entry) -> None:
+        if self._entries.get(entry.key) is entry:
+            del self._entries[entry.key]
 
     def __len__(self) -> int:
         return len(self._entries)
