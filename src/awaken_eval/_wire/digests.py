@@ -49,10 +49,10 @@ class _DigestCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, _Entry] = {}
+        self.entries: dict[int, _Entry] = {}
 
     def get(self, fixture: Fixture) -> str | None:
-        entry = self._entries.get(id(fixture))
+        entry = self.entries.get(id(fixture))
         if entry is None or entry() is not fixture:
             return None
         return entry.digest
@@ -61,14 +61,14 @@ class _DigestCache:
         entry = _Entry(fixture, self._forget)
         entry.key = id(fixture)
         entry.digest = digest
-        self._entries[entry.key] = entry
+        self.entries[entry.key] = entry
 
     def _forget(self, entry: _Entry) -> None:
-        if self._entries.get(entry.key) is entry:
-            del self._entries[entry.key]
+        if self.entries.get(entry.key) is entry:
+            del self.entries[entry.key]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
 
 _CACHE = _DigestCache()
@@ -128,17 +128,20 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
             share an id (their digests could not both be recorded).
     """
     digests: dict[str, str] = {}
-    cached = _CACHE.get
+    entries = _CACHE.entries  # looked up inline: this loop runs once per fixture of a run
     to_builtins: Callable[[Any], Any] | None = None
     for fixture in fixtures:
-        if fixture.id in digests:
-            msg = f"duplicate fixture id in dataset: {fixture.id}"
+        fixture_id = fixture.id
+        if fixture_id in digests:
+            msg = f"duplicate fixture id in dataset: {fixture_id}"
             raise DuplicateItemKeys(msg)
-        digest = cached(fixture)
-        if digest is None:
-            if to_builtins is None:
-                to_builtins = _unstructure()
-            digest = _compute(fixture, to_builtins)
-            _CACHE.put(fixture, digest)
-        digests[fixture.id] = digest
+        entry = entries.get(id(fixture))
+        if entry is not None and entry() is fixture:
+            digests[fixture_id] = entry.digest
+            continue
+        if to_builtins is None:
+            to_builtins = _unstructure()
+        digest = _compute(fixture, to_builtins)
+        _CACHE.put(fixture, digest)
+        digests[fixture_id] = digest
     return digests
