@@ -489,7 +489,7 @@ def bench_pydantic_evals(units: int, workers: int, repeat: int) -> None:
         repeat,
         {
             "warm": default_path_call(one_answer_fixtures(units)),
-            "cold": default_path_call(None, units=units),
+            "cold": default_path_call(None, units=units, rounds=repeat),
             "pydantic-evals": pydantic_evals_call(module, units, workers),
         },
     )
@@ -520,20 +520,24 @@ def one_answer_fixtures(count: int, prefix: str = "answer") -> list[Fixture]:
     ]
 
 
-def default_path_call(fixtures: list[Fixture] | None, *, units: int = 0) -> Callable[[], object]:
-    """``run_eval_sync(fixtures)``; with ``None``, fresh fixtures every call (built untimed)."""
-    fresh: list[list[Fixture]] = []
+def default_path_call(
+    fixtures: list[Fixture] | None, *, units: int = 0, rounds: int = 0
+) -> Callable[[], object]:
+    """``run_eval_sync(fixtures)``; with ``None``, fresh fixtures on each of ``rounds`` calls.
+
+    The fresh batches are built before timing and kept alive after their call, so a
+    call is charged neither for building its fixtures nor for freeing the last ones.
+    """
+    fresh = [one_answer_fixtures(units, prefix=f"fresh{round_}") for round_ in range(rounds)]
+    used: list[list[Fixture]] = []
 
     def run() -> object:
         batch = fixtures if fixtures is not None else fresh.pop()
         run = run_eval_sync(batch)
         assert run.passed_count() == len(batch)
-        if fixtures is None:
-            fresh.append(one_answer_fixtures(units, prefix="fresh"))
+        used.append(batch)
         return run
 
-    if fixtures is None:
-        fresh.append(one_answer_fixtures(units, prefix="fresh"))
     return run
 
 
