@@ -401,24 +401,36 @@ class ReplayReport:
             if span_output is not None and span_output > 0:
                 output_tokens += span_output
             total_tokens += span.token_total()
+        counts: tuple[int, ...] = (
+            len(inferences),
+            len(tools),
+            input_tokens,
+            output_tokens,
+            total_tokens,
+            outcome.inference_error_count,
+            outcome.revision_count,
+        )
+        if max(counts) > U32_MAX:  # saturate to u32 (one check in the common case)
+            counts = tuple(min(count, U32_MAX) for count in counts)
+        inference_count, tool_count, input_tokens, output_tokens, total_tokens = counts[:5]
         return cls(
             fixture_id=outcome.fixture_id,
             passed=not failures,
             failures=tuple(failures),
             final_text=outcome.final_text,
-            inference_count=min(len(inferences), U32_MAX),
-            tool_count=min(len(tools), U32_MAX),
+            inference_count=inference_count,
+            tool_count=tool_count,
             tool_failures=min(metrics.tool_failures(), U32_MAX) if tools else 0,
-            total_input_tokens=min(input_tokens, U32_MAX),
-            total_output_tokens=min(output_tokens, U32_MAX),
-            total_tokens=min(total_tokens, U32_MAX),
+            total_input_tokens=input_tokens,
+            total_output_tokens=output_tokens,
+            total_tokens=total_tokens,
             session_duration_ms=metrics.session_duration_ms,
             elapsed_ms=_milliseconds(outcome.elapsed_seconds),
             tool_calls_by_agent=metrics.stats_by_agent_tool() if tools else (),
             error_type=outcome.error_type,
-            inference_error_count=min(outcome.inference_error_count, U32_MAX),
+            inference_error_count=counts[5],
             runtime_failure=outcome.runtime_failure,
-            revision_count=min(outcome.revision_count, U32_MAX),
+            revision_count=counts[6],
             judge_score=outcome.judge_score,
             judge_reasoning=outcome.judge_reasoning,
             judge_verdicts=outcome.judge_verdicts,
