@@ -282,6 +282,18 @@ def test_report_token_breakdowns_saturate_at_u32_max() -> None:
     )
 
 
+def test_report_counts_saturate_at_u32_max_one_by_one() -> None:
+    outcome = ReplayOutcome(fixture_id="f", inference_error_count=2**40, revision_count=U32_MAX - 1)
+
+    report = ReplayReport.from_outcome(outcome, [])
+
+    assert (U32_MAX, U32_MAX - 1, 0) == (
+        report.inference_error_count,
+        report.revision_count,
+        report.total_tokens,
+    )
+
+
 def _full_report() -> ReplayReport:
     metrics = AgentMetrics(
         inferences=(InferenceSpan(input_tokens=12, output_tokens=3),),

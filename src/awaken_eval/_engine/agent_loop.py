@@ -83,11 +83,16 @@ SCRIPTED_UPSTREAM_MODEL = "scripted"
 """Upstream model name of a scripted replay whose fixture pins none."""
 
 _FINISH_REASONS = {
-    StopReason.END_TURN: "end_turn",
-    StopReason.MAX_TOKENS: "max_tokens",
-    StopReason.TOOL_USE: "tool_use",
-    StopReason.STOP_SEQUENCE: "stop_sequence",
+    StopReason.END_TURN: ("end_turn",),
+    StopReason.MAX_TOKENS: ("max_tokens",),
+    StopReason.TOOL_USE: ("tool_use",),
+    StopReason.STOP_SEQUENCE: ("stop_sequence",),
+    None: (),
 }
+"""The span's ``finish_reasons`` for each stop reason (shared tuples)."""
+
+_SCRIPTED_AGENT = AgentSpec()
+"""The agent of every scripted replay (a frozen record, shared)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +182,7 @@ class _Dialogue:
     token_budget: int | None
     sink: TraceSink | None
     capture_content: bool = False
+    descriptors: tuple[ToolDescriptor, ...] = ()
     messages: list[ChatMessage] = attrs.field(factory=list)
     inferences: list[InferenceSpan] = attrs.field(factory=list)
     tool_spans: list[ToolSpan] = attrs.field(factory=list)
@@ -239,7 +245,7 @@ class AgentLoopReplayer:
         executor = ScriptedExecutor(script, expected_model=fixture.source_model_id)
         dialogue = _Dialogue(
             thread_id=f"eval-thread-{fixture.id}",
-            agent=AgentSpec(),
+            agent=_SCRIPTED_AGENT,
             executor=executor,
             upstream_model=fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL,
             provider="scripted",
@@ -249,9 +255,10 @@ class AgentLoopReplayer:
             token_budget=context.token_budget,
             sink=context.sink,
             capture_content=self.capture_content,
+            descriptors=_descriptors(self.tools),
         )
         started = self.clock()
-        final_text = await self._run_turns(dialogue, fixture.turn_inputs())
+        final_text = await self._run_turns(dialogue, fixture)
         elapsed = self.clock() - started
         scripted_error = executor.first_error
         ended_in_error = dialogue.error_message is not None
@@ -294,9 +301,10 @@ class AgentLoopReplayer:
             token_budget=context.token_budget,
             sink=context.sink,
             capture_content=self.capture_content,
+            descriptors=_descriptors(tools),
         )
         started = self.clock()
-        final_text = await self._run_turns(dialogue, fixture.turn_inputs())
+        final_text = await self._run_turns(dialogue, fixture)
         revised: ReviseOutcome | None = None
         completed = dialogue.error_message is None and not dialogue.budget_exceeded
         if context.revise is not None and completed:
@@ -353,11 +361,13 @@ class AgentLoopReplayer:
 
     # -- the loop --------------------------------------------------------------------------
 
-    async def _run_turns(self, dialogue: _Dialogue, inputs: Sequence[str]) -> str:
+    async def _run_turns(self, dialogue: _Dialogue, fixture: Fixture) -> str:
         """Run every turn; return the final text ("" when a turn failed)."""
-        final_text = ""
-        for user_input in inputs:
-            answer = await self._run_turn(dialogue, user_input)
+        final_text = await self._run_turn(dialogue, fixture.user_input)
+        if final_text is None:
+            return ""
+        for turn in fixture.continued_turns:
+            answer = await self._run_turn(dialogue, turn.user_input)
             if answer is None:
                 return ""
             final_text = answer
@@ -374,7 +384,8 @@ class AgentLoopReplayer:
             dialogue.duration_ms += int((self.clock() - started) * 1000)
 
     async def _rounds(self, dialogue: _Dialogue, run_id: str) -> str | None:
-        descriptors = tuple(tool.descriptor() for tool in dialogue.tools.values())
+        agent = dialogue.agent
+        system = agent.system_prompt or DEFAULT_SYSTEM_PROMPT
         for step in range(dialogue.max_rounds):
             if dialogue.token_budget is not None and dialogue.tokens_spent > dialogue.token_budget:
                 dialogue.budget_exceeded = True
@@ -382,21 +393,25 @@ class AgentLoopReplayer:
             request = InferenceRequest(
                 model=dialogue.upstream_model,
                 messages=tuple(dialogue.messages),
-                system=dialogue.agent.system_prompt or DEFAULT_SYSTEM_PROMPT,
-                tools=descriptors,
-                sampling=dialogue.agent.sampling,
+                system=system,
+                tools=dialogue.descriptors,
+                sampling=agent.sampling,
                 run_id=run_id,
                 thread_id=dialogue.thread_id,
             )
             started = self.clock()
-            result = await self._execute(dialogue, request)
+            try:  # the first attempt inline: most inferences succeed
+                result: InferenceResult | None = await dialogue.executor.execute(request)
+            except InferenceError as error:
+                result = await self._after_failure(dialogue, request, error)
             if result is None:
                 return None
             duration_ms = int((self.clock() - started) * 1000)
             span = _inference_span(dialogue, run_id, step, result, duration_ms)
             dialogue.inferences.append(span)
             dialogue.tokens_spent += span.token_total()
-            await emit_safely(dialogue.sink, SpanRecorded(span=span))
+            if dialogue.sink is not None:
+                await emit_safely(dialogue.sink, SpanRecorded(span=span))
             dialogue.messages.append(
                 ChatMessage(MessageRole.ASSISTANT, result.text, tool_calls=result.tool_calls)
             )
@@ -410,24 +425,26 @@ class AgentLoopReplayer:
         )
         return None
 
-    async def _execute(
-        self, dialogue: _Dialogue, request: InferenceRequest
+    async def _after_failure(
+        self, dialogue: _Dialogue, request: InferenceRequest, error: InferenceError
     ) -> InferenceResult | None:
+        """Retry a failed first attempt by the retry policy; ``None`` when it gives up."""
         delay = self.retry.initial_backoff_secs
         attempt = 0
         while True:
-            try:
-                return await dialogue.executor.execute(request)
-            except InferenceError as error:
-                dialogue.inference_errors += 1
-                if not error.retryable or attempt >= self.retry.max_retries:
-                    dialogue.last_error = error
-                    dialogue.error_message = str(error)
-                    return None
+            dialogue.inference_errors += 1
+            if not error.retryable or attempt >= self.retry.max_retries:
+                dialogue.last_error = error
+                dialogue.error_message = str(error)
+                return None
             attempt += 1
             if delay > 0:
                 await anyio.sleep(delay)
             delay *= self.retry.multiplier
+            try:
+                return await dialogue.executor.execute(request)
+            except InferenceError as retry_error:
+                error = retry_error
 
     async def _call_tool(self, dialogue: _Dialogue, run_id: str, call: ToolCall) -> None:
         started = self.clock()
@@ -461,8 +478,13 @@ class AgentLoopReplayer:
             duration_ms=int((self.clock() - started) * 1000),
         )
         dialogue.tool_spans.append(span)
-        await emit_safely(dialogue.sink, SpanRecorded(span=span))
+        if dialogue.sink is not None:
+            await emit_safely(dialogue.sink, SpanRecorded(span=span))
         dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
+
+
+def _descriptors(tools: Mapping[str, Tool]) -> tuple[ToolDescriptor, ...]:
+    return tuple(tool.descriptor() for tool in tools.values()) if tools else ()
 
 
 async def _invoke(function: Callable[..., Any], arguments: JsonValue) -> JsonValue:
@@ -493,7 +515,6 @@ def _inference_span(
     dialogue: _Dialogue, run_id: str, step: int, result: InferenceResult, duration_ms: int
 ) -> InferenceSpan:
     usage = result.usage
-    stop = result.stop_reason
     content: JsonValue | None = None
     tool_calls: JsonValue | None = None
     request: JsonValue | None = None
@@ -516,7 +537,7 @@ def _inference_span(
         model=result.model or dialogue.upstream_model,
         provider=dialogue.provider,
         operation="chat",
-        finish_reasons=(_FINISH_REASONS[stop],) if stop is not None else (),
+        finish_reasons=_FINISH_REASONS[result.stop_reason],
         input_tokens=usage.prompt_tokens,
         output_tokens=usage.completion_tokens,
         total_tokens=usage.total_tokens,

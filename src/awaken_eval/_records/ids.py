@@ -69,12 +69,14 @@ class _UlidState:
 _STATE = _UlidState()
 
 
+_DIGIT_PAIRS = tuple(high + low for high in CROCKFORD_ALPHABET for low in CROCKFORD_ALPHABET)
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
 def _encode(value: int) -> str:
-    chars = []
-    for _ in range(26):
-        chars.append(CROCKFORD_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    """``value`` (< 2**130) as 26 Crockford base32 digits, most significant first."""
+    pairs = _DIGIT_PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def mint_run_id() -> str:

@@ -8,7 +8,7 @@ embedded in every :class:`~awaken_eval.EvalRunItem`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import attrs
 
@@ -329,10 +329,6 @@ def _milliseconds(seconds: float) -> int:
     return U64_MAX if millis >= U64_MAX else int(millis)
 
 
-def _clamped_sum(values: Iterable[int | None], maximum: int) -> int:
-    return min(sum(max(0, value or 0) for value in values), maximum)
-
-
 @attrs.frozen(kw_only=True)
 class ReplayReport:
     """The scored summary of one replay: one NDJSON line, and the report of a run item.
@@ -398,19 +394,33 @@ class ReplayReport:
         metrics = outcome.metrics
         inferences = metrics.inferences
         tools = metrics.tools
-        if inferences:
-            input_tokens = _clamped_sum((s.input_tokens for s in inferences), U32_MAX)
-            output_tokens = _clamped_sum((s.output_tokens for s in inferences), U32_MAX)
-            total_tokens = outcome.total_tokens()
-        else:  # no inference: skip three empty sums (a hot path of big runs)
-            input_tokens = output_tokens = total_tokens = 0
+        input_tokens = output_tokens = total_tokens = 0
+        for span in inferences:  # one pass for the three sums (a hot path of big runs)
+            span_input, span_output = span.input_tokens, span.output_tokens
+            if span_input is not None and span_input > 0:
+                input_tokens += span_input
+            if span_output is not None and span_output > 0:
+                output_tokens += span_output
+            total_tokens += span.token_total()
+        counts: tuple[int, ...] = (
+            len(inferences),
+            len(tools),
+            input_tokens,
+            output_tokens,
+            total_tokens,
+            outcome.inference_error_count,
+            outcome.revision_count,
+        )
+        if max(counts) > U32_MAX:  # saturate to u32 (one check in the common case)
+            counts = tuple(min(count, U32_MAX) for count in counts)
+        inference_count, tool_count, input_tokens, output_tokens, total_tokens = counts[:5]
         return cls(
             fixture_id=outcome.fixture_id,
             passed=not failures,
             failures=tuple(failures),
             final_text=outcome.final_text,
-            inference_count=min(len(inferences), U32_MAX),
-            tool_count=min(len(tools), U32_MAX),
+            inference_count=inference_count,
+            tool_count=tool_count,
             tool_failures=min(metrics.tool_failures(), U32_MAX) if tools else 0,
             total_input_tokens=input_tokens,
             total_output_tokens=output_tokens,
@@ -419,9 +429,9 @@ class ReplayReport:
             elapsed_ms=_milliseconds(outcome.elapsed_seconds),
             tool_calls_by_agent=metrics.stats_by_agent_tool() if tools else (),
             error_type=outcome.error_type,
-            inference_error_count=min(outcome.inference_error_count, U32_MAX),
+            inference_error_count=counts[5],
             runtime_failure=outcome.runtime_failure,
-            revision_count=min(outcome.revision_count, U32_MAX),
+            revision_count=counts[6],
             judge_score=outcome.judge_score,
             judge_reasoning=outcome.judge_reasoning,
             judge_verdicts=outcome.judge_verdicts,

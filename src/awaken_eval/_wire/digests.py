@@ -2,19 +2,89 @@
 
 Runs record them, so that a baseline is never compared with a changed fixture as if
 it were the same.
+
+A digest is computed once per fixture object and remembered for as long as the object
+lives (fixtures are frozen records), so a dataset run many times, or a run whose
+service already digested its fixtures, hashes each fixture once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from awaken_eval._records.fixtures import Fixture
-from awaken_eval._wire.converter import to_builtins
 from awaken_eval.errors import DuplicateItemKeys
 
+if TYPE_CHECKING:
+    from awaken_eval._records.fixtures import Fixture
+
 __all__ = ["fixture_digest", "fixture_digests"]
+
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+).encode
+"""``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+without building an encoder on every call."""
+
+
+class _Entry(weakref.ref):  # type: ignore[type-arg] # a weak reference to a Fixture
+    """A cache entry: a weak reference to the fixture, carrying its key and digest."""
+
+    __slots__ = ("digest", "key")
+
+    key: int
+    digest: str
+
+
+class _DigestCache:
+    """Digests by fixture *identity*, dropped when the fixture is garbage collected.
+
+    Fixtures are not reliably hashable (their JSON values may hold dicts) and two equal
+    fixtures hash alike anyway, so the key is ``id(fixture)``; the entry, a weak
+    reference, checks that it still belongs to that object and removes itself when the
+    object dies (one small object per fixture, no closure).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[int, _Entry] = {}
+
+    def get(self, fixture: Fixture) -> str | None:
+        entry = self.entries.get(id(fixture))
+        if entry is None or entry() is not fixture:
+            return None
+        return entry.digest
+
+    def put(self, fixture: Fixture, digest: str) -> None:
+        entry = _Entry(fixture, self._forget)
+        entry.key = id(fixture)
+        entry.digest = digest
+        self.entries[entry.key] = entry
+
+    def _forget(self, entry: _Entry) -> None:
+        if self.entries.get(entry.key) is entry:
+            del self.entries[entry.key]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+_CACHE = _DigestCache()
+
+
+def _unstructure() -> Callable[[Any], Any]:
+    # Imported on the first digest computed, not with this module: the runner imports
+    # it, and a run whose digests are known (or a CLI's --help) never needs cattrs.
+    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415 - see above
+
+    return to_builtins
+
+
+def _compute(fixture: Fixture, to_builtins: Callable[[Any], Any]) -> str:
+    canonical = _CANONICAL(to_builtins(fixture))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def fixture_digest(fixture: Fixture) -> str:
@@ -26,16 +96,21 @@ def fixture_digest(fixture: Fixture) -> str:
     when their wire forms are equal, whatever the key order of the files they came
     from; a new optional field left at its default does not change existing digests.
 
+    The digest is computed once per fixture object and remembered while the object
+    lives: a fixture is a frozen value, so the JSON values it holds (tool arguments,
+    recorded results) must not be mutated in place once it has been digested.
+
     Args:
         fixture: The fixture to hash.
 
     Returns:
         64 lowercase hexadecimal characters.
     """
-    canonical = json.dumps(
-        to_builtins(fixture), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    digest = _CACHE.get(fixture)
+    if digest is None:
+        digest = _compute(fixture, _unstructure())
+        _CACHE.put(fixture, digest)
+    return digest
 
 
 def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
@@ -53,9 +128,20 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
             share an id (their digests could not both be recorded).
     """
     digests: dict[str, str] = {}
+    entries = _CACHE.entries  # looked up inline: this loop runs once per fixture of a run
+    to_builtins: Callable[[Any], Any] | None = None
     for fixture in fixtures:
-        if fixture.id in digests:
-            msg = f"duplicate fixture id in dataset: {fixture.id}"
+        fixture_id = fixture.id
+        if fixture_id in digests:
+            msg = f"duplicate fixture id in dataset: {fixture_id}"
             raise DuplicateItemKeys(msg)
-        digests[fixture.id] = fixture_digest(fixture)
+        entry = entries.get(id(fixture))
+        if entry is not None and entry() is fixture:
+            digests[fixture_id] = entry.digest
+            continue
+        if to_builtins is None:
+            to_builtins = _unstructure()
+        digest = _compute(fixture, to_builtins)
+        _CACHE.put(fixture, digest)
+        digests[fixture_id] = digest
     return digests
