@@ -11,10 +11,11 @@ from types import SimpleNamespace
 import pytest
 
 from awaken_eval import AwakenEvalError
-from awaken_eval._records import ids as ids_module
+from awaken_eval._engine import run_ids as ids_module
 from awaken_eval._records.ids import CROCKFORD_ALPHABET
+from awaken_eval.engine import mint_run_id
 from awaken_eval.errors import InvalidRunId
-from awaken_eval.records import mint_run_id, validate_run_id
+from awaken_eval.records import validate_run_id
 
 
 def _decode(text: str) -> int:

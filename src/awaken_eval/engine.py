@@ -16,6 +16,7 @@ from awaken_eval._engine.judging import (
     score_with_judge,
 )
 from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS
+from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._engine.runner import SKIPPED_PREFIX
 from awaken_eval._engine.scripted import ScriptedError, error_kind_for
 from awaken_eval._records.inference import DEFAULT_SYSTEM_PROMPT
@@ -36,6 +37,7 @@ __all__ = [
     "cost_usd_for",
     "error_kind_for",
     "expand_cells",
+    "mint_run_id",
     "parse_score_payload",
     "revise_until_passing",
     "score_with_judge",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from awaken_eval._records.fixtures import MockErrorResponse, MockResponse, MockTextResponse
 from awaken_eval._records.grading import ReviseConfig
-from awaken_eval._records.ids import mint_run_id, validate_run_id
+from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.inference import MessageRole
 from awaken_eval._records.outcomes import (
     AgentMetrics,
@@ -36,6 +36,5 @@ __all__ = [
     "ReviseConfig",
     "RunHeader",
     "SampleAggregate",
-    "mint_run_id",
     "validate_run_id",
 ]

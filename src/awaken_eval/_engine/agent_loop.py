@@ -37,6 +37,7 @@ from awaken_eval._engine.judging import (
     judge_request_for,
     revise_until_passing,
 )
+from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._engine.scripted import ScriptedExecutor
 from awaken_eval._records.events import SpanRecorded
 from awaken_eval._records.failures import (
@@ -47,7 +48,6 @@ from awaken_eval._records.failures import (
 )
 from awaken_eval._records.fixtures import Fixture, StopReason
 from awaken_eval._records.grading import ReviseConfig
-from awaken_eval._records.ids import mint_run_id
 from awaken_eval._records.inference import (
     DEFAULT_SYSTEM_PROMPT,
     AgentSpec,

@@ -28,10 +28,10 @@ from awaken_eval._engine.agent_loop import AgentLoopReplayer
 from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.options import RunOptions
 from awaken_eval._engine.plan import RunPlan, plan_run, resolve_models
+from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._engine.units import UnitRunner, failed_item, live_units, scripted_units
 from awaken_eval._records.events import ItemCompleted, RunCompleted, RunFailed, RunStarted
 from awaken_eval._records.fixtures import Fixture
-from awaken_eval._records.ids import mint_run_id
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
 from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey
 from awaken_eval._records.store import RunHeader

@@ -45,13 +45,13 @@ from awaken_eval._engine.emit import emit_safely
 from awaken_eval._engine.judging import ExecutorJudge
 from awaken_eval._engine.options import RunOptions
 from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline
+from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._records.comparison import DiffSummary
 from awaken_eval._records.evaluation import Evaluation
 from awaken_eval._records.events import EvaluationResult, RunCompleted, RunEventMode, TraceEvent
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.fixtures import DatasetSpec, Fixture
 from awaken_eval._records.grading import JudgeRequest
-from awaken_eval._records.ids import mint_run_id
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
 from awaken_eval._records.rules import (
     live_run_sample_count,
