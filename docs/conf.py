@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -138,8 +140,78 @@ def _resolve_package_name(
     return resolved
 
 
+@functools.cache
+def _source_attribute_docs() -> dict[str, list[str]]:
+    """Module-level attribute docstrings (constants, type aliases) of every module.
+
+    A public namespace re-exports constants and type aliases defined in private modules;
+    their docstrings stand in the defining module's source, where autodoc does not look.
+    """
+    from sphinx.pycode import ModuleAnalyzer  # noqa: PLC0415 - Sphinx only
+
+    import awaken_eval  # noqa: PLC0415 - after the path is set
+
+    docs: dict[str, list[str]] = {}
+    for info in pkgutil.walk_packages(awaken_eval.__path__, "awaken_eval."):
+        if info.name.endswith("__main__"):  # analysing a module imports it
+            continue
+        for (scope, attribute), lines in (
+            ModuleAnalyzer.for_module(info.name).find_attr_docs().items()
+        ):
+            if scope == "" and lines:
+                docs.setdefault(attribute, list(lines))
+    return docs
+
+
+_AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)\n((?:   :[^\n]*\n)*)", re.MULTILINE)
+
+
+def _reexported_data_directives(module_name: str) -> str:
+    """``autodata`` directives for the constants and aliases a namespace re-exports.
+
+    autodoc documents a module's classes and functions from ``__all__``, but data only
+    when the module's own source defines it; a namespace re-exports data defined in
+    private modules, so each one gets an explicit directive.
+    """
+    import importlib  # noqa: PLC0415 - only while reading the API page
+    import inspect  # noqa: PLC0415 - only while reading the API page
+
+    from sphinx.pycode import ModuleAnalyzer  # noqa: PLC0415 - Sphinx only
+
+    module = importlib.import_module(module_name)
+    own = {attribute for _, attribute in ModuleAnalyzer.for_module(module_name).find_attr_docs()}
+    directives = []
+    for name in getattr(module, "__all__", ()):
+        value = getattr(module, name)
+        if inspect.isclass(value) or inspect.isroutine(value) or inspect.ismodule(value):
+            continue
+        if name in own or name not in _source_attribute_docs() or name == "__version__":
+            continue
+        directives.append(f"\n.. autodata:: {module_name}.{name}\n")
+        if len(repr(value)) > 80:
+            directives.append("   :no-value:\n")
+    return "".join(directives) + ("\n" if directives else "")
+
+
+def _add_reexported_data(_app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname != "api":
+        return
+    source[0] = _AUTOMODULE.sub(
+        lambda match: match.group(0) + _reexported_data_directives(match.group(1)), source[0]
+    )
+
+
+def _reexported_data_docstring(
+    _app: Sphinx, what: str, name: str, _obj: object, _options: object, lines: list[str]
+) -> None:
+    if what == "data" and not lines:
+        lines.extend(_source_attribute_docs().get(name.rsplit(".", 1)[-1], []))
+
+
 def setup(app: Sphinx) -> dict[str, bool]:
     """Register the local docstring and cross-reference helpers."""
+    app.connect("source-read", _add_reexported_data)
+    app.connect("autodoc-process-docstring", _reexported_data_docstring, priority=50)
     app.connect("autodoc-process-docstring", _keep_verbatim, priority=100)
     app.connect("autodoc-process-docstring", _restore_verbatim, priority=900)
     app.connect("autodoc-process-signature", _tidy_signature)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import itertools
@@ -276,26 +277,33 @@ def _assignment_docstrings(source: str) -> dict[str, str]:
     return found
 
 
-def _defining_modules(name: str) -> list[ModuleType]:
-    """The module that defines public ``name``: the table's, or the one a facade imports."""
-    found: list[ModuleType] = [awaken_eval] if name in awaken_eval.__all__ else []
-    exports: dict[str, str] = vars(awaken_eval)["_EXPORTS"]
-    if name in exports:
-        found.append(_module(exports[name]))
-    for module_name in PUBLIC_MODULES:
-        module = _module(module_name)
-        if name not in getattr(module, "__all__", ()):
-            continue
-        found.append(module)
-        tree = ast.parse(Path(inspect.getfile(module)).read_text(encoding="utf-8"))
-        found.extend(
-            _module(node.module)
-            for node in tree.body
-            if isinstance(node, ast.ImportFrom)
-            and node.module is not None
-            and any(alias.name == name for alias in node.names)
-        )
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+@functools.cache
+def _definitions() -> dict[str, list[str]]:
+    """Each top-level name of the package's sources and the modules that define it."""
+    found: dict[str, list[str]] = {}
+    for module_name in _all_modules():
+        source = Path(inspect.getfile(_module(module_name))).read_text(encoding="utf-8")
+        for name in _top_level_names(ast.parse(source)):
+            found.setdefault(name, []).append(module_name)
     return found
+
+
+def _defining_modules(name: str) -> list[ModuleType]:
+    """The package (for ``__version__``) and every module whose source defines ``name``."""
+    found: list[ModuleType] = [awaken_eval] if name == "__version__" else []
+    return found + [_module(module_name) for module_name in _definitions().get(name, [])]
 
 
 def _documented_in_source(name: str) -> bool:

@@ -5,56 +5,11 @@ Every function here is pure: it takes records and returns records.
 
 from __future__ import annotations
 
-from awaken_eval._analysis.baseline import (
-    ADHOC_DATASET_ID,
-    BaselineCheck,
-    NewRunMeta,
-    validate_baseline,
-)
-from awaken_eval._analysis.diff import (
-    DRIFT_FIELDS,
-    LIVE_DRIFT_FIELDS,
-    DriftPolicy,
-    diff_against_baseline,
-    diff_against_baseline_checked,
-    diff_eval_items,
-    diff_eval_items_checked,
-)
-from awaken_eval._analysis.sampled import diff_sampled
-from awaken_eval._analysis.stats import (
-    DatasetPassAtK,
-    FisherPValues,
-    GroupCounts,
-    aggregate_samples,
-    dataset_pass_at_k,
-    dataset_pass_hat_k,
-    fisher_one_sided,
-    group_counts,
-    normal_quantile,
-    pass_at_k,
-    pass_hat_k,
-    wilson_interval,
-)
-from awaken_eval._records.comparison import (
-    DiffEntry,
-    DiffSummary,
-    Drift,
-    Fixed,
-    GroupPassRate,
-    MissingFromNew,
-    NewlyAdded,
-    Regression,
-    SampledDiffEntry,
-    SampledDiffSummary,
-    SampledFlaky,
-    SampledImproved,
-    SampledMissingFromNew,
-    SampledNewlyAdded,
-    SampledRegression,
-    SampledUnchanged,
-    StillFailing,
-    Unchanged,
-)
+from awaken_eval._analysis.baseline import *
+from awaken_eval._analysis.diff import *
+from awaken_eval._analysis.sampled import *
+from awaken_eval._analysis.stats import *
+from awaken_eval._records.comparison import *
 
 __all__ = [
     "ADHOC_DATASET_ID",

@@ -5,23 +5,15 @@ The revise loop, the judge's score parser, the matrix expansion and costs.
 
 from __future__ import annotations
 
-from awaken_eval._engine.agent_loop import DEFAULT_MAX_ROUNDS_FLOOR, RetryPolicy
-from awaken_eval._engine.judging import (
-    DEFAULT_GRADER_PROMPT,
-    ParsedScore,
-    ReviseOutcome,
-    RevisionAnswer,
-    parse_score_payload,
-    revise_until_passing,
-    score_with_judge,
-)
-from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS
-from awaken_eval._engine.run_ids import mint_run_id
-from awaken_eval._engine.runner import SKIPPED_PREFIX
-from awaken_eval._engine.scripted import ScriptedError, error_kind_for
-from awaken_eval._records.inference import DEFAULT_SYSTEM_PROMPT
-from awaken_eval._scoring.cost import cost_usd_for
-from awaken_eval._scoring.matrix import expand_cells
+from awaken_eval._engine.agent_loop import *
+from awaken_eval._engine.judging import *
+from awaken_eval._engine.options import *
+from awaken_eval._engine.run_ids import *
+from awaken_eval._engine.runner import *
+from awaken_eval._engine.scripted import *
+from awaken_eval._records.inference import *
+from awaken_eval._scoring.cost import *
+from awaken_eval._scoring.matrix import *
 
 __all__ = [
     "DEFAULT_GRADER_PROMPT",

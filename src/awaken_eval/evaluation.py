@@ -7,20 +7,8 @@ checks. :meth:`awaken_eval.service.EvalService.evaluate` grades one without repl
 
 from __future__ import annotations
 
-from awaken_eval._records.evaluation import (
-    MAX_REDACTED_SUMMARY_CHARS,
-    CustomScope,
-    Evaluation,
-    EvaluationCriterion,
-    EvaluationScope,
-    EvaluationSubject,
-    EvaluationSubjectRole,
-    ExpectedOutcome,
-    RunScope,
-    SessionScope,
-    TurnScope,
-)
-from awaken_eval._records.ids import EntityRef, RunId, SessionId, TurnId
+from awaken_eval._records.evaluation import *
+from awaken_eval._records.ids import *
 
 __all__ = [
     "MAX_REDACTED_SUMMARY_CHARS",

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from awaken_eval._records.events import (
-    EvaluationResult,
-    ItemCompleted,
-    RunCompleted,
-    RunEventMode,
-    RunFailed,
-    RunStarted,
-    SpanRecorded,
-    TraceEvent,
-)
-from awaken_eval._records.outcomes import InferenceSpan, ToolSpan
+from awaken_eval._records.events import *
+from awaken_eval._records.outcomes import *
 
 __all__ = [
     "EvaluationResult",

@@ -7,28 +7,8 @@ A :class:`~awaken_eval.ReplayReport` lists its failures in a fixed order;
 
 from __future__ import annotations
 
-from awaken_eval._records.failures import (
-    FAILURE_KINDS,
-    AnswerContainsExcludedPhrase,
-    AnswerMissingPhrase,
-    CountConstraint,
-    CountOp,
-    DurationExceeded,
-    ErrorTypeMismatch,
-    ExpectedErrorMissing,
-    ForbiddenToolUsed,
-    JudgeBelowThreshold,
-    ProviderScriptUnused,
-    ReplayRuntimeError,
-    ReplayRuntimeFailed,
-    ReplayRuntimeFailure,
-    RequiredToolCallNotSatisfied,
-    ScriptExhausted,
-    TokenBudgetExceeded,
-    ToolSequenceMismatch,
-    ToolSequenceMode,
-)
-from awaken_eval._scoring.score import ERROR_KINDS
+from awaken_eval._records.failures import *
+from awaken_eval._scoring.score import *
 
 __all__ = [
     "ERROR_KINDS",

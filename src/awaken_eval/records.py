@@ -6,19 +6,14 @@ the JSON value type.
 
 from __future__ import annotations
 
-from awaken_eval._records.fixtures import MockErrorResponse, MockResponse, MockTextResponse
-from awaken_eval._records.grading import ReviseConfig
-from awaken_eval._records.ids import validate_run_id
-from awaken_eval._records.inference import MessageRole
-from awaken_eval._records.outcomes import (
-    AgentMetrics,
-    AgentToolStats,
-    CriterionVerdict,
-    JudgeAttempt,
-)
-from awaken_eval._records.runs import ErrorPolicy, EvalRunFilter, SampleAggregate
-from awaken_eval._records.store import DatasetRecord, RunHeader
-from awaken_eval._records.types import JsonValue
+from awaken_eval._records.fixtures import *
+from awaken_eval._records.grading import *
+from awaken_eval._records.ids import *
+from awaken_eval._records.inference import *
+from awaken_eval._records.outcomes import *
+from awaken_eval._records.runs import *
+from awaken_eval._records.store import *
+from awaken_eval._records.types import *
 
 __all__ = [
     "AgentMetrics",

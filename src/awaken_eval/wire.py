@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from awaken_eval._io.files import read_ndjson, write_ndjson
-from awaken_eval._wire.converter import make_converter
-from awaken_eval._wire.digests import fixture_digest, fixture_digests
+from awaken_eval._io.files import *
+from awaken_eval._wire.converter import *
+from awaken_eval._wire.digests import *
 
 __all__ = ["fixture_digest", "fixture_digests", "make_converter", "read_ndjson", "write_ndjson"]

@@ -6,24 +6,9 @@ HTTP status mapping.
 
 from __future__ import annotations
 
-from awaken_eval.service._requests import (
-    AgentSpecPatch,
-    EvalLimits,
-    JudgeRequestSpec,
-    OnlineEvalRequest,
-    RequestedMode,
-    SamplingPatch,
-    StartRunRequest,
-)
-from awaken_eval.service._resolvers import StaticAgentResolver, StaticModelResolver
-from awaken_eval.service._service import (
-    EvalRunResponse,
-    EvalService,
-    GetRunResponse,
-    OnlineEvalResponse,
-    http_status,
-    parse_request,
-)
+from awaken_eval.service._requests import *
+from awaken_eval.service._resolvers import *
+from awaken_eval.service._service import *
 
 __all__ = [
     "AgentSpecPatch",

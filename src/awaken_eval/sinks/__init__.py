@@ -8,14 +8,7 @@ events to one events file; :class:`FileTraceStore` reads them back (the trace ro
 
 from __future__ import annotations
 
-from awaken_eval.sinks._jsonl import (
-    EVAL_EVENTS_FILE,
-    TRACES_DIR,
-    FileTraceStore,
-    JsonlTraceSink,
-    OpaqueMetricsEvent,
-    TraceStoreEvent,
-)
+from awaken_eval.sinks._jsonl import *
 
 __all__ = [
     "EVAL_EVENTS_FILE",

@@ -15,11 +15,11 @@ revisions): :class:`InMemoryDatasetStore` and :class:`FileDatasetStore`.
 
 from __future__ import annotations
 
-from awaken_eval.stores._datasets import FileDatasetStore, InMemoryDatasetStore, validate_dataset_id
-from awaken_eval.stores._files.store import FileEvalRunStore
-from awaken_eval.stores._memory import InMemoryRunStore
-from awaken_eval.stores._sqlite import SqliteRunStore
-from awaken_eval.stores._url import StoreLocation, parse_store_url
+from awaken_eval.stores._datasets import *
+from awaken_eval.stores._files.store import *
+from awaken_eval.stores._memory import *
+from awaken_eval.stores._sqlite import *
+from awaken_eval.stores._url import *
 
 __all__ = [
     "FileDatasetStore",

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from awaken_eval.testing._assertions import (
-    EvalAssertionError,
-    assert_pass_rate,
-    assert_passes,
-    describe_failure,
-)
-from awaken_eval.testing._doubles import (
-    CannedTextExecutor,
-    CapturingSink,
-    EmptyResultExecutor,
-    ExplodingJudge,
-    FailingExecutor,
-    HangingExecutor,
-    ScriptedJudge,
-    SinkFailure,
-)
+from awaken_eval.testing._assertions import *
+from awaken_eval.testing._doubles import *
 
 __all__ = [
     "CannedTextExecutor",
