@@ -14,7 +14,7 @@ Use it as the ``awaken-eval`` console script, as ``python -m awaken_eval.cli``, 
 :func:`main` with an argument list.
 
 Parsing the arguments and printing help import only the standard library and the
-command specs (:mod:`awaken_eval.cli._commands`); a command's handler module, and the
+command specs (``awaken_eval.cli._commands``); a command's handler module, and the
 library behind it, is imported when that command runs.
 """
 
