@@ -21,7 +21,7 @@ import pytest
 import awaken_eval._engine.runner
 import awaken_eval.cli as cli_package
 from awaken_eval import AgentLoopReplayer, Fixture, from_json
-from awaken_eval.cli._offline import CHECK
+from awaken_eval.cli import _offline
 from awaken_eval.events import InferenceSpan, SpanRecorded
 from awaken_eval.sinks import JsonlTraceSink
 
@@ -284,7 +284,7 @@ def test_an_interrupted_command_exits_130(cli: Any, monkeypatch: pytest.MonkeyPa
     def interrupted(parsed: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli_package._COMMANDS, "check", (CHECK, interrupted))
+    monkeypatch.setattr(_offline, "check", interrupted)
     result = cli("check", "--baseline", "a", "--new", "b")
     assert (130, "awaken-eval: interrupted\n") == (result.code, result.err)
 

@@ -4,32 +4,41 @@ argparse cannot express them: a ``--help`` anywhere in argv (even as a flag's va
 prints help, every usage error exits 2 with ``awaken-eval: <message>``, and messages
 name the flag the way the reference does (``--fixtures requires a value``,
 ``unknown argument "--x"``, ``--fixtures <DIR> is required``).
+
+Parsing arguments and printing help must start fast, so this module imports only the
+standard library: its records are named tuples and plain classes rather than attrs
+classes, and the :class:`~awaken_eval.cli._errors.CliError` of a usage error is imported
+when one is raised (see :func:`cli_error`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import attrs
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
-from awaken_eval.errors import AwakenEvalError
+    from awaken_eval.cli._errors import CliError
 
 HELP_FLAGS = frozenset({"--help", "-h"})
 
 
-class CliError(AwakenEvalError):
-    """A usage or input error: printed as ``awaken-eval: <message>``, exit code 2."""
+def cli_error(message: str) -> CliError:
+    """A :class:`~awaken_eval.cli._errors.CliError` to raise (its module loaded now)."""
+    from awaken_eval.cli._errors import CliError  # noqa: PLC0415 - on failure only
+
+    return CliError(message)
 
 
 def quoted(text: str) -> str:
     """``text`` in double quotes, escaped as JSON (the reference's debug quoting)."""
+    import json  # noqa: PLC0415 - error messages only: help does not need it
+
     return json.dumps(text, ensure_ascii=False)
 
 
-@attrs.frozen
-class Flag:
+class Flag(NamedTuple):
     """One ``--flag`` of a command.
 
     Attributes:
@@ -39,28 +48,29 @@ class Flag:
         repeat: Values accumulate in order instead of the last one winning.
         required: The command cannot run without it (shown without brackets in usage).
         convert: Turns the value into what the command uses, as soon as it is read;
-            raises :class:`CliError` for a bad value.
+            raises :class:`~awaken_eval.cli._errors.CliError` for a bad value.
     """
 
     name: str
     metavar: str | None
     help: str
-    repeat: bool = attrs.field(default=False, kw_only=True)
-    required: bool = attrs.field(default=False, kw_only=True)
-    convert: Callable[[str], Any] | None = attrs.field(default=None, kw_only=True)
+    repeat: bool = False
+    required: bool = False
+    convert: Callable[[str], Any] | None = None
 
     def usage(self) -> str:
         """``--name <METAVAR>`` (or ``--name`` for a switch)."""
         return self.name if self.metavar is None else f"{self.name} <{self.metavar}>"
 
 
-@attrs.frozen
-class Command:
-    """A command: its flags and positional arguments.
+class Command(NamedTuple):
+    """A command: its flags, positional arguments and where its handler is.
 
     Attributes:
         name: The command as typed, e.g. ``runs show``.
         summary: One line shown in the global help.
+        handler: The function running the command, as ``module:function``; its module
+            is imported only when the command runs.
         flags: The flags it accepts.
         positionals: Names of its positional arguments, in order.
         required_positionals: How many of them are required.
@@ -70,6 +80,7 @@ class Command:
 
     name: str
     summary: str
+    handler: str
     flags: tuple[Flag, ...] = ()
     positionals: tuple[str, ...] = ()
     required_positionals: int = 0
@@ -100,8 +111,13 @@ class Command:
             lines.extend(["", self.details.rstrip("\n")])
         return "\n".join(lines) + "\n"
 
+    def load_handler(self) -> Callable[[Parsed], int]:
+        """Import the handler's module and return the handler."""
+        module, _, function = self.handler.partition(":")
+        found: Callable[[Parsed], int] = getattr(importlib.import_module(module), function)
+        return found
 
-@attrs.define
+
 class Parsed:
     """The parsed arguments of one command.
 
@@ -113,22 +129,33 @@ class Parsed:
         positionals: The positional arguments, in order.
     """
 
-    values: dict[str, Any] = attrs.field(factory=dict)
-    lists: dict[str, list[Any]] = attrs.field(factory=dict)
-    switches: set[str] = attrs.field(factory=set)
-    positionals: list[str] = attrs.field(factory=list)
+    __slots__ = ("lists", "positionals", "switches", "values")
+
+    def __init__(self) -> None:
+        """Nothing parsed yet."""
+        self.values: dict[str, Any] = {}
+        self.lists: dict[str, list[Any]] = {}
+        self.switches: set[str] = set()
+        self.positionals: list[str] = []
+
+    def __repr__(self) -> str:
+        """Show what was parsed."""
+        return (
+            f"Parsed(values={self.values!r}, lists={self.lists!r}, "
+            f"switches={self.switches!r}, positionals={self.positionals!r})"
+        )
 
     def get(self, name: str) -> Any:
         """The value of flag ``name``, or ``None`` when it was not given."""
         return self.values.get(name)
 
     def require(self, command: Command, name: str) -> Any:
-        """The value of flag ``name``; a :class:`CliError` when it was not given."""
+        """The value of flag ``name``; a ``CliError`` when it was not given."""
         if name not in self.values:
             flag = command.flag(name)
             shown = flag.usage() if flag is not None else name
             msg = f"{shown} is required"
-            raise CliError(msg)
+            raise cli_error(msg)
         return self.values[name]
 
 
@@ -148,13 +175,13 @@ def parse(command: Command, args: Sequence[str]) -> Parsed:
             flag = command.flag(arg)
             if flag is None:
                 msg = f"unknown argument {quoted(arg)}"
-                raise CliError(msg)
+                raise cli_error(msg)
             if flag.metavar is None:
                 parsed.switches.add(flag.name)
                 continue
             if index >= len(args):
                 msg = f"{flag.name} requires a value"
-                raise CliError(msg)
+                raise cli_error(msg)
             raw = args[index]
             index += 1
             value = flag.convert(raw) if flag.convert is not None else raw
@@ -165,12 +192,12 @@ def parse(command: Command, args: Sequence[str]) -> Parsed:
             continue
         if len(parsed.positionals) >= len(command.positionals) and not command.variadic:
             msg = f"unexpected argument {quoted(arg)}"
-            raise CliError(msg)
+            raise cli_error(msg)
         parsed.positionals.append(arg)
     if len(parsed.positionals) < command.required_positionals:
         missing = command.positionals[len(parsed.positionals)]
         msg = f"{missing} is required (usage: {command.usage()})"
-        raise CliError(msg)
+        raise cli_error(msg)
     return parsed
 
 
@@ -182,10 +209,10 @@ def integer(name: str, *, minimum: int) -> Callable[[str], int]:
             value = int(raw, 10)
         except ValueError:
             msg = f"{name} expects an integer, got {quoted(raw)}"
-            raise CliError(msg) from None
+            raise cli_error(msg) from None
         if value < minimum:
             msg = f"{name} must be at least {minimum}, got {value}"
-            raise CliError(msg)
+            raise cli_error(msg)
         return value
 
     return convert
@@ -199,10 +226,10 @@ def positive_number(name: str) -> Callable[[str], float]:
             value = float(raw)
         except ValueError:
             msg = f"{name} expects a number, got {quoted(raw)}"
-            raise CliError(msg) from None
+            raise cli_error(msg) from None
         if not 0 < value < float("inf"):
             msg = f"{name} must be a finite number greater than 0, got {quoted(raw)}"
-            raise CliError(msg)
+            raise cli_error(msg)
         return value
 
     return convert
@@ -214,7 +241,7 @@ def choice(name: str, choices: Sequence[str]) -> Callable[[str], str]:
     def convert(raw: str) -> str:
         if raw not in choices:
             msg = f"{name} must be one of {', '.join(choices)}, got {quoted(raw)}"
-            raise CliError(msg)
+            raise cli_error(msg)
         return raw
 
     return convert

@@ -1,4 +1,7 @@
-"""The reference commands, offline and file-based: ``replay``, ``check``, ``curate`` (spec §5)."""
+"""The handlers of the reference commands, offline and file-based (spec §5).
+
+``replay``, ``check`` and ``curate``; their flags are in :mod:`awaken_eval.cli._commands`.
+"""
 
 from __future__ import annotations
 
@@ -8,93 +11,12 @@ import anyio
 import attrs
 
 from awaken_eval._records.expectations import Expectation
-from awaken_eval._wire.converter import from_json
-from awaken_eval.cli._args import CliError, Command, Flag, Parsed
+from awaken_eval.cli._args import Parsed
+from awaken_eval.cli._commands import CHECK, CURATE, REPLAY
 from awaken_eval.cli._dataset import fixtures_dir
+from awaken_eval.cli._errors import CliError
 from awaken_eval.cli._render import check_header, entry_line, note, say
-from awaken_eval.errors import AwakenEvalError, InvalidInput
-
-
-def _expectation(raw: str) -> Expectation:
-    """``--expect-json``: parsed as soon as it is read (spec §5.3 step 1)."""
-    try:
-        return from_json(Expectation, raw)
-    except InvalidInput as exc:
-        msg = f"--expect-json: {exc}"
-        raise CliError(msg) from None
-
-
-REPLAY = Command(
-    "replay",
-    "Replay a fixture directory offline; write NDJSON reports.",
-    flags=(
-        Flag(
-            "--fixtures",
-            "DIR",
-            "fixture directory (or a dataset directory with fixtures/)",
-            required=True,
-        ),
-        Flag(
-            "--report",
-            "FILE",
-            "NDJSON report to write (parent directories are created)",
-            required=True,
-        ),
-    ),
-    details=(
-        "Exit status: 0 every fixture passed (or none matched), 1 a fixture failed,\n"
-        "2 usage, loading or validation error (no report is written then)."
-    ),
-)
-
-CHECK = Command(
-    "check",
-    "Diff a new NDJSON report against a baseline report.",
-    flags=(
-        Flag("--baseline", "FILE", "the baseline NDJSON report", required=True),
-        Flag("--new", "FILE", "the new NDJSON report", required=True),
-    ),
-    details=(
-        "Prints a header line with the counts of regressions, drift, missing and added\n"
-        "fixtures, then one line per fixture. Exit status: 0 clean, 1 a blocking entry\n"
-        "(regression, drift, missing, failing new fixture, worsened still-failing),\n"
-        "2 unreadable or invalid input."
-    ),
-)
-
-CURATE = Command(
-    "curate",
-    "Turn the trace of one agent run into a fixture.",
-    flags=(
-        Flag(
-            "--trace-root",
-            "DIR",
-            "root of the file trace store (holds traces/<run>.jsonl)",
-            required=True,
-        ),
-        Flag("--run-id", "RUN", "the trace run to curate (also the fixture id)", required=True),
-        Flag(
-            "--out",
-            "FILE",
-            "fixture file to write (parent directories are created)",
-            required=True,
-        ),
-        Flag(
-            "--expect-final-contains",
-            "TEXT",
-            "phrase the final answer must contain (repeatable)",
-            repeat=True,
-        ),
-        Flag("--expect-json", "JSON", "the expectation as JSON", convert=_expectation),
-        Flag("--user-input", "TEXT", "the user message (default: recovered from the trace)"),
-        Flag("--allow-unused", None, "tolerate provider-script events left unused on replay"),
-    ),
-    details=(
-        "At least one expectation is required; --expect-final-contains values are\n"
-        "appended to the final_answer_contains of --expect-json. A min_judge_score\n"
-        "is rejected: offline replay cannot run a judge."
-    ),
-)
+from awaken_eval.errors import AwakenEvalError
 
 
 def replay(parsed: Parsed) -> int:

@@ -1,4 +1,8 @@
-"""Commands over datasets and stored runs: ``run``, ``runs list``, ``runs show``, ``diff``."""
+"""The handlers of the commands over datasets and stored runs.
+
+``run``, ``runs list``, ``runs show`` and ``diff``; their flags are in
+:mod:`awaken_eval.cli._commands`.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,9 @@ import attrs
 from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
 from awaken_eval._records.inference import InferenceRequest, InferenceResult, ResolvedModel
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
-from awaken_eval.cli._args import (
-    CliError,
-    Command,
-    Flag,
-    Parsed,
-    choice,
-    integer,
-    positive_number,
-    quoted,
-)
+from awaken_eval.cli._args import Parsed, quoted
+from awaken_eval.cli._commands import DEFAULT_CONCURRENCY, DEFAULT_LIST_LIMIT, DEFAULT_STORE
+from awaken_eval.cli._errors import CliError
 from awaken_eval.cli._output import progress
 from awaken_eval.cli._render import (
     json_document,
@@ -46,144 +43,6 @@ from awaken_eval.protocols import EvalRunStore, LlmExecutor, Replayer
 if TYPE_CHECKING:
     from awaken_eval._analysis.baseline import BaselineCheck
     from awaken_eval._engine.options import RunOptions
-
-DEFAULT_STORE = "sqlite:///.awaken-eval/runs.sqlite3"
-"""The run store used when ``--store`` is not given (relative to the working directory)."""
-
-DEFAULT_CONCURRENCY = 5
-"""Units ``run`` executes at once when ``--concurrency`` is not given."""
-
-DEFAULT_LIST_LIMIT = 20
-"""Runs listed by ``runs list`` when ``--limit`` is not given."""
-
-_STORE = Flag("--store", "URL", f"run store URL or path (default {DEFAULT_STORE})")
-_JSON = Flag("--json", None, "print one JSON document instead of tables")
-_STORE_DETAILS = (
-    "Store URLs: sqlite:///relative.sqlite3, sqlite:////absolute.sqlite3,\n"
-    "file:///absolute/dir, file:relative/dir, memory:, or a bare path (*.sqlite3,\n"
-    "*.sqlite, *.db: SQLite; anything else: a directory of run files)."
-)
-
-RUN = Command(
-    "run",
-    "Run a dataset; store the run; diff it against a baseline.",
-    positionals=("DATASET_DIR",),
-    required_positionals=1,
-    flags=(
-        Flag(
-            "--mode",
-            "scripted|live",
-            "scripted replay (default) or live models",
-            convert=choice("--mode", ("scripted", "live")),
-        ),
-        Flag("--models", "A,B", "live: comma-separated model ids, one matrix cell each"),
-        Flag(
-            "--samples",
-            "N",
-            "live: samples per (fixture, model) (default 1)",
-            convert=integer("--samples", minimum=1),
-        ),
-        Flag("--judge", "MODEL", "live: grade min_judge_score fixtures with this model"),
-        Flag("--rubric", "TEXT", "live: the judge's grading instructions"),
-        Flag(
-            "--revise-max-retries",
-            "N",
-            "live: let the agent revise an answer the judge failed, up to N times",
-            convert=integer("--revise-max-retries", minimum=0),
-        ),
-        Flag("--replayer", "MODULE:FACTORY", "your agent: factory() returns a Replayer"),
-        Flag(
-            "--executor",
-            "MODULE:FACTORY",
-            "live: factory(model_id) returns the LlmExecutor of that model",
-        ),
-        _STORE,
-        Flag("--baseline", "RUN_ID|latest", "diff against this stored run"),
-        Flag(
-            "--resume",
-            "RUN_ID",
-            "continue an interrupted run: only its missing units run",
-        ),
-        Flag(
-            "--max-walltime-secs",
-            "S",
-            "live: deadline of one cell in seconds (default 60)",
-            convert=positive_number("--max-walltime-secs"),
-        ),
-        Flag(
-            "--max-total-tokens",
-            "N",
-            "live: token budget of one cell",
-            convert=integer("--max-total-tokens", minimum=1),
-        ),
-        Flag(
-            "--concurrency",
-            "N",
-            f"units run at once (default {DEFAULT_CONCURRENCY})",
-            convert=integer("--concurrency", minimum=1),
-        ),
-        _JSON,
-    ),
-    details=(
-        "DATASET_DIR holds *.json fixtures, or a fixtures/ directory and an optional\n"
-        'dataset.json {"id": ..., "description": ...}; the dataset id is the manifest\'s\n'
-        "id or the directory name. --baseline latest is the newest stored run of the\n"
-        "same dataset and mode. MODULE:FACTORY names a callable importable from the\n"
-        "working directory.\n"
-        "Exit status: 0 every item passed and the diff is clean, 1 a failing item or a\n"
-        "blocking diff entry, 2 usage or input error.\n\n" + _STORE_DETAILS
-    ),
-)
-
-RUNS_LIST = Command(
-    "runs list",
-    "List stored runs, newest first.",
-    flags=(
-        Flag("--dataset", "ID", "only runs of this dataset"),
-        Flag(
-            "--limit",
-            "N",
-            f"at most N runs (default {DEFAULT_LIST_LIMIT})",
-            convert=integer("--limit", minimum=1),
-        ),
-        _STORE,
-        _JSON,
-    ),
-    details=_STORE_DETAILS,
-)
-
-RUNS_SHOW = Command(
-    "runs show",
-    "Show a stored run, its diff and its sample statistics.",
-    positionals=("RUN_ID",),
-    required_positionals=1,
-    flags=(
-        Flag("--baseline", "RUN_ID", "also diff the run against this stored run"),
-        Flag(
-            "--aggregate",
-            "samples",
-            "also show pass@k / pass^k per (fixture, model)",
-            convert=choice("--aggregate", ("samples",)),
-        ),
-        _STORE,
-        _JSON,
-    ),
-    details=_STORE_DETAILS,
-)
-
-DIFF = Command(
-    "diff",
-    "Diff stored run RUN_B against baseline run RUN_A.",
-    positionals=("RUN_A", "RUN_B"),
-    required_positionals=2,
-    flags=(_STORE, _JSON),
-    details=(
-        "Item by item, or group by group with a significance test when the runs have\n"
-        "several samples per (fixture, model). Exit status: 0 clean, 1 blocking entry,\n"
-        "2 usage error or incomparable runs.\n\n" + _STORE_DETAILS
-    ),
-)
-
 
 # -- import strings --------------------------------------------------------------------
 

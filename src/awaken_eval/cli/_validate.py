@@ -1,4 +1,7 @@
-"""``validate PATH...`` (fixture files and directories) and ``schema [KIND]``."""
+"""The handlers of ``validate PATH...`` (fixture files and directories) and ``schema [KIND]``.
+
+Their arguments are in :mod:`awaken_eval.cli._commands`.
+"""
 
 from __future__ import annotations
 
@@ -10,30 +13,11 @@ from pathlib import Path
 import attrs
 
 from awaken_eval._records.fixtures import Fixture
-from awaken_eval.cli._args import CliError, Command, Parsed
+from awaken_eval.cli._args import Parsed
 from awaken_eval.cli._dataset import MANIFEST, fixtures_dir, read_manifest
+from awaken_eval.cli._errors import CliError
 from awaken_eval.cli._render import plural, say
 from awaken_eval.errors import AwakenEvalError, InvalidInput, InvalidRequest, Problem
-
-VALIDATE = Command(
-    "validate",
-    "Check fixture files and directories, every problem located.",
-    positionals=("PATH",),
-    required_positionals=1,
-    variadic=True,
-    details=(
-        "A directory is checked like a dataset: its fixtures/ subdirectory when there\n"
-        "is one (and its dataset.json manifest), else its *.json files; fixture ids\n"
-        "must be unique within it. Exit status: 0 every file is valid, 2 otherwise."
-    ),
-)
-
-SCHEMA = Command(
-    "schema",
-    "Print the JSON Schema of fixtures, datasets, runs or reports.",
-    positionals=("KIND",),
-    details="KIND: fixture, dataset, run or report.",
-)
 
 # -- locating a JSON path in a document ------------------------------------------------
 
