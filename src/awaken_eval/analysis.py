@@ -6,7 +6,6 @@ Every function here is pure: it takes records and returns records.
 from __future__ import annotations
 
 from awaken_eval._analysis.baseline import (
-    ADHOC_DATASET_ID,
     BaselineCheck,
     NewRunMeta,
     validate_baseline,
@@ -55,6 +54,7 @@ from awaken_eval._records.comparison import (
     StillFailing,
     Unchanged,
 )
+from awaken_eval._records.runs import ADHOC_DATASET_ID
 
 __all__ = [
     "ADHOC_DATASET_ID",
