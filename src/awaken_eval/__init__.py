@@ -17,7 +17,11 @@ until a name is used. Type checkers read the same names from ``__init__.pyi``.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (most of this cost)
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _EXPORTS: dict[str, str] = {
     "Fixture": "awaken_eval._records.fixtures",

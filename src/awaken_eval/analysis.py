@@ -10,6 +10,7 @@ from awaken_eval._analysis.diff import *
 from awaken_eval._analysis.sampled import *
 from awaken_eval._analysis.stats import *
 from awaken_eval._records.comparison import *
+from awaken_eval._records.runs import *
 
 __all__ = [
     "ADHOC_DATASET_ID",

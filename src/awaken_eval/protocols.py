@@ -16,24 +16,32 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from awaken_eval._records.fixtures import DatasetSpec, Fixture
-from awaken_eval._records.grading import JudgeRequest, JudgeResult
-from awaken_eval._records.inference import (
-    AgentSpec,
-    InferenceRequest,
-    InferenceResult,
-    ResolvedModel,
-)
-from awaken_eval._records.replay import ReplayContext
-from awaken_eval._records.runs import EvalRun, EvalRunFilter, EvalRunItem, EvalRunSummary, ItemKey
-from awaken_eval._records.store import DatasetRecord, RunHeader
-
+# The records are only named in annotations: a Protocol's annotations are never resolved
+# at run time, so importing this module does not load the records it mentions.
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from awaken_eval._records.events import TraceEvent
+    from awaken_eval._records.fixtures import DatasetSpec, Fixture
+    from awaken_eval._records.grading import JudgeRequest, JudgeResult
+    from awaken_eval._records.inference import (
+        AgentSpec,
+        InferenceRequest,
+        InferenceResult,
+        ResolvedModel,
+    )
     from awaken_eval._records.outcomes import ReplayOutcome
+    from awaken_eval._records.replay import ReplayContext
+    from awaken_eval._records.runs import (
+        EvalRun,
+        EvalRunFilter,
+        EvalRunItem,
+        EvalRunSummary,
+        ItemKey,
+    )
+    from awaken_eval._records.store import DatasetRecord, RunHeader
 
 __all__ = [
     "AgentResolver",

@@ -20,19 +20,15 @@ from collections.abc import Mapping
 import attrs
 
 from awaken_eval._records.rules import validate_baseline_sample_count, validate_unique_item_keys
-from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
+from awaken_eval._records.runs import ADHOC_DATASET_ID, EvalRun, EvalRunExecutionMode
 from awaken_eval._records.types import U64
 from awaken_eval.errors import DuplicateItemKeys, InvalidRequest
 
 __all__ = [
-    "ADHOC_DATASET_ID",
     "BaselineCheck",
     "NewRunMeta",
     "validate_baseline",
 ]
-
-ADHOC_DATASET_ID = "_adhoc"
-"""The dataset id of online (ad-hoc) runs, which have no stored dataset to diff against."""
 
 
 @attrs.frozen

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -73,8 +72,6 @@ __all__ = [
     "Tool",
     "decide_runtime_failure",
 ]
-
-_LOG = logging.getLogger("awaken_eval")
 
 DEFAULT_MAX_ROUNDS_FLOOR = 4
 """Fewest rounds an agent run is allowed, whatever the agent spec says."""

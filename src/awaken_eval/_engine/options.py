@@ -6,11 +6,10 @@ from collections.abc import Iterable
 
 import attrs
 
-from awaken_eval._analysis.baseline import ADHOC_DATASET_ID
 from awaken_eval._records.events import RunEventMode
 from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.rules import validate_unique_models
-from awaken_eval._records.runs import EvalRunExecutionMode
+from awaken_eval._records.runs import ADHOC_DATASET_ID, EvalRunExecutionMode
 from awaken_eval.errors import InvalidRequest
 
 __all__ = ["DEFAULT_MAX_WALLTIME_SECS", "RunOptions"]

@@ -17,7 +17,6 @@ event). The mutable state of those steps lives in one :class:`_RunState`.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import anyio
 
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
-from awaken_eval._engine.emit import emit_safely
+from awaken_eval._engine.emit import emit_safely, log_failure
 from awaken_eval._engine.options import RunOptions
 from awaken_eval._engine.plan import RunPlan, plan_run, resolve_models
 from awaken_eval._engine.run_ids import mint_run_id
@@ -34,7 +33,6 @@ from awaken_eval._records.events import ItemCompleted, RunCompleted, RunFailed, 
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
 from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey
-from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.digests import fixture_digests
 from awaken_eval.errors import InvalidRequest
 from awaken_eval.protocols import (
@@ -47,8 +45,6 @@ from awaken_eval.protocols import (
 )
 
 __all__ = ["SKIPPED_PREFIX", "run_eval", "run_eval_sync"]
-
-_LOG = logging.getLogger("awaken_eval")
 
 SKIPPED_PREFIX = "unit skipped: run token budget exhausted"
 """Start of the runtime-error message of units never scheduled because the run-wide
@@ -226,6 +222,8 @@ class _RunState:
         """
         if self.streaming is None:
             return
+        from awaken_eval._records.store import RunHeader  # noqa: PLC0415 - streaming stores only
+
         options = self.options
         self.item_order = self.plan.item_order()
         header = RunHeader(
@@ -377,8 +375,8 @@ class _RunState:
         with anyio.CancelScope(shield=True):
             try:
                 await self.flush()
-            except Exception:  # noqa: BLE001 - the original failure is what matters
-                _LOG.warning("could not flush finished items of run %s", self.run_id, exc_info=True)
+            except Exception as error:  # noqa: BLE001 - the original failure is what matters
+                log_failure(error, "could not flush finished items of run %s", self.run_id)
             event = RunFailed(
                 eval_run_id=self.run_id,
                 dataset_id=self.options.dataset_id,
@@ -470,8 +468,8 @@ def run_eval_sync(
 def _report_progress(progress: Callable[[int, int], object], done: int, total: int) -> None:
     try:
         progress(done, total)
-    except Exception:  # noqa: BLE001 - a failing progress callback never fails a run
-        _LOG.warning("progress callback failed", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - a failing progress callback never fails a run
+        log_failure(error, "progress callback failed")
 
 
 def _describe(exc: BaseException) -> str:

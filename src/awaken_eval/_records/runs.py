@@ -13,6 +13,7 @@ from awaken_eval._records.types import U32, U64
 from awaken_eval.errors import InvalidExecutionShape, Problem
 
 __all__ = [
+    "ADHOC_DATASET_ID",
     "ErrorPolicy",
     "EvalRun",
     "EvalRunExecutionMode",
@@ -24,6 +25,9 @@ __all__ = [
     "SampleAggregate",
     "first_shape_problem",
 ]
+
+ADHOC_DATASET_ID = "_adhoc"
+"""The dataset id of online (ad-hoc) runs, which have no stored dataset to diff against."""
 
 
 class EvalRunExecutionMode(Enum):

@@ -10,11 +10,10 @@ service already digested its fixtures, hashes each fixture once.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 import weakref
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from awaken_eval.errors import DuplicateItemKeys
 
@@ -22,12 +21,6 @@ if TYPE_CHECKING:
     from awaken_eval._records.fixtures import Fixture
 
 __all__ = ["fixture_digest", "fixture_digests"]
-
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
-).encode
-"""``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-without building an encoder on every call."""
 
 
 class _Entry(weakref.ref):  # type: ignore[type-arg] # a weak reference to a Fixture
@@ -74,17 +67,30 @@ class _DigestCache:
 _CACHE = _DigestCache()
 
 
-def _unstructure() -> Callable[[Any], Any]:
-    # Imported on the first digest computed, not with this module: the runner imports
-    # it, and a run whose digests are known (or a CLI's --help) never needs cattrs.
-    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415 - see above
+@functools.cache
+def _hasher() -> Callable[[Fixture], str]:
+    """The function computing a fixture's digest, built on the first digest computed.
 
-    return to_builtins
+    Its modules are imported then, not with this module: the runner imports it, and a
+    run whose digests are known (or a CLI's ``--help``) never needs cattrs, :mod:`json`
+    or :mod:`hashlib`.
+    """
+    import hashlib  # noqa: PLC0415 - see the docstring
+    import json  # noqa: PLC0415 - see the docstring
 
+    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415 - see the docstring
 
-def _compute(fixture: Fixture, to_builtins: Callable[[Any], Any]) -> str:
-    canonical = _CANONICAL(to_builtins(fixture))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # The canonical form of `json.dumps` with sorted keys, compact separators and
+    # unescaped text, without building an encoder on every call.
+    canonical = json.JSONEncoder(
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+    ).encode
+    sha256 = hashlib.sha256
+
+    def compute(fixture: Fixture) -> str:
+        return sha256(canonical(to_builtins(fixture)).encode("utf-8")).hexdigest()
+
+    return compute
 
 
 def fixture_digest(fixture: Fixture) -> str:
@@ -108,7 +114,7 @@ def fixture_digest(fixture: Fixture) -> str:
     """
     digest = _CACHE.get(fixture)
     if digest is None:
-        digest = _compute(fixture, _unstructure())
+        digest = _hasher()(fixture)
         _CACHE.put(fixture, digest)
     return digest
 
@@ -129,7 +135,7 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
     """
     digests: dict[str, str] = {}
     entries = _CACHE.entries  # looked up inline: this loop runs once per fixture of a run
-    to_builtins: Callable[[Any], Any] | None = None
+    compute: Callable[[Fixture], str] | None = None
     for fixture in fixtures:
         fixture_id = fixture.id
         if fixture_id in digests:
@@ -139,9 +145,9 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
         if entry is not None and entry() is fixture:
             digests[fixture_id] = entry.digest
             continue
-        if to_builtins is None:
-            to_builtins = _unstructure()
-        digest = _compute(fixture, to_builtins)
+        if compute is None:
+            compute = _hasher()
+        digest = compute(fixture)
         _CACHE.put(fixture, digest)
         digests[fixture_id] = digest
     return digests

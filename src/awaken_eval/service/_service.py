@@ -33,7 +33,6 @@ from typing import TypeVar
 import attrs
 
 from awaken_eval._analysis.baseline import (
-    ADHOC_DATASET_ID,
     BaselineCheck,
     NewRunMeta,
     validate_baseline,
@@ -60,6 +59,7 @@ from awaken_eval._records.rules import (
     validate_unique_models,
 )
 from awaken_eval._records.runs import (
+    ADHOC_DATASET_ID,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunFilter,
