@@ -23,11 +23,43 @@ if TYPE_CHECKING:
 
 __all__ = ["fixture_digest", "fixture_digests"]
 
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
-).encode
-"""``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-without building an encoder on every call."""
+
+def _canonical_encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
+
+    The C encoder ``json.JSONEncoder.encode`` itself uses, called directly: without the
+    Python-level wrapper and the circular-reference bookkeeping (a fixture's builtins
+    are a tree), about a third cheaper; the same text.
+    """
+    make: Callable[..., Callable[[Any, int], Iterable[str]]] | None = getattr(
+        json.encoder, "c_make_encoder", None
+    )
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+        ).encode
+    sort_keys, skipkeys, allow_nan = True, False, True
+    markers = indent = None  # no circular-reference check (a tree); compact
+    encoder = make(
+        markers,
+        json.JSONEncoder().default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        indent,
+        ":",
+        ",",
+        sort_keys,
+        skipkeys,
+        allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_CANONICAL = _canonical_encoder()
+"""The canonical JSON of builtins (sorted keys, no whitespace, unescaped non-ASCII)."""
 
 
 class _Entry(weakref.ref):  # type: ignore[type-arg] # a weak reference to a Fixture
