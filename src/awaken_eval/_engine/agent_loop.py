@@ -55,7 +55,6 @@ from awaken_eval._records.fixtures import (
     ChatResponseEvent,
     ErrorEvent,
     Fixture,
-    ProviderScriptEvent,
     StopReason,
     ToolCallEvent,
 )
@@ -249,6 +248,16 @@ class AgentLoopReplayer:
         """Replay ``fixture`` in the context's mode; never raises for fixture problems."""
         if context.mode is EvalRunExecutionMode.LIVE:
             return await self._replay_live(fixture, context)
+        if (
+            ScriptedExecutor is _OWN_EXECUTOR
+            and context.sink is None
+            and fixture.source_model_id != ""  # "" pins a model no request names
+            and not self.tools
+            and not self.capture_content
+            and self.retry.max_retries == 0
+            and fixture.scripted_replay_error() is None
+        ):
+            return self._replay_scripted_fast(fixture, context.token_budget)
         return await self._replay_scripted(fixture, context)
 
     # -- modes -----------------------------------------------------------------------------
@@ -258,15 +267,6 @@ class AgentLoopReplayer:
         if reason is not None:
             return ReplayOutcome(fixture_id=fixture.id, runtime_failure=ReplayRuntimeError(reason))
         script = fixture.combined_script()
-        if (
-            ScriptedExecutor is _OWN_EXECUTOR
-            and context.sink is None
-            and fixture.source_model_id != ""  # "" pins a model no request names
-            and not self.tools
-            and not self.capture_content
-            and self.retry.max_retries == 0
-        ):
-            return self._replay_scripted_fast(fixture, script, context.token_budget)
         executor = ScriptedExecutor(script, expected_model=fixture.source_model_id)
         dialogue = _Dialogue(
             thread_id=f"eval-thread-{fixture.id}",
@@ -305,9 +305,7 @@ class AgentLoopReplayer:
             runtime_failure=failure,
         )
 
-    def _replay_scripted_fast(
-        self, fixture: Fixture, script: Sequence[ProviderScriptEvent], token_budget: int | None
-    ) -> ReplayOutcome:
+    def _replay_scripted_fast(self, fixture: Fixture, token_budget: int | None) -> ReplayOutcome:  # noqa: PLR0915 - one flat function: the hot path of scripted runs
         """The scripted replay without the executor protocol's records.
 
         Taken when nothing outside the loop can observe a request or a result: no sink,
@@ -317,7 +315,7 @@ class AgentLoopReplayer:
         The model pin cannot fail here: requests name the fixture's source model (an
         empty one, which they cannot name, takes the general path).
         """
-        clock = self.clock
+        clock, script = self.clock, fixture.combined_script()
         thread_id = f"eval-thread-{fixture.id}"
         agent_id, model = _SCRIPTED_AGENT.id, fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL
         max_rounds = max(self.max_rounds_floor, len(script) + 1)
@@ -385,13 +383,15 @@ class AgentLoopReplayer:
             if answer is None:
                 break
         elapsed = clock() - started
-        failure = decide_runtime_failure(
-            exhausted_calls=exhausted_calls,
-            remaining=len(script) - position,
-            run_error=error_message,
-            scripted_error_fired=first_error is not None,
-            allow_unused=fixture.allow_unused_provider_script,
-        )
+        failure = None
+        if exhausted_calls or error_message is not None or position < len(script):
+            failure = decide_runtime_failure(
+                exhausted_calls=exhausted_calls,
+                remaining=len(script) - position,
+                run_error=error_message,
+                scripted_error_fired=first_error is not None,
+                allow_unused=fixture.allow_unused_provider_script,
+            )
         return ReplayOutcome(
             fixture_id=fixture.id,
             final_text=final_text,
