@@ -44,6 +44,7 @@ from awaken_eval._engine.scripted import (
     exhausted_error,
     scripted_error,
 )
+from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.events import SpanRecorded
 from awaken_eval._records.failures import (
     ProviderScriptUnused,
@@ -316,6 +317,7 @@ class AgentLoopReplayer:
         empty one, which they cannot name, takes the general path).
         """
         clock, script = self.clock, fixture.combined_script()
+        new_span = fast_constructor(InferenceSpan)
         thread_id = f"eval-thread-{fixture.id}"
         agent_id, model = _SCRIPTED_AGENT.id, fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL
         max_rounds = max(self.max_rounds_floor, len(script) + 1)
@@ -351,7 +353,7 @@ class AgentLoopReplayer:
                     stop, text = event.finish_reason, event.content
                 else:
                     stop, text, call = StopReason.TOOL_USE, None, event
-                span = InferenceSpan(
+                span = new_span(
                     run_id=run_id,
                     thread_id=thread_id,
                     agent_id=agent_id,
@@ -392,10 +394,10 @@ class AgentLoopReplayer:
                 scripted_error_fired=first_error is not None,
                 allow_unused=fixture.allow_unused_provider_script,
             )
-        return ReplayOutcome(
+        return fast_constructor(ReplayOutcome)(
             fixture_id=fixture.id,
             final_text=final_text,
-            metrics=AgentMetrics(
+            metrics=fast_constructor(AgentMetrics)(
                 inferences=tuple(inferences),
                 tools=tuple(tool_spans),
                 session_duration_ms=session_ms,
@@ -625,7 +627,7 @@ def _recorded_tool_span(
         error_type = "tool_not_found"
     else:
         result, _ = _as_json(result)
-    return ToolSpan(
+    return fast_constructor(ToolSpan)(
         name=event.name,
         run_id=run_id,
         thread_id=thread_id,
