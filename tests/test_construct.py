@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awaken_eval import ReplayOutcome, ReplayReport
+from awaken_eval import EvalRunItem, ReplayOutcome, ReplayReport
 from awaken_eval._records.construct import fast_constructor
 from awaken_eval.engine import RetryPolicy
 from awaken_eval.events import InferenceSpan, ToolSpan
@@ -65,3 +65,7 @@ def test_required_fields_stay_required() -> None:
 
 def test_a_class_with_validators_keeps_its_initialiser() -> None:
     assert RetryPolicy is fast_constructor(RetryPolicy)
+
+
+def test_a_class_with_positional_fields_keeps_its_initialiser() -> None:
+    assert EvalRunItem is fast_constructor(EvalRunItem)

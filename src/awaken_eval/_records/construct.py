@@ -29,6 +29,7 @@ def _plain(cls: type[Any]) -> bool:
         default = field.default
         if (
             not field.init
+            or not field.kw_only  # the constructor takes keywords only
             or field.validator is not None
             or field.converter is not None
             or (isinstance(default, attrs.Factory) and default.takes_self)  # type: ignore[arg-type]
@@ -55,7 +56,7 @@ def fast_constructor(cls: type[T]) -> type[T]:
     Returns:
         The constructor, typed as ``cls`` (it accepts what ``cls`` accepts); ``cls``
         itself when its initialiser does more than set fields (validators, converters,
-        hooks) or its fields are not plain slots.
+        hooks), takes positional arguments, or its fields are not plain slots.
     """
     built = _BUILT.get(cls)
     if built is None:
