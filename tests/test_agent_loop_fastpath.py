@@ -15,7 +15,6 @@ import anyio
 import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.strategies import fixtures
 
 from awaken_eval import (
     AgentLoopReplayer,
@@ -27,6 +26,7 @@ from awaken_eval import (
     ToolCallEvent,
 )
 from awaken_eval.events import TraceEvent
+from strategies import fixtures
 
 
 class SteppingClock:
