@@ -14,7 +14,13 @@ from awaken_eval._records.construct import fast_constructor
 from awaken_eval.engine import RetryPolicy
 from awaken_eval.events import InferenceSpan, ToolSpan
 from awaken_eval.records import AgentMetrics
-from strategies import inference_spans, replay_outcomes, replay_reports, tool_spans
+from strategies import (
+    eval_run_items,
+    inference_spans,
+    replay_outcomes,
+    replay_reports,
+    tool_spans,
+)
 
 
 def _fields(record: Any) -> dict[str, Any]:
@@ -27,6 +33,7 @@ def _fields(record: Any) -> dict[str, Any]:
     | tool_spans()
     | replay_outcomes()
     | replay_reports()
+    | eval_run_items()
     | st.builds(AgentMetrics)
 )
 def test_same_record_as_the_initialiser(record: Any) -> None:
@@ -37,7 +44,9 @@ def test_same_record_as_the_initialiser(record: Any) -> None:
     assert _fields(record) == _fields(built)
 
 
-@pytest.mark.parametrize("cls", [InferenceSpan, ToolSpan, AgentMetrics, ReplayReport])
+@pytest.mark.parametrize(
+    "cls", [InferenceSpan, ToolSpan, AgentMetrics, ReplayOutcome, ReplayReport, EvalRunItem]
+)
 def test_the_hot_records_get_a_constructor_of_their_own(cls: type[Any]) -> None:
     assert fast_constructor(cls) is not cls
     assert fast_constructor(cls) is fast_constructor(cls)
@@ -67,5 +76,14 @@ def test_a_class_with_validators_keeps_its_initialiser() -> None:
     assert RetryPolicy is fast_constructor(RetryPolicy)
 
 
-def test_a_class_with_positional_fields_keeps_its_initialiser() -> None:
-    assert EvalRunItem is fast_constructor(EvalRunItem)
+@given(item=eval_run_items())
+def test_positional_fields_stay_positional(item: EvalRunItem) -> None:
+    built = fast_constructor(EvalRunItem)(
+        item.fixture_id,
+        item.report,
+        cell=item.cell,
+        trace_run_id=item.trace_run_id,
+        sample_index=item.sample_index,
+    )
+
+    assert item == built

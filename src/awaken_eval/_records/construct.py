@@ -29,7 +29,6 @@ def _plain(cls: type[Any]) -> bool:
         default = field.default
         if (
             not field.init
-            or not field.kw_only  # the constructor takes keywords only
             or field.validator is not None
             or field.converter is not None
             or (isinstance(default, attrs.Factory) and default.takes_self)  # type: ignore[arg-type]
@@ -44,11 +43,12 @@ _BUILT: dict[type[Any], Any] = {}
 
 
 def fast_constructor(cls: type[T]) -> type[T]:
-    """A callable that builds ``cls`` records as ``cls(**fields)`` does, only faster.
+    """A callable that builds ``cls`` records as ``cls(...)`` does, only faster.
 
-    It takes the same keyword arguments with the same defaults (factories called per
-    record) and returns an instance of ``cls`` with every slot set, exactly as the attrs
-    initialiser would leave it. Built once per class, on first use.
+    It takes the same arguments (positional ones in field order, then keyword-only
+    ones) with the same defaults (factories called per record) and returns an instance
+    of ``cls`` with every slot set, exactly as the attrs initialiser would leave it.
+    Built once per class, on first use.
 
     Args:
         cls: A frozen slotted attrs class.
@@ -56,7 +56,7 @@ def fast_constructor(cls: type[T]) -> type[T]:
     Returns:
         The constructor, typed as ``cls`` (it accepts what ``cls`` accepts); ``cls``
         itself when its initialiser does more than set fields (validators, converters,
-        hooks), takes positional arguments, or its fields are not plain slots.
+        hooks) or its fields are not plain slots.
     """
     built = _BUILT.get(cls)
     if built is None:
@@ -67,10 +67,12 @@ def fast_constructor(cls: type[T]) -> type[T]:
 def _build(cls: type[Any]) -> Any:
     """Generate the constructor of a class that :func:`_plain` accepted."""
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_NOTHING": attrs.NOTHING}
-    params: list[str] = []
+    positional: list[str] = []
+    keywords: list[str] = []
     lines: list[str] = []
     for index, field in enumerate(attrs.fields(cls)):
         name = field.alias
+        params = keywords if field.kw_only else positional
         setter = f"_set{index}"
         namespace[setter] = cls.__dict__[field.name].__set__  # the slot itself (see _plain)
         default = field.default
@@ -88,7 +90,7 @@ def _build(cls: type[Any]) -> Any:
             lines.append(f"    {setter}(self, {name})")
     source = "\n".join(
         [
-            f"def construct(*, {', '.join(params)}):",
+            f"def construct({', '.join([*positional, *(['*', *keywords] if keywords else [])])}):",
             "    self = _new(_cls)",
             *lines,
             "    return self",
