@@ -662,6 +662,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--inspect-units", type=int, default=100, help="inspect-ai samples")
     parser.add_argument("--memory-units", type=int, default=MEMORY_TARGET_UNITS)
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument(
+        "--only-peers",
+        action="store_true",
+        help="only the peers' section (d) with (f): the default path against pydantic-evals",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--smoke", action="store_true", help="tiny sizes (a few seconds), inspect-ai skipped"
@@ -681,10 +686,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     print(f"bench_engine: Python {sys.version.split()[0]}, anyio {_version('anyio')}")
-    bench_overhead(args.overhead_units, args.workers, args.repeat)
-    bench_scripted(args.scripted_fixtures, args.workers, args.repeat)
-    bench_io(args.io_units, args.io_delay, args.io_concurrency, min(args.repeat, 3), args.backend)
-    bench_memory(args.memory_units)
+    if not args.only_peers:
+        bench_overhead(args.overhead_units, args.workers, args.repeat)
+        bench_scripted(args.scripted_fixtures, args.workers, args.repeat)
+        bench_io(
+            args.io_units, args.io_delay, args.io_concurrency, min(args.repeat, 3), args.backend
+        )
+        bench_memory(args.memory_units)
     if args.skip_peers:
         print("\n(d) peers: skipped (--skip-peers)")
         return 0

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awaken_eval import ChatResponseEvent, Fixture, TokenUsage, to_builtins
-from awaken_eval._wire.digests import _CACHE
+from awaken_eval._wire.digests import _CACHE, _canonical_encoder
 from awaken_eval.errors import DuplicateItemKeys
 from awaken_eval.wire import fixture_digest, fixture_digests
 from strategies import fixtures
@@ -89,3 +89,19 @@ def test_a_collected_fixture_leaves_the_cache() -> None:
     gc.collect()
 
     assert before - 1 == len(_CACHE)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200)
+@given(value=_JSON)
+def test_canonical_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert expected == _canonical_encoder(json)(value)

@@ -126,6 +126,27 @@ def test_random_part_overflow_borrows_the_next_millisecond(
     assert frozen_ms + 1 == _timestamp_ms(run_id)
 
 
+@pytest.mark.usefixtures("fresh_state")
+def test_ids_within_one_millisecond_spell_their_value_across_the_reused_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The random part crosses the boundary of the last four digits (2**20) and later
+    # carries into the timestamp: every id must still spell (ms << 80) | random.
+    frozen_ms = 1_700_000_000_000
+    ids_module._STATE.last_ms = frozen_ms
+    ids_module._STATE.last_random = (1 << 20) - 3
+    _clock(monkeypatch, iter(lambda: frozen_ms, None))
+
+    values = [_decode(mint_run_id()) for _ in range(6)]
+    ids_module._STATE.last_random = (1 << 80) - 2
+    values += [_decode(mint_run_id()) for _ in range(2)]
+
+    start = (frozen_ms << 80) | ((1 << 20) - 2)
+    assert [start + step for step in range(6)] == values[:6]
+    assert (frozen_ms << 80) | ((1 << 80) - 1) == values[6]
+    assert frozen_ms + 1 == values[7] >> 80
+
+
 def test_mint_run_id_is_thread_safe() -> None:
     # Switch threads as often as possible so an unguarded read-modify-write shows up.
     previous_interval = sys.getswitchinterval()

@@ -37,7 +37,13 @@ from awaken_eval._engine.judging import (
     revise_until_passing,
 )
 from awaken_eval._engine.run_ids import mint_run_id
-from awaken_eval._engine.scripted import ScriptedExecutor
+from awaken_eval._engine.scripted import (
+    ScriptedError,
+    ScriptedExecutor,
+    exhausted_error,
+    scripted_error,
+)
+from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.events import SpanRecorded
 from awaken_eval._records.failures import (
     ProviderScriptUnused,
@@ -45,7 +51,13 @@ from awaken_eval._records.failures import (
     ReplayRuntimeFailure,
     ScriptExhausted,
 )
-from awaken_eval._records.fixtures import Fixture, StopReason
+from awaken_eval._records.fixtures import (
+    ChatResponseEvent,
+    ErrorEvent,
+    Fixture,
+    StopReason,
+    ToolCallEvent,
+)
 from awaken_eval._records.grading import ReviseConfig
 from awaken_eval._records.inference import (
     DEFAULT_SYSTEM_PROMPT,
@@ -90,6 +102,10 @@ _FINISH_REASONS = {
 
 _SCRIPTED_AGENT = AgentSpec()
 """The agent of every scripted replay (a frozen record, shared)."""
+
+_OWN_EXECUTOR = ScriptedExecutor
+"""The executor class the scripted fast path stands in for (replacing the module's
+``ScriptedExecutor``, as tests do to watch requests, turns the fast path off)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -230,6 +246,16 @@ class AgentLoopReplayer:
         """Replay ``fixture`` in the context's mode; never raises for fixture problems."""
         if context.mode is EvalRunExecutionMode.LIVE:
             return await self._replay_live(fixture, context)
+        if (
+            ScriptedExecutor is _OWN_EXECUTOR
+            and context.sink is None
+            and fixture.source_model_id != ""  # "" pins a model no request names
+            and not self.tools
+            and not self.capture_content
+            and self.retry.max_retries == 0
+            and fixture.scripted_replay_error() is None
+        ):
+            return self._replay_scripted_fast(fixture, context.token_budget)
         return await self._replay_scripted(fixture, context)
 
     # -- modes -----------------------------------------------------------------------------
@@ -257,24 +283,128 @@ class AgentLoopReplayer:
         started = self.clock()
         final_text = await self._run_turns(dialogue, fixture)
         elapsed = self.clock() - started
-        scripted_error = executor.first_error
+        first_error = executor.first_error
         ended_in_error = dialogue.error_message is not None
         failure = decide_runtime_failure(
             exhausted_calls=executor.exhausted_calls,
             remaining=executor.remaining,
             run_error=dialogue.error_message,
-            scripted_error_fired=scripted_error is not None,
+            scripted_error_fired=first_error is not None,
             allow_unused=fixture.allow_unused_provider_script,
         )
-        failure = _with_budget(dialogue, failure)
+        failure = _with_budget(dialogue.token_budget, dialogue.tokens_spent, failure)
         return ReplayOutcome(
             fixture_id=fixture.id,
             final_text=final_text,
             metrics=_metrics(dialogue),
             elapsed_seconds=elapsed,
-            error_type=scripted_error.error_type if ended_in_error and scripted_error else None,
+            error_type=first_error.error_type if ended_in_error and first_error else None,
             inference_error_count=executor.error_calls,
             runtime_failure=failure,
+        )
+
+    def _replay_scripted_fast(self, fixture: Fixture, token_budget: int | None) -> ReplayOutcome:  # noqa: PLR0915 - one flat function: the hot path of scripted runs
+        """The scripted replay without the executor protocol's records.
+
+        Taken when nothing outside the loop can observe a request or a result: no sink,
+        no tools, no content capture, no retries. The script is served in place, with
+        the :class:`ScriptedExecutor`'s counting and errors, and the outcome (spans,
+        metrics, failures, clock readings) is the one :meth:`_run_turns` would give.
+        The model pin cannot fail here: requests name the fixture's source model (an
+        empty one, which they cannot name, takes the general path).
+        """
+        clock, script = self.clock, fixture.combined_script()
+        new_span = fast_constructor(InferenceSpan)
+        thread_id = f"eval-thread-{fixture.id}"
+        agent_id, model = _SCRIPTED_AGENT.id, fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL
+        max_rounds = max(self.max_rounds_floor, len(script) + 1)
+        inferences: list[InferenceSpan] = []
+        tool_spans: list[ToolSpan] = []
+        position = exhausted_calls = error_calls = session_ms = tokens = 0
+        first_error: ScriptedError | None = None
+        error_message: str | None = None
+        final_text = ""
+        started = clock()
+        for _turn in range(1 + len(fixture.continued_turns)):
+            run_id = mint_run_id()
+            turn_started = clock()
+            answer: str | None = None
+            for step in range(max_rounds):
+                if token_budget is not None and tokens > token_budget:
+                    break
+                inference_started = clock()
+                if position == len(script):
+                    exhausted_calls += 1
+                    error_message = str(exhausted_error(position, exhausted_calls))
+                    break
+                event = script[position]
+                position += 1
+                if isinstance(event, ErrorEvent):
+                    error_calls += 1
+                    first_error = first_error or ScriptedError(event.error_type, event.message)
+                    error_message = str(scripted_error(event))
+                    break
+                usage = event.tokens
+                call: ToolCallEvent | None = None
+                if isinstance(event, ChatResponseEvent):
+                    stop, text = event.finish_reason, event.content
+                else:
+                    stop, text, call = StopReason.TOOL_USE, None, event
+                span = new_span(
+                    run_id=run_id,
+                    thread_id=thread_id,
+                    agent_id=agent_id,
+                    step_index=step,
+                    model=model,
+                    provider="scripted",
+                    operation="chat",
+                    finish_reasons=_FINISH_REASONS[stop],
+                    input_tokens=usage.prompt_tokens,
+                    output_tokens=usage.completion_tokens,
+                    total_tokens=usage.total_tokens,
+                    cache_read_input_tokens=usage.cache_read_tokens,
+                    cache_creation_input_tokens=usage.cache_creation_tokens,
+                    thinking_tokens=usage.thinking_tokens,
+                    duration_ms=int((clock() - inference_started) * 1000),
+                )
+                inferences.append(span)
+                tokens += span.token_total()
+                if call is None:
+                    answer = text
+                    break
+                tool_spans.append(_recorded_tool_span(call, run_id, thread_id, clock))
+            else:
+                error_message = (
+                    f"agent run stopped after max_rounds={max_rounds} rounds without a final answer"
+                )
+            session_ms += int((clock() - turn_started) * 1000)
+            final_text = answer if answer is not None else ""
+            if answer is None:
+                break
+        elapsed = clock() - started
+        failure = None
+        if exhausted_calls or error_message is not None or position < len(script):
+            failure = decide_runtime_failure(
+                exhausted_calls=exhausted_calls,
+                remaining=len(script) - position,
+                run_error=error_message,
+                scripted_error_fired=first_error is not None,
+                allow_unused=fixture.allow_unused_provider_script,
+            )
+        return fast_constructor(ReplayOutcome)(
+            fixture_id=fixture.id,
+            final_text=final_text,
+            metrics=fast_constructor(AgentMetrics)(
+                inferences=tuple(inferences),
+                tools=tuple(tool_spans),
+                session_duration_ms=session_ms,
+            ),
+            elapsed_seconds=elapsed,
+            error_type=(
+                first_error.error_type if error_message is not None and first_error else None
+            ),
+            inference_error_count=error_calls,
+            runtime_failure=_with_budget(token_budget, tokens, failure),
         )
 
     async def _replay_live(self, fixture: Fixture, context: ReplayContext) -> ReplayOutcome:
@@ -311,7 +441,7 @@ class AgentLoopReplayer:
         failure: ReplayRuntimeFailure | None = None
         if dialogue.error_message is not None:
             failure = ReplayRuntimeError(dialogue.error_message)
-        failure = _with_budget(dialogue, failure)
+        failure = _with_budget(dialogue.token_budget, dialogue.tokens_spent, failure)
         error = dialogue.last_error if dialogue.error_message is not None else None
         outcome = ReplayOutcome(
             fixture_id=fixture.id,
@@ -480,6 +610,33 @@ class AgentLoopReplayer:
         dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
 
 
+def _recorded_tool_span(
+    event: ToolCallEvent, run_id: str, thread_id: str, clock: Callable[[], float]
+) -> ToolSpan:
+    """The span of a scripted tool call on the fast path (no tools: only recorded results).
+
+    The same span :meth:`AgentLoopReplayer._call_tool` records for it.
+    """
+    started = clock()
+    error_type: str | None = None
+    result: JsonValue | None = event.result
+    if result is None:  # no tools here: the model called an unknown one
+        error_type = "tool_not_found"
+    else:
+        result, _ = _as_json(result)
+    return fast_constructor(ToolSpan)(
+        name=event.name,
+        run_id=run_id,
+        thread_id=thread_id,
+        agent_id=_SCRIPTED_AGENT.id,
+        call_id=event.id,
+        call_arguments=event.arguments,
+        call_result=result,
+        error_type=error_type,
+        duration_ms=int((clock() - started) * 1000),
+    )
+
+
 def _descriptors(tools: Mapping[str, Tool]) -> tuple[ToolDescriptor, ...]:
     return tuple(tool.descriptor() for tool in tools.values()) if tools else ()
 
@@ -575,11 +732,12 @@ def _metrics(dialogue: _Dialogue) -> AgentMetrics:
 
 
 def _with_budget(
-    dialogue: _Dialogue, failure: ReplayRuntimeFailure | None
+    budget: int | None, total: int, failure: ReplayRuntimeFailure | None
 ) -> ReplayRuntimeFailure | None:
-    """Put a token-budget breach first, keeping any other failure's cause in the message."""
-    budget = dialogue.token_budget
-    total = dialogue.tokens_spent  # the sum of every span's token_total()
+    """Put a token-budget breach first, keeping any other failure's cause in the message.
+
+    ``total`` is the tokens the replay spent: the sum of every span's ``token_total()``.
+    """
     if budget is None or total <= budget:
         return failure
     message = f"token budget exceeded: {total} > max {budget}"

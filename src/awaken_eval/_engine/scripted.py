@@ -27,6 +27,8 @@ __all__ = [
     "ScriptedError",
     "ScriptedExecutor",
     "error_kind_for",
+    "exhausted_error",
+    "scripted_error",
 ]
 
 _KIND_ALIASES = {"rate_limit": InferenceErrorKind.RATE_LIMITED} | {
@@ -41,6 +43,22 @@ def error_kind_for(error_type: str) -> InferenceErrorKind:
     itself; anything else is a generic provider error.
     """
     return _KIND_ALIASES.get(error_type.lower(), InferenceErrorKind.PROVIDER)
+
+
+def exhausted_error(consumed_calls: int, exhausted_calls: int) -> InferenceError:
+    """The error of a request that found the script empty (after counting it)."""
+    msg = (
+        f"scripted executor exhausted: no provider_script event left "
+        f"({consumed_calls} consumed, {exhausted_calls} extra calls)"
+    )
+    return InferenceError(InferenceErrorKind.INVALID_REQUEST, msg)
+
+
+def scripted_error(event: ErrorEvent) -> InferenceError:
+    """The error a scripted ``error`` event raises."""
+    return InferenceError(
+        error_kind_for(event.error_type), event.message, error_type=event.error_type
+    )
 
 
 @attrs.frozen
@@ -98,20 +116,14 @@ class ScriptedExecutor:
             raise InferenceError(InferenceErrorKind.INVALID_REQUEST, msg)
         if not self._events:
             self.exhausted_calls += 1
-            msg = (
-                f"scripted executor exhausted: no provider_script event left "
-                f"({self.consumed_calls} consumed, {self.exhausted_calls} extra calls)"
-            )
-            raise InferenceError(InferenceErrorKind.INVALID_REQUEST, msg)
+            raise exhausted_error(self.consumed_calls, self.exhausted_calls)
         event = self._events.popleft()
         self.consumed_calls += 1
         if isinstance(event, ErrorEvent):
             self.error_calls += 1
             if self.first_error is None:
                 self.first_error = ScriptedError(event.error_type, event.message)
-            raise InferenceError(
-                error_kind_for(event.error_type), event.message, error_type=event.error_type
-            )
+            raise scripted_error(event)
         if isinstance(event, ChatResponseEvent):
             return InferenceResult(
                 text=event.content,

@@ -15,6 +15,7 @@ import anyio
 import attrs
 
 from awaken_eval._engine.judging import revise_config_for, score_with_judge
+from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.failures import Failure, ReplayRuntimeError, ReplayRuntimeFailed
 from awaken_eval._records.fixtures import Fixture
@@ -95,6 +96,7 @@ def scripted_units(
     """
     context = ReplayContext(agent=agent, sink=sink)
     link = sink is not None
+    new_item = fast_constructor(EvalRunItem)
 
     async def run_unit(index: int) -> EvalRunItem:
         fixture = fixtures[index]
@@ -107,7 +109,7 @@ def scripted_units(
             trace_run_id = outcome.trace_run_id() if link else None
         except Exception as exc:  # noqa: BLE001 - a malformed outcome is data too
             return failed_item(fixture, None, None, _unusable_outcome(outcome, exc))
-        return EvalRunItem(fixture.id, report=report, trace_run_id=trace_run_id)
+        return new_item(fixture.id, report, trace_run_id=trace_run_id)
 
     return run_unit
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.failures import Failure, ReplayRuntimeFailure
 from awaken_eval._records.types import U32, U32_MAX, U64, U64_MAX, JsonValue
 
@@ -414,7 +415,7 @@ class ReplayReport:
         if max(counts) > U32_MAX:  # saturate to u32 (one check in the common case)
             counts = tuple(min(count, U32_MAX) for count in counts)
         inference_count, tool_count, input_tokens, output_tokens, total_tokens = counts[:5]
-        return cls(
+        return fast_constructor(cls)(
             fixture_id=outcome.fixture_id,
             passed=not failures,
             failures=tuple(failures),

@@ -13,14 +13,51 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from awaken_eval.errors import DuplicateItemKeys
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from awaken_eval._records.fixtures import Fixture
 
 __all__ = ["fixture_digest", "fixture_digests"]
+
+
+def _canonical_encoder(json: ModuleType) -> Callable[[Any], str]:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
+
+    The C encoder ``json.JSONEncoder.encode`` itself uses, called directly: without the
+    Python-level wrapper and the circular-reference bookkeeping (a fixture's builtins
+    are a tree), about a third cheaper; the same text.
+    """
+    make: Callable[..., Callable[[Any, int], Iterable[str]]] | None = getattr(
+        json.encoder, "c_make_encoder", None
+    )
+    if make is None:  # an interpreter without the C accelerator
+        plain: Callable[[Any], str] = json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+        ).encode
+        return plain
+    sort_keys, skipkeys, allow_nan = True, False, True
+    markers = indent = None  # no circular-reference check (a tree); compact
+    encoder = make(
+        markers,
+        json.JSONEncoder().default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        indent,
+        ":",
+        ",",
+        sort_keys,
+        skipkeys,
+        allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
 
 
 class _Entry(weakref.ref):  # type: ignore[type-arg] # a weak reference to a Fixture
@@ -80,11 +117,7 @@ def _hasher() -> Callable[[Fixture], str]:
 
     from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415 - see the docstring
 
-    # The canonical form of `json.dumps` with sorted keys, compact separators and
-    # unescaped text, without building an encoder on every call.
-    canonical = json.JSONEncoder(
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
-    ).encode
+    canonical = _canonical_encoder(json)
     sha256 = hashlib.sha256
 
     def compute(fixture: Fixture) -> str:
