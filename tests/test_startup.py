@@ -21,6 +21,7 @@ NOT_ON_THE_RUN_PATH = (
     "awaken_eval._records.store",
     "awaken_eval._io",
     "awaken_eval._engine.orchestrate",
+    "awaken_eval._engine.judging",
     "awaken_eval.stores",
     "awaken_eval.sinks",
     "awaken_eval.service",

@@ -24,18 +24,12 @@ import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
 
 from awaken_eval._engine.emit import emit_safely
-from awaken_eval._engine.judging import (
-    ReviseOutcome,
-    RevisionAnswer,
-    judge_request_for,
-    revise_until_passing,
-)
 from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._engine.scripted import (
     ScriptedError,
@@ -75,6 +69,9 @@ from awaken_eval._records.runs import EvalRunExecutionMode
 from awaken_eval._records.types import JsonValue
 from awaken_eval.errors import InferenceError
 from awaken_eval.protocols import LlmExecutor, TraceSink
+
+if TYPE_CHECKING:
+    from awaken_eval._engine.judging import ReviseOutcome
 
 __all__ = [
     "DEFAULT_MAX_ROUNDS_FLOOR",
@@ -467,6 +464,12 @@ class AgentLoopReplayer:
         self, dialogue: _Dialogue, fixture: Fixture, revise: ReviseConfig, answer: str
     ) -> ReviseOutcome:
         """Run the revise-and-retry loop on the same thread (spec §3.1.3 step 6)."""
+        # The revise loop is a live-mode feature: its module loads on first use.
+        from awaken_eval._engine.judging import (  # noqa: PLC0415 - see above
+            RevisionAnswer,
+            judge_request_for,
+            revise_until_passing,
+        )
 
         async def ask_revision(message: str) -> RevisionAnswer:
             revised = await self._run_turn(dialogue, message)

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 import attrs
 
-from awaken_eval._engine.judging import revise_config_for, score_with_judge
 from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.failures import Failure, ReplayRuntimeError, ReplayRuntimeFailed
@@ -134,6 +133,10 @@ def live_units(
     sink: TraceSink | None,
 ) -> UnitRunner:
     """Run unit ``index`` of a live run: (fixture, cell, sample) under one deadline."""
+    from awaken_eval._engine.judging import (  # noqa: PLC0415 - live runs only
+        revise_config_for,
+    )
+
     per_fixture = len(cells) * samples
     revise = [
         revise_config_for(
@@ -236,6 +239,10 @@ async def _score_unit(
     expectation = fixture.expect
     if judge is None or expectation.min_judge_score is None:
         return outcome, score(outcome, expectation)
+    from awaken_eval._engine.judging import (  # noqa: PLC0415 - judged units only
+        score_with_judge,
+    )
+
     error: str | None = None
     with anyio.move_on_at(math.inf if deadline is None else deadline):
         try:
