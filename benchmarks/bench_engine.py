@@ -95,7 +95,6 @@ from awaken_eval import (
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.wire import fixture_digests
 
-OVERHEAD_TARGET = 3.0
 RECORDS_FLOOR_TARGET = 1.5
 THROUGHPUT_TARGET = 20_000.0
 IO_TARGET = 1.05
@@ -256,8 +255,8 @@ def bench_overhead(units: int, workers: int, repeat: int) -> float:
     print(f"      of which report + item                 {report_and_item:8.2f} µs/unit")
     print(f"      of which scheduling, ordering, run     {scheduling:8.2f} µs/unit")
     print(
-        f"    ratio run_eval / floor {ratio:.2f} (target <= {OVERHEAD_TARGET:g}): "
-        f"{_verdict(ratio <= OVERHEAD_TARGET)}"
+        f"    ratio run_eval / bare-pool floor {ratio:.2f} (information: the report and item "
+        "alone cost more than the pool; the overhead target is (e) below)"
     )
     records = per_unit["engine"] / per_unit["records"]
     print(
