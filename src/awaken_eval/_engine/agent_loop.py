@@ -50,6 +50,7 @@ from awaken_eval._records.fixtures import (
     ErrorEvent,
     Fixture,
     StopReason,
+    TokenUsage,
     ToolCallEvent,
 )
 from awaken_eval._records.grading import ReviseConfig
@@ -347,21 +348,16 @@ class AgentLoopReplayer:
                     stop, text = event.finish_reason, event.content
                 else:
                     stop, text, call = StopReason.TOOL_USE, None, event
-                span = new_span(
+                span = _chat_span(
+                    new_span,
                     run_id=run_id,
                     thread_id=thread_id,
                     agent_id=agent_id,
-                    step_index=step,
+                    step=step,
                     model=model,
                     provider="scripted",
-                    operation="chat",
-                    finish_reasons=_FINISH_REASONS[stop],
-                    input_tokens=usage.prompt_tokens,
-                    output_tokens=usage.completion_tokens,
-                    total_tokens=usage.total_tokens,
-                    cache_read_input_tokens=usage.cache_read_tokens,
-                    cache_creation_input_tokens=usage.cache_creation_tokens,
-                    thinking_tokens=usage.thinking_tokens,
+                    stop=stop,
+                    usage=usage,
                     duration_ms=int((clock() - inference_started) * 1000),
                 )
                 inferences.append(span)
@@ -671,7 +667,6 @@ def _as_json(value: object) -> tuple[JsonValue, str]:
 def _inference_span(
     dialogue: _Dialogue, run_id: str, step: int, result: InferenceResult, duration_ms: int
 ) -> InferenceSpan:
-    usage = result.usage
     content: JsonValue | None = None
     tool_calls: JsonValue | None = None
     request: JsonValue | None = None
@@ -686,15 +681,49 @@ def _inference_span(
             content = [_text_block(result.text)] if result.text else []
         if step == 0:
             request = [_captured_message(message) for message in dialogue.messages]
-    return InferenceSpan(
+    return _chat_span(
+        InferenceSpan,
         run_id=run_id,
         thread_id=dialogue.thread_id,
         agent_id=dialogue.agent.id,
-        step_index=step,
+        step=step,
         model=result.model or dialogue.upstream_model,
         provider=dialogue.provider,
+        stop=result.stop_reason,
+        usage=result.usage,
+        duration_ms=duration_ms,
+        content=content,
+        tool_calls=tool_calls,
+        request=request,
+    )
+
+
+def _chat_span(
+    new_span: Callable[..., InferenceSpan],
+    *,
+    run_id: str,
+    thread_id: str,
+    agent_id: str,
+    step: int,
+    model: str,
+    provider: str,
+    stop: StopReason | None,
+    usage: TokenUsage,
+    duration_ms: int,
+    content: JsonValue | None = None,
+    tool_calls: JsonValue | None = None,
+    request: JsonValue | None = None,
+) -> InferenceSpan:
+    """The span of one chat inference (both the general path and the scripted fast path)."""
+    return new_span(
+        run_id=run_id,
+        thread_id=thread_id,
+        agent_id=agent_id,
+        step_index=step,
+        model=model,
+        provider=provider,
         operation="chat",
-        finish_reasons=_FINISH_REASONS[result.stop_reason],
+        finish_reasons=_FINISH_REASONS[stop],
         input_tokens=usage.prompt_tokens,
         output_tokens=usage.completion_tokens,
         total_tokens=usage.total_tokens,
