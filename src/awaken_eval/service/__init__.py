@@ -6,8 +6,10 @@ HTTP status mapping.
 
 from __future__ import annotations
 
+from awaken_eval.service._http import *
 from awaken_eval.service._requests import *
 from awaken_eval.service._resolvers import *
+from awaken_eval.service._responses import *
 from awaken_eval.service._service import *
 
 __all__ = [

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 
 import attrs
 
@@ -47,14 +46,13 @@ from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline
 from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._records.comparison import DiffSummary
 from awaken_eval._records.evaluation import Evaluation
-from awaken_eval._records.events import EvaluationResult, RunCompleted, RunEventMode, TraceEvent
+from awaken_eval._records.events import EvaluationResult, RunEventMode
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.fixtures import DatasetSpec, Fixture
 from awaken_eval._records.grading import JudgeRequest
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
 from awaken_eval._records.rules import (
     live_run_sample_count,
-    validate_dataset_for_write,
     validate_judge_required_for_expectation,
     validate_unique_models,
 )
@@ -64,13 +62,10 @@ from awaken_eval._records.runs import (
     EvalRunExecutionMode,
     EvalRunFilter,
     EvalRunSummary,
-    SampleAggregate,
 )
 from awaken_eval._wire.digests import fixture_digests
 from awaken_eval.errors import (
     AwakenEvalError,
-    DuplicateItemKeys,
-    InvalidInput,
     InvalidRequest,
     InvalidRunId,
     NotFound,
@@ -86,6 +81,8 @@ from awaken_eval.protocols import (
     Replayer,
     TraceSink,
 )
+from awaken_eval.service._checks import check_revisions, check_samples, check_start_shape
+from awaken_eval.service._held_sink import HeldTerminalSink
 from awaken_eval.service._requests import (
     AgentSpecPatch,
     EvalLimits,
@@ -93,196 +90,12 @@ from awaken_eval.service._requests import (
     OnlineEvalRequest,
     StartRunRequest,
 )
+from awaken_eval.service._responses import EvalRunResponse, GetRunResponse, OnlineEvalResponse
+from awaken_eval.service._store_reads import load_dataset, read_baseline, read_run
 
-__all__ = [
-    "EvalRunResponse",
-    "EvalService",
-    "GetRunResponse",
-    "OnlineEvalResponse",
-    "http_status",
-    "parse_request",
-]
+__all__ = ["EvalService"]
 
-T = TypeVar("T")
-
-_LIVE_ONLY = 'requires mode="live"'
 _DIGEST_CACHE_SIZE = 32
-
-
-@attrs.frozen(kw_only=True)
-class EvalRunResponse:
-    """What :meth:`EvalService.start_run` returns (the body of a 200).
-
-    Attributes:
-        run: The finished, persisted run.
-        diff: The diff against the requested baseline (absent without one).
-        baseline_check: How the fixtures moved since the baseline (content digests).
-        warnings: Things the caller should know that did not stop the run.
-    """
-
-    run: EvalRun
-    diff: DiffSummary | None = None
-    baseline_check: BaselineCheck | None = None
-    warnings: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class OnlineEvalResponse:
-    """What :meth:`EvalService.online_eval` returns.
-
-    Attributes:
-        run: The finished run (dataset ``_adhoc``).
-        persisted: Whether the run was written to the run store.
-        persist_error: Why writing it failed, when it was asked for and failed.
-        warnings: Things the caller should know that did not stop the run.
-    """
-
-    run: EvalRun
-    persisted: bool
-    persist_error: str | None = None
-    warnings: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class GetRunResponse:
-    """What :meth:`EvalService.get_run` returns.
-
-    Attributes:
-        run: The stored run.
-        diff: The diff against the requested baseline (absent without one).
-        baseline_check: How the fixtures moved since the baseline (content digests).
-        aggregates: The per-(fixture, cell) roll-up, when asked for.
-    """
-
-    run: EvalRun
-    diff: DiffSummary | None = None
-    baseline_check: BaselineCheck | None = None
-    aggregates: tuple[SampleAggregate, ...] | None = None
-
-
-def http_status(error: BaseException) -> int:
-    """The HTTP status a host answers ``error`` with.
-
-    A :class:`~awaken_eval.ServiceError` carries its own status; bad input data
-    (:class:`~awaken_eval.InvalidInput`, :class:`~awaken_eval.InvalidRunId`) is a 400;
-    anything else is a 500.
-    """
-    if isinstance(error, ServiceError):
-        return error.status
-    if isinstance(error, InvalidInput | InvalidRunId):
-        return 400
-    return 500
-
-
-def parse_request(cls: type[T], data: object) -> T:
-    """Structure a JSON body as the request record ``cls``, strictly.
-
-    Args:
-        cls: The request record (:class:`~awaken_eval.StartRunRequest`,
-            :class:`~awaken_eval.OnlineEvalRequest`, ...).
-        data: The decoded JSON body, or its text or bytes.
-
-    Returns:
-        The request.
-
-    Raises:
-        InvalidRequest: (status 400) listing every problem with its JSON path, e.g.
-            ``$.judge.model_idd: unknown key``; the :class:`~awaken_eval.InvalidInput`
-            is its ``__cause__``.
-    """
-    from awaken_eval._wire.converter import from_builtins, from_json  # noqa: PLC0415
-
-    try:
-        if isinstance(data, str | bytes):
-            return from_json(cls, data)
-        return from_builtins(cls, data)
-    except InvalidInput as exc:
-        msg = f"invalid request body: {exc}"
-        raise InvalidRequest(msg) from exc
-
-
-class _HeldTerminalSink:
-    """Forwards events, holding back ``RunCompleted`` until the caller knows ``persisted``."""
-
-    def __init__(self, sink: TraceSink | None) -> None:
-        self.sink = sink
-        self.completed: RunCompleted | None = None
-
-    async def emit(self, event: TraceEvent) -> None:
-        if isinstance(event, RunCompleted):
-            self.completed = event
-        elif self.sink is not None:
-            await self.sink.emit(event)
-
-    async def release(self, *, persisted: bool) -> None:
-        if self.sink is not None and self.completed is not None:
-            await emit_safely(self.sink, attrs.evolve(self.completed, persisted=persisted))
-
-
-def _check_samples(samples: int | None, limits: EvalLimits) -> int:
-    if samples == 0:
-        msg = "samples must be >= 1 when given"
-        raise InvalidRequest(msg)
-    count = 1 if samples is None else samples
-    if count > limits.max_samples_per_cell:
-        msg = f"samples={count} exceeds cap {limits.max_samples_per_cell}"
-        raise InvalidRequest(msg)
-    return count
-
-
-def _check_revisions(judge: JudgeRequestSpec | None, limits: EvalLimits) -> None:
-    if judge is None or judge.revise_max_retries is None:
-        return
-    if judge.revise_max_retries > limits.max_judge_revisions:
-        msg = (
-            f"revise_max_retries={judge.revise_max_retries} exceeds cap "
-            f"{limits.max_judge_revisions}"
-        )
-        raise InvalidRequest(msg)
-
-
-def _check_start_shape(request: StartRunRequest, limits: EvalLimits) -> int:  # noqa: C901 - the spec's rules, in its order
-    """Rules 2 to 11 of spec §4.4, in order; returns the sample count."""
-    live = request.live
-    if not live and request.models is not None:
-        msg = '`models` is only valid with mode="live"'
-        raise InvalidRequest(msg)
-    if live:
-        if request.models is None:
-            msg = 'mode="live" requires `models` (a non-empty list of model ids)'
-            raise InvalidRequest(msg)
-        if not request.models:
-            msg = 'mode="live" needs a non-empty `models` list'
-            raise InvalidRequest(msg)
-        validate_unique_models(request.models)
-    scripted_only = (
-        ("max_walltime_secs", request.max_walltime_secs),
-        ("max_total_tokens", request.max_total_tokens),
-    )
-    for name, value in scripted_only:
-        if not live and value is not None:
-            msg = f"{name} {_LIVE_ONLY}"
-            raise InvalidRequest(msg)
-    if live and request.max_walltime_secs == 0:
-        msg = "max_walltime_secs must be >= 1"
-        raise InvalidRequest(msg)
-    agent_fields = (("agent_id", request.agent_id), ("agent_overrides", request.agent_overrides))
-    for name, agent_value in agent_fields:
-        if not live and agent_value is not None:
-            msg = f"{name} {_LIVE_ONLY}"
-            raise InvalidRequest(msg)
-    if request.samples == 0:
-        msg = "samples must be >= 1 when given"
-        raise InvalidRequest(msg)
-    if not live and request.samples is not None:
-        msg = f"samples {_LIVE_ONLY}: scripted replays are deterministic"
-        raise InvalidRequest(msg)
-    samples = _check_samples(request.samples, limits)
-    if request.judge is not None and not live:
-        msg = f"judge {_LIVE_ONLY}"
-        raise InvalidRequest(msg)
-    _check_revisions(request.judge, limits)
-    return samples
 
 
 @attrs.define
@@ -360,7 +173,7 @@ class EvalService:
             Conflict: the minted run id is taken.
             StoreFailure: the run could not be persisted.
         """
-        samples = _check_start_shape(request, self.limits)
+        samples = check_start_shape(request, self.limits)
         live = request.live
         mode = EvalRunExecutionMode.LIVE if live else EvalRunExecutionMode.SCRIPTED
         pre = await self._preflight(request, mode=mode, samples=samples if live else None)
@@ -422,13 +235,13 @@ class EvalService:
         self, request: StartRunRequest, *, mode: EvalRunExecutionMode, samples: int | None
     ) -> _Preflight:
         """Rules 12 to 15 of spec §4.4: dataset, its validation, baseline, fixtures."""
-        spec, revision = await self._load_dataset(request.dataset_id)
+        spec, revision = await load_dataset(self.datasets, request.dataset_id)
         fixtures = list(spec.fixtures)
         digests = self._digests(request.dataset_id, revision, spec)
         baseline: EvalRun | None = None
         check: BaselineCheck | None = None
         if request.baseline_run_id is not None:
-            baseline = await self._read_baseline(request.baseline_run_id)
+            baseline = await read_baseline(self.runs, request.baseline_run_id)
             meta = NewRunMeta(
                 request.dataset_id, revision, mode, samples=samples, fixture_digests=digests
             )
@@ -454,56 +267,6 @@ class EvalService:
             self._digest_cache.pop(next(iter(self._digest_cache)))
         self._digest_cache[key] = (spec, digests)
         return digests
-
-    async def _load_dataset(self, dataset_id: str) -> tuple[DatasetSpec, int]:
-        try:
-            record = await self.datasets.get(dataset_id)
-        except NotFound:
-            msg = f"dataset not found: {dataset_id}"
-            raise NotFound(msg) from None
-        except InvalidInput as exc:
-            msg = f"invalid dataset: {dataset_id}: {exc}"
-            raise InvalidRequest(msg) from exc
-        except ServiceError:
-            raise
-        except Exception as exc:
-            msg = f"could not load dataset {dataset_id}: {exc}"
-            raise StoreFailure(msg) from exc
-        try:
-            validate_dataset_for_write(record.spec)
-        except InvalidRequest as exc:
-            msg = f"invalid dataset: {dataset_id}: {exc.message}"
-            raise InvalidRequest(msg) from exc
-        return record.spec, record.revision
-
-    async def _read_baseline(self, baseline_id: str) -> EvalRun:
-        """Step 1 of spec §4.7: duplicate item keys in the baseline are a 400."""
-        return await self._read_run(baseline_id, role="baseline", keys_status_400=True)
-
-    async def _read_run(self, run_id: str, *, role: str, keys_status_400: bool) -> EvalRun:
-        """Read ``run_id`` with the service's messages (``role``: baseline or current).
-
-        Duplicate item keys in the stored run are a 400 when the caller asked to diff it
-        (the request cannot be answered as asked), else a 500 (the store holds bad data).
-        """
-        label = "baseline eval run" if role == "baseline" else "eval run"
-        try:
-            return await self.runs.read(run_id)
-        except NotFound:
-            msg = f"{label} not found: {run_id}"
-            raise NotFound(msg) from None
-        except DuplicateItemKeys as exc:
-            msg = f"{role} run {run_id}: {exc.message}"
-            if keys_status_400:
-                raise DuplicateItemKeys(msg) from exc
-            raise StoreFailure(msg) from exc
-        except InvalidRunId as exc:
-            raise InvalidRequest(str(exc)) from exc
-        except ServiceError:
-            raise
-        except Exception as exc:
-            msg = f"could not read {label} {run_id}: {exc}"
-            raise StoreFailure(msg) from exc
 
     # -- resolution -------------------------------------------------------------------
 
@@ -659,7 +422,7 @@ class EvalService:
         if request.max_walltime_secs == 0:
             msg = "max_walltime_secs must be >= 1"
             raise InvalidRequest(msg)
-        samples = _check_samples(request.samples, limits)
+        samples = check_samples(request.samples, limits)
         units = len(request.models) * samples
         cap = limits.max_cells_per_sync_online
         if units > cap:
@@ -676,14 +439,14 @@ class EvalService:
             has_judge=judge_spec is not None,
             rubric=judge_spec.rubric if judge_spec is not None else None,
         )
-        _check_revisions(judge_spec, limits)
+        check_revisions(judge_spec, limits)
         agent = await self._resolve_agent(request.agent_id, request.agent_overrides)
         models = [await self._resolve_model(model_id) for model_id in request.models]
         judge, warnings = await self._judge_if_used(judge_spec, [request.expectations])
         fixture = Fixture(
             id=ADHOC_DATASET_ID, user_input=request.user_input, expect=request.expectations
         )
-        held = _HeldTerminalSink(self.sink)
+        held = HeldTerminalSink(self.sink)
         options = self._run_options(
             request,
             live=True,
@@ -737,12 +500,14 @@ class EvalService:
         if aggregate is not None and aggregate != "samples":
             msg = f'unknown aggregate {aggregate!r}: the only aggregate is "samples"'
             raise InvalidRequest(msg)
-        run = await self._read_run(run_id, role="current", keys_status_400=baseline is not None)
+        run = await read_run(
+            self.runs, run_id, role="current", keys_status_400=baseline is not None
+        )
         diff: DiffSummary | None = None
         check: BaselineCheck | None = None
         if baseline is not None:
             samples = live_run_sample_count(run)
-            baseline_run = await self._read_baseline(baseline)
+            baseline_run = await read_baseline(self.runs, baseline)
             meta = NewRunMeta(
                 run.dataset_id,
                 run.dataset_revision,
