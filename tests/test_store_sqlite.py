@@ -35,8 +35,8 @@ from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, Invalid
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.stores import InMemoryRunStore, SqliteRunStore
-from awaken_eval.stores import _sqlite as sqlite_module
-from awaken_eval.stores._sqlite import SCHEMA_VERSION
+from awaken_eval.stores._sqlite import schema as sqlite_schema
+from awaken_eval.stores._sqlite.schema import SCHEMA_VERSION
 from builders import header, item, report, run
 
 pytestmark = pytest.mark.anyio
@@ -144,7 +144,7 @@ async def test_an_older_file_is_migrated_in_order_and_keeps_its_runs(
         "CREATE TABLE run_notes (run_id TEXT NOT NULL, note TEXT NOT NULL)",
         "INSERT INTO run_notes SELECT id, 'migrated' FROM runs",
     )
-    monkeypatch.setattr(sqlite_module, "_MIGRATIONS", (*sqlite_module._MIGRATIONS, later))
+    monkeypatch.setattr(sqlite_schema, "_MIGRATIONS", (*sqlite_schema._MIGRATIONS, later))
     async with SqliteRunStore(db) as store:
         assert run(run_id="old", items=(item(fixture_id="a"),)) == await store.read("old")
     assert [(SCHEMA_VERSION + 1,)] == raw(db, "PRAGMA user_version")
@@ -157,7 +157,7 @@ async def test_a_failing_migration_changes_nothing(
     async with SqliteRunStore(db):
         pass
     broken = ("CREATE TABLE half_done (x TEXT)", "THIS IS NOT SQL")
-    monkeypatch.setattr(sqlite_module, "_MIGRATIONS", (*sqlite_module._MIGRATIONS, broken))
+    monkeypatch.setattr(sqlite_schema, "_MIGRATIONS", (*sqlite_schema._MIGRATIONS, broken))
     with pytest.raises(StoreFailure, match="syntax error") as caught:
         async with SqliteRunStore(db):
             pass

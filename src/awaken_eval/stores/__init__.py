@@ -18,7 +18,7 @@ from __future__ import annotations
 from awaken_eval.stores._datasets import *
 from awaken_eval.stores._files.store import *
 from awaken_eval.stores._memory import *
-from awaken_eval.stores._sqlite import *
+from awaken_eval.stores._sqlite.store import *
 from awaken_eval.stores._url import *
 
 __all__ = [

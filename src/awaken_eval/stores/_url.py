@@ -146,7 +146,7 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
             msg = f"run store {url!r}: {str(path)!r} is a directory, not a SQLite database"
             raise InvalidRequest(msg)
         path.parent.mkdir(parents=True, exist_ok=True)
-        from awaken_eval.stores._sqlite import SqliteRunStore  # noqa: PLC0415
+        from awaken_eval.stores._sqlite.store import SqliteRunStore  # noqa: PLC0415
 
         return SqliteRunStore(path)
     if path.exists() and not path.is_dir():
