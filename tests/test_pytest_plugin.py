@@ -6,14 +6,16 @@ Most runs are in-process (``pytester.runpytest``, fast); the xdist run is a subp
 from __future__ import annotations
 
 import fnmatch
+import os
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
+import awaken_eval
 from awaken_eval import AwakenEval, ChatResponseEvent, Expectation, Fixture, InvalidRequest
-from awaken_eval import pytest_plugin as plugin
+from awaken_eval._plugin.settings import RUNTIME
 from awaken_eval.errors import InputUnreadable
 from awaken_eval.testing import CannedTextExecutor, EvalAssertionError
 
@@ -103,6 +105,30 @@ def test_inert_when_unconfigured(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["collecting ... collected 1 item"])
+
+
+def test_an_unconfigured_session_loads_only_the_settings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every pytest session of every user loads the plugin: without an awaken_* option it
+    # reads its settings (standard library and pytest only) and loads no other module.
+    source = Path(awaken_eval.__file__).resolve().parent.parent  # the code under test
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])
+    )
+    ini(pytester)
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_modules():
+            print("LOADED", sorted(m for m in sys.modules if m.startswith("awaken_eval")))
+        """
+    )
+    result = pytester.runpytest_subprocess("-s", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+    plugin = "'awaken_eval._plugin', 'awaken_eval._plugin.settings', 'awaken_eval.pytest_plugin'"
+    result.stdout.fnmatch_lines([f"*LOADED [[]'awaken_eval', {plugin}[]]*"])
 
 
 # -- collection ------------------------------------------------------------------------------
@@ -392,7 +418,7 @@ def test_toml_configuration_takes_numbers_and_lists(pytester: pytest.Pytester) -
     )
     config = pytester.parseconfigure()
     assert [str(pytester.path)] == config.args  # evals/ is inside: not added twice
-    settings = config.stash[plugin._RUNTIME].settings
+    settings = config.stash[RUNTIME].settings
     assert settings is not None
     assert ((pytester.path / "evals",), ("a", "b"), 3, 0.5) == (
         settings.fixture_dirs,

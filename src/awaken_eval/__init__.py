@@ -87,7 +87,7 @@ _EXPORTS: dict[str, str] = {
     "InferenceErrorKind": "awaken_eval.errors",
     "JudgeError": "awaken_eval.errors",
     "open_run_store": "awaken_eval.stores._url",
-    "AwakenEval": "awaken_eval.pytest_plugin",
+    "AwakenEval": "awaken_eval._plugin.evaluator",
 }
 """Every top-level name and the private module that defines it."""
 

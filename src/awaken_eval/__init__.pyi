@@ -9,6 +9,7 @@ from awaken_eval._engine.runner import run_eval_sync as run_eval_sync
 from awaken_eval._engine.scripted import ScriptedExecutor as ScriptedExecutor
 from awaken_eval._io.files import load_directory as load_directory
 from awaken_eval._io.files import load_fixture as load_fixture
+from awaken_eval._plugin.evaluator import AwakenEval as AwakenEval
 from awaken_eval._records.expectations import Expectation as Expectation
 from awaken_eval._records.expectations import ToolCallMatcher as ToolCallMatcher
 from awaken_eval._records.failures import Failure as Failure
@@ -61,7 +62,6 @@ from awaken_eval.protocols import Judge as Judge
 from awaken_eval.protocols import LlmExecutor as LlmExecutor
 from awaken_eval.protocols import Replayer as Replayer
 from awaken_eval.protocols import TraceSink as TraceSink
-from awaken_eval.pytest_plugin import AwakenEval as AwakenEval
 from awaken_eval.stores._url import open_run_store as open_run_store
 
 __version__: str
