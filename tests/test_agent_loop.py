@@ -177,6 +177,8 @@ def scripted_requests(monkeypatch: pytest.MonkeyPatch) -> list[InferenceRequest]
             return await super().execute(request)
 
     monkeypatch.setattr(agent_loop, "ScriptedExecutor", RecordingScriptedExecutor)
+    # The requests are what the fast path never builds: watch the general path.
+    monkeypatch.setattr(AgentLoopReplayer, "_serves_fast", lambda *_: False)
     return requests
 
 

@@ -101,10 +101,6 @@ _FINISH_REASONS = {
 _SCRIPTED_AGENT = AgentSpec()
 """The agent of every scripted replay (a frozen record, shared)."""
 
-_OWN_EXECUTOR = ScriptedExecutor
-"""The executor class the scripted fast path stands in for (replacing the module's
-``ScriptedExecutor``, as tests do to watch requests, turns the fast path off)."""
-
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
@@ -244,17 +240,20 @@ class AgentLoopReplayer:
         """Replay ``fixture`` in the context's mode; never raises for fixture problems."""
         if context.mode is EvalRunExecutionMode.LIVE:
             return await self._replay_live(fixture, context)
-        if (
-            ScriptedExecutor is _OWN_EXECUTOR
-            and context.sink is None
+        if self._serves_fast(fixture, context):
+            return self._replay_scripted_fast(fixture, context.token_budget)
+        return await self._replay_scripted(fixture, context)
+
+    def _serves_fast(self, fixture: Fixture, context: ReplayContext) -> bool:
+        """Whether nothing observes the executor's requests (the script is served directly)."""
+        return (
+            context.sink is None
             and fixture.source_model_id != ""  # "" pins a model no request names
             and not self.tools
             and not self.capture_content
             and self.retry.max_retries == 0
             and fixture.scripted_replay_error() is None
-        ):
-            return self._replay_scripted_fast(fixture, context.token_budget)
-        return await self._replay_scripted(fixture, context)
+        )
 
     # -- modes -----------------------------------------------------------------------------
 
