@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_MAX_ROUNDS_FLOOR",
     "DEFAULT_MAX_WALLTIME_SECS",
     "DEFAULT_SYSTEM_PROMPT",
+    "MAX_AGENT_ROUNDS",
     "SKIPPED_PREFIX",
     "ParsedScore",
     "RetryPolicy",

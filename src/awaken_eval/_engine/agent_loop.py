@@ -54,6 +54,7 @@ from awaken_eval._records.fixtures import (
     ToolCallEvent,
 )
 from awaken_eval._records.grading import ReviseConfig
+from awaken_eval._records.history import ChatHistory
 from awaken_eval._records.inference import (
     DEFAULT_SYSTEM_PROMPT,
     AgentSpec,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_ROUNDS_FLOOR",
+    "MAX_AGENT_ROUNDS",
     "SCRIPTED_UPSTREAM_MODEL",
     "AgentLoopReplayer",
     "RetryPolicy",
@@ -85,6 +87,12 @@ __all__ = [
 
 DEFAULT_MAX_ROUNDS_FLOOR = 4
 """Fewest rounds an agent run is allowed, whatever the agent spec says."""
+
+MAX_AGENT_ROUNDS = 100_000
+"""Most inference rounds of one agent run, whatever the agent spec, the floor or the
+length of a provider script ask for. A run that reaches it without a final answer ends
+with a runtime error saying so (a scripted run of a longer tool-call script cannot
+pass)."""
 
 SCRIPTED_UPSTREAM_MODEL = "scripted"
 """Upstream model name of a scripted replay whose fixture pins none."""
@@ -100,6 +108,9 @@ _FINISH_REASONS = {
 
 _SCRIPTED_AGENT = AgentSpec()
 """The agent of every scripted replay (a frozen record, shared)."""
+
+_GAVE_UP = object()
+"""What :meth:`AgentLoopReplayer._after_failure` returns when the retries give up."""
 
 
 @attrs.frozen(kw_only=True)
@@ -190,7 +201,7 @@ class _Dialogue:
     sink: TraceSink | None
     capture_content: bool = False
     descriptors: tuple[ToolDescriptor, ...] = ()
-    messages: list[ChatMessage] = attrs.field(factory=list)
+    history: ChatHistory = attrs.field(factory=ChatHistory)
     inferences: list[InferenceSpan] = attrs.field(factory=list)
     tool_spans: list[ToolSpan] = attrs.field(factory=list)
     duration_ms: int = 0
@@ -269,7 +280,7 @@ class AgentLoopReplayer:
             executor=executor,
             upstream_model=fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL,
             provider="scripted",
-            max_rounds=max(self.max_rounds_floor, len(script) + 1),
+            max_rounds=_capped_rounds(self.max_rounds_floor, len(script) + 1),
             tools=self.tools,
             feed_recorded_results=True,
             token_budget=context.token_budget,
@@ -314,7 +325,7 @@ class AgentLoopReplayer:
         new_span = fast_constructor(InferenceSpan)
         thread_id = f"eval-thread-{fixture.id}"
         agent_id, model = _SCRIPTED_AGENT.id, fixture.source_model_id or SCRIPTED_UPSTREAM_MODEL
-        max_rounds = max(self.max_rounds_floor, len(script) + 1)
+        max_rounds = _capped_rounds(self.max_rounds_floor, len(script) + 1)
         inferences: list[InferenceSpan] = []
         tool_spans: list[ToolSpan] = []
         position = exhausted_calls = error_calls = session_ms = tokens = 0
@@ -366,9 +377,7 @@ class AgentLoopReplayer:
                     break
                 tool_spans.append(_recorded_tool_span(call, run_id, thread_id, clock))
             else:
-                error_message = (
-                    f"agent run stopped after max_rounds={max_rounds} rounds without a final answer"
-                )
+                error_message = _rounds_exhausted(max_rounds)
             session_ms += int((clock() - turn_started) * 1000)
             final_text = answer if answer is not None else ""
             if answer is None:
@@ -414,7 +423,7 @@ class AgentLoopReplayer:
             executor=context.executor,
             upstream_model=context.upstream_model or "live-model",
             provider="live",
-            max_rounds=max(agent.max_rounds or self.max_rounds_floor, self.max_rounds_floor),
+            max_rounds=_capped_rounds(self.max_rounds_floor, agent.max_rounds or 0),
             tools=tools,
             feed_recorded_results=False,
             token_budget=context.token_budget,
@@ -501,7 +510,7 @@ class AgentLoopReplayer:
     async def _run_turn(self, dialogue: _Dialogue, user_input: str) -> str | None:
         """Run one agent run for ``user_input``; return its answer, or ``None`` on failure."""
         run_id = mint_run_id()
-        dialogue.messages.append(ChatMessage(MessageRole.USER, user_input))
+        dialogue.history = dialogue.history.appended(ChatMessage(MessageRole.USER, user_input))
         started = self.clock()
         try:
             return await self._rounds(dialogue, run_id)
@@ -517,7 +526,7 @@ class AgentLoopReplayer:
                 return None
             request = InferenceRequest(
                 model=dialogue.upstream_model,
-                messages=tuple(dialogue.messages),
+                messages=dialogue.history,
                 system=system,
                 tools=dialogue.descriptors,
                 sampling=agent.sampling,
@@ -526,10 +535,13 @@ class AgentLoopReplayer:
             )
             started = self.clock()
             try:  # the first attempt inline: most inferences succeed
-                result: InferenceResult | None = await dialogue.executor.execute(request)
+                result: object = await dialogue.executor.execute(request)
             except InferenceError as error:
                 result = await self._after_failure(dialogue, request, error)
-            if result is None:
+                if result is _GAVE_UP:  # the error is recorded
+                    return None
+            if not isinstance(result, InferenceResult):
+                dialogue.error_message = _not_a_result(result)
                 return None
             duration_ms = int((self.clock() - started) * 1000)
             span = _inference_span(dialogue, run_id, step, result, duration_ms)
@@ -537,23 +549,24 @@ class AgentLoopReplayer:
             dialogue.tokens_spent += span.token_total()
             if dialogue.sink is not None:
                 await emit_safely(dialogue.sink, SpanRecorded(span=span))
-            dialogue.messages.append(
+            dialogue.history = dialogue.history.appended(
                 ChatMessage(MessageRole.ASSISTANT, result.text, tool_calls=result.tool_calls)
             )
             if not result.tool_calls:
                 return result.text
             for call in result.tool_calls:
                 await self._call_tool(dialogue, run_id, call)
-        dialogue.error_message = (
-            f"agent run stopped after max_rounds={dialogue.max_rounds} rounds "
-            "without a final answer"
-        )
+        dialogue.error_message = _rounds_exhausted(dialogue.max_rounds)
         return None
 
     async def _after_failure(
         self, dialogue: _Dialogue, request: InferenceRequest, error: InferenceError
-    ) -> InferenceResult | None:
-        """Retry a failed first attempt by the retry policy; ``None`` when it gives up."""
+    ) -> object:
+        """Retry a failed first attempt by the retry policy.
+
+        Returns what the executor returned (checked by the caller), or :data:`_GAVE_UP`
+        once the policy gives up (the error is then recorded on ``dialogue``).
+        """
         delay = self.retry.initial_backoff_secs
         attempt = 0
         while True:
@@ -561,7 +574,7 @@ class AgentLoopReplayer:
             if not error.retryable or attempt >= self.retry.max_retries:
                 dialogue.last_error = error
                 dialogue.error_message = str(error)
-                return None
+                return _GAVE_UP
             attempt += 1
             if delay > 0:
                 await anyio.sleep(delay)
@@ -605,7 +618,26 @@ class AgentLoopReplayer:
         dialogue.tool_spans.append(span)
         if dialogue.sink is not None:
             await emit_safely(dialogue.sink, SpanRecorded(span=span))
-        dialogue.messages.append(ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id))
+        feedback_message = ChatMessage(MessageRole.TOOL, feedback, tool_call_id=call.id)
+        dialogue.history = dialogue.history.appended(feedback_message)
+
+
+def _capped_rounds(floor: int, wanted: int) -> int:
+    """The rounds an agent run gets: ``wanted``, at least ``floor``, at most the cap."""
+    return min(max(floor, wanted), MAX_AGENT_ROUNDS)
+
+
+def _rounds_exhausted(max_rounds: int) -> str:
+    """The runtime error of an agent run that used every round without answering."""
+    message = f"agent run stopped after max_rounds={max_rounds} rounds without a final answer"
+    if max_rounds >= MAX_AGENT_ROUNDS:
+        message += f" (MAX_AGENT_ROUNDS={MAX_AGENT_ROUNDS} is the limit of any agent run)"
+    return message
+
+
+def _not_a_result(value: object) -> str:
+    """Why an executor's return value cannot be used (a bug of the executor, as data)."""
+    return f"executor returned {type(value).__name__}, not an InferenceResult"
 
 
 def _recorded_tool_span(
@@ -679,7 +711,7 @@ def _inference_span(
         else:
             content = [_text_block(result.text)] if result.text else []
         if step == 0:
-            request = [_captured_message(message) for message in dialogue.messages]
+            request = [_captured_message(message) for message in dialogue.history]
     return _chat_span(
         InferenceSpan,
         run_id=run_id,

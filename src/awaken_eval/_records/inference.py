@@ -6,12 +6,14 @@ models of a live matrix.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import attrs
 
 from awaken_eval._records.fixtures import StopReason, TokenUsage
+from awaken_eval._records.history import ChatHistory
 from awaken_eval._records.types import JsonValue
 
 if TYPE_CHECKING:
@@ -114,13 +116,22 @@ class SamplingParams:
     max_tokens: int | None = None
 
 
+def _message_sequence(messages: Iterable[ChatMessage]) -> Sequence[ChatMessage]:
+    """Keep a tuple or a :class:`ChatHistory` as it is; make anything else a tuple."""
+    if isinstance(messages, tuple | ChatHistory):
+        return messages
+    return tuple(messages)
+
+
 @attrs.frozen(kw_only=True)
 class InferenceRequest:
     """What an :class:`LlmExecutor` is asked to run.
 
     Attributes:
         model: The upstream model name sent to the provider.
-        messages: The conversation so far.
+        messages: The conversation so far: a tuple, or the
+            :class:`~collections.abc.Sequence` the agent loop builds (it compares
+            equal to the tuple of its messages); any other iterable is made a tuple.
         system: The system prompt.
         tools: The tools offered.
         sampling: Sampling overrides.
@@ -129,7 +140,7 @@ class InferenceRequest:
     """
 
     model: str
-    messages: tuple[ChatMessage, ...]
+    messages: Sequence[ChatMessage] = attrs.field(converter=_message_sequence)
     system: str | None = None
     tools: tuple[ToolDescriptor, ...] = ()
     sampling: SamplingParams = attrs.field(factory=SamplingParams)
