@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awaken_eval import (
+    AgentLoopReplayer,
     AgentSpec,
     ChatResponseEvent,
     EvalRunExecutionMode,
@@ -71,6 +72,16 @@ RULES: list[tuple[str, dict[str, Any], type[Exception], str]] = [
         {"max_walltime_secs": math.nan},
         InvalidRequest,
         "max_walltime_secs must be > 0, got nan",
+    ),
+    *(
+        (
+            f"{name} finite and > 0 ({value})",
+            {name: value},
+            InvalidRequest,
+            f"{name} must be a finite number > 0, got {value}",
+        )
+        for name in ("scripted_walltime_secs", "sink_timeout_secs")
+        for value in (0, -1.0, math.inf, math.nan)
     ),
     (
         "max_total_tokens >= 0",
@@ -189,6 +200,8 @@ def run_options(draw: st.DrawFn) -> RunOptions:
             st.none()
             | st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
         ),
+        scripted_walltime_secs=draw(st.floats(min_value=1e-3, max_value=1e6)),
+        sink_timeout_secs=draw(st.floats(min_value=1e-3, max_value=1e6)),
         max_total_tokens=draw(limits),
         run_token_budget=draw(limits),
         run_id=run_id,
@@ -232,11 +245,19 @@ MATRIX = RunOptions(mode=LIVE, models=["m2", "m1"], samples=2, run_id="01J0MATRI
 
 async def test_a_resolver_and_the_resolved_models_give_the_same_run() -> None:
     fixtures = [question("a"), question("b")]
+    # Both clocks frozen: durations read from a real clock differ between two runs.
+    frozen = AgentLoopReplayer(clock=lambda: 1.0)
     given_models = await run_eval(
-        fixtures, MATRIX, models=[resolved("m2"), resolved("m1")], clock=lambda: 7.0
+        fixtures,
+        MATRIX,
+        models=[resolved("m2"), resolved("m1")],
+        replayer=frozen,
+        clock=lambda: 7.0,
     )
     resolver = StaticModelResolver([resolved("m1"), resolved("m2"), resolved("unused")])
-    from_resolver = await run_eval(fixtures, MATRIX, models=resolver, clock=lambda: 7.0)
+    from_resolver = await run_eval(
+        fixtures, MATRIX, models=resolver, replayer=frozen, clock=lambda: 7.0
+    )
     assert given_models == from_resolver
     assert [("a", "m2"), ("a", "m2"), ("a", "m1"), ("a", "m1")] == [
         (item.fixture_id, item.cell.model_id if item.cell else None)

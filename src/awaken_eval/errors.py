@@ -16,7 +16,8 @@ structured fields of each exception and never carry terminal markup::
         ├── NotFound              404: a dataset, run, model, agent or judge is unknown
         ├── Conflict              409: a write conflicts with stored state
         │   └── AlreadyExists     a run with this id exists (run ids are write-once)
-        └── StoreFailure          500: a store failed or holds corrupt data
+        ├── StoreFailure          500: a store failed or holds corrupt data
+        └── RunIncomplete         500: a run stopped with units not run (left open)
 
 A host maps every service error to its HTTP status in one line::
 
@@ -49,6 +50,7 @@ __all__ = [
     "JudgeErrorKind",
     "NotFound",
     "Problem",
+    "RunIncomplete",
     "ServiceError",
     "StoreFailure",
 ]
@@ -235,6 +237,29 @@ class StoreFailure(ServiceError):
     """A store failed or holds corrupt data (status 500)."""
 
     status: ClassVar[int] = 500
+
+
+class RunIncomplete(ServiceError):
+    """A run's workers stopped with units neither run nor skipped (status 500).
+
+    The run is not finished: a streaming store keeps it open, and resuming it runs the
+    missing units. It is never saved as a finished, shorter run.
+
+    Attributes:
+        run_id: The run.
+        missing: How many units were not run.
+        total: How many units the run has.
+    """
+
+    def __init__(self, run_id: str, *, missing: int, total: int) -> None:
+        """Create the error for ``run_id``, ``missing`` of ``total`` units not run."""
+        self.run_id = run_id
+        self.missing = missing
+        self.total = total
+        super().__init__(
+            f"eval run {run_id} stopped with {missing} of {total} units not run; "
+            "it was not finished (resume it to run them)"
+        )
 
 
 class InferenceErrorKind(Enum):

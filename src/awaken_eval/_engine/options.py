@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import attrs
@@ -12,10 +13,21 @@ from awaken_eval._records.rules import validate_unique_models
 from awaken_eval._records.runs import ADHOC_DATASET_ID, EvalRunExecutionMode
 from awaken_eval.errors import InvalidRequest
 
-__all__ = ["DEFAULT_MAX_WALLTIME_SECS", "RunOptions"]
+__all__ = [
+    "DEFAULT_MAX_WALLTIME_SECS",
+    "DEFAULT_SCRIPTED_WALLTIME_SECS",
+    "DEFAULT_SINK_TIMEOUT_SECS",
+    "RunOptions",
+]
 
 DEFAULT_MAX_WALLTIME_SECS = 60.0
 """Wall-clock deadline of one live cell when none is given."""
+
+DEFAULT_SCRIPTED_WALLTIME_SECS = 60.0
+"""Wall-clock deadline of one scripted unit when none is given."""
+
+DEFAULT_SINK_TIMEOUT_SECS = 10.0
+"""Longest a trace sink's ``emit`` may take before its event is dropped."""
 
 
 def _model_ids(models: Iterable[str]) -> tuple[str, ...]:
@@ -57,7 +69,17 @@ class RunOptions:
     max_concurrency: int = 5
     """Units running at once."""
     max_walltime_secs: float | None = DEFAULT_MAX_WALLTIME_SECS
-    """Live mode: the deadline of one cell, shared by replay and judging."""
+    """Live mode: the deadline of one cell, shared by replay and judging (``None``: no
+    deadline). A cell past it fails with ``cell walltime exceeded``, even when the code
+    under test ignored the cancellation and returned late."""
+    scripted_walltime_secs: float = DEFAULT_SCRIPTED_WALLTIME_SECS
+    """Scripted mode: the deadline of one unit (replay and scoring), from its start. A
+    unit past it, hung or merely late (a replayer blocking the event loop), fails with
+    ``cell walltime exceeded``; the run goes on."""
+    sink_timeout_secs: float = DEFAULT_SINK_TIMEOUT_SECS
+    """Longest one ``emit`` of the trace sink may take. A late event is dropped with a
+    logged warning and the run goes on; after three late events in a row the sink is
+    disconnected for the rest of the run."""
     max_total_tokens: int | None = None
     """Live mode: the token budget of one cell, checked between rounds."""
     run_token_budget: int | None = None
@@ -103,6 +125,10 @@ def _check_limits(options: RunOptions) -> None:
         _fail(f"max_concurrency must be >= 1, got {options.max_concurrency}")
     if options.max_walltime_secs is not None and not options.max_walltime_secs > 0:
         _fail(f"max_walltime_secs must be > 0, got {options.max_walltime_secs}")
+    for name in ("scripted_walltime_secs", "sink_timeout_secs"):
+        seconds = getattr(options, name)
+        if not 0 < seconds < math.inf:
+            _fail(f"{name} must be a finite number > 0, got {seconds}")
     for name in ("max_total_tokens", "run_token_budget", "revise_max_retries"):
         value = getattr(options, name)
         if value is not None and value < 0:

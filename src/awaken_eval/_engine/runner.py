@@ -19,22 +19,32 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from typing import Any
 
 import anyio
 
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
-from awaken_eval._engine.emit import emit_safely, log_failure
+from awaken_eval._engine.deadline import Slot, Watchdog, cancelled_classes, loop_clock
+from awaken_eval._engine.emit import BoundedSink, emit_safely, log_failure
 from awaken_eval._engine.options import RunOptions
 from awaken_eval._engine.plan import RunPlan, plan_run, resolve_models
 from awaken_eval._engine.run_ids import mint_run_id
-from awaken_eval._engine.units import UnitRunner, failed_item, live_units, scripted_units
+from awaken_eval._engine.units import (
+    UnitRunner,
+    failed_item,
+    live_units,
+    scripted_units,
+    timeout_outcome,
+)
 from awaken_eval._records.events import ItemCompleted, RunCompleted, RunFailed, RunStarted
+from awaken_eval._records.failures import ReplayRuntimeFailed
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
+from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey
 from awaken_eval._wire.digests import fixture_digests
-from awaken_eval.errors import InvalidRequest
+from awaken_eval.errors import InvalidRequest, RunIncomplete
 from awaken_eval.protocols import (
     EvalRunStore,
     Judge,
@@ -109,6 +119,8 @@ async def run_eval(
         raise InvalidRequest(msg)
     resolved = await resolve_models(options, models)
     replayer = replayer if replayer is not None else AgentLoopReplayer()
+    if sink is not None:  # every emit of the run, the replayer's spans too, is bounded
+        sink = BoundedSink(sink, options.sink_timeout_secs)
     run_unit = (
         live_units(
             plan.fixtures,
@@ -137,6 +149,7 @@ async def run_eval(
         progress=progress,
         digests=dict(digests) if digests is not None else fixture_digests(plan.fixtures),
         clock=clock,
+        watchdog=None if plan.live else Watchdog(options.scripted_walltime_secs, loop_clock()),
     )
     await state.resume()
     try:
@@ -175,6 +188,7 @@ class _RunState:
         "streaming",
         "todo",
         "tokens",
+        "watchdog",
     )
 
     def __init__(
@@ -189,8 +203,10 @@ class _RunState:
         progress: Callable[[int, int], object] | None,
         digests: dict[str, str],
         clock: Callable[[], float],
+        watchdog: Watchdog | None,
     ) -> None:
         self.plan = plan
+        self.watchdog = watchdog
         self.options = options
         self.run_unit = run_unit
         self.store = store
@@ -273,12 +289,20 @@ class _RunState:
             and self.budget is None
         )
         work = self.work_plain if plain else self.work
+        watchdog = self.watchdog
+        if watchdog is not None:
+            work = self.work_watched_plain if plain else self.work_watched
         try:
             async with anyio.create_task_group() as group:
-                for _ in range(workers):
-                    group.start_soon(work)
+                if watchdog is None:
+                    for _ in range(workers):
+                        group.start_soon(work)
+                else:
+                    group.start_soon(_watch_until_done, watchdog, [work] * workers)
         except BaseExceptionGroup as group_error:
             first = group_error.exceptions[0]
+            while isinstance(first, BaseExceptionGroup):  # the watchdog's nested groups
+                first = first.exceptions[0]
             raise first from (group_error if len(group_error.exceptions) > 1 else None)
 
     async def work_plain(self) -> None:
@@ -298,6 +322,62 @@ class _RunState:
             await self.record(index, await run_unit(index))
             if self.stop_scheduling:
                 return
+
+    async def work_watched_plain(self) -> None:
+        """:meth:`work_plain` for scripted units: each under the run's watchdog."""
+        assert self.watchdog is not None  # noqa: S101 - only scripted runs have one
+        slot, results = self.watchdog.slot(), self.results
+        while (late := await self.run_watched(slot, plain=True)) is not None:
+            results[late] = self.timed_out(late)
+
+    async def work_watched(self) -> None:
+        """:meth:`work` for scripted units: each under the run's watchdog."""
+        assert self.watchdog is not None  # noqa: S101 - only scripted runs have one
+        slot = self.watchdog.slot()
+        while (late := await self.run_watched(slot, plain=False)) is not None:
+            await self.record(late, self.timed_out(late))
+            if self.stop_scheduling:
+                return
+
+    async def run_watched(self, slot: Slot, *, plain: bool) -> int | None:
+        """Run units from ``todo`` in one cancel scope the watchdog may cancel.
+
+        Each finished item is kept (``plain``) or recorded. Returns ``None`` when
+        ``todo`` is done (or the budget stops scheduling), or the index of a unit that
+        passed its deadline: cancelled by the watchdog, or returned late (it blocked
+        the event loop, shielded itself or ignored the cancellation). The caller
+        records that unit's timeout and calls again with a fresh scope.
+        """
+        watchdog = self.watchdog
+        assert watchdog is not None  # noqa: S101 - only scripted runs have one
+        clock, walltime = watchdog.clock, watchdog.walltime
+        run_unit, results = self.run_unit, self.results
+        index = -1
+        slot.cancelled = False
+        with anyio.CancelScope() as slot.scope:
+            for index in self.todo:
+                deadline = slot.deadline = clock() + walltime
+                item = await run_unit(index)
+                slot.deadline = math.inf
+                if clock() > deadline or slot.cancelled:
+                    return index
+                if plain:
+                    results[index] = item
+                    continue
+                await self.record(index, item)
+                if self.stop_scheduling:
+                    return None
+            return None
+        return index  # the watchdog's cancellation of this unit ended the scope
+
+    def timed_out(self, index: int) -> EvalRunItem:
+        """The item of a scripted unit past its deadline: only the timeout failure."""
+        fixture, cell, sample_index = self.plan.unit_at(index)
+        assert self.watchdog is not None  # noqa: S101 - only scripted runs time out here
+        outcome = timeout_outcome(fixture.id, self.watchdog.walltime)
+        assert outcome.runtime_failure is not None  # noqa: S101 - set by timeout_outcome
+        report = ReplayReport.from_outcome(outcome, [ReplayRuntimeFailed(outcome.runtime_failure)])
+        return EvalRunItem(fixture.id, cell=cell, report=report, sample_index=sample_index)
 
     async def record(self, index: int, item: EvalRunItem) -> None:
         """Keep a finished item; count it, report it, and flush a full or due batch.
@@ -341,11 +421,22 @@ class _RunState:
     # -- finish ---------------------------------------------------------------------------
 
     async def finish(self) -> EvalRun:
-        """Record the units the budget left unscheduled, store the run and return it."""
-        for index in self.todo:  # left unscheduled by the run-wide token budget
-            fixture, cell, sample_index = self.plan.unit_at(index)
-            message = f"{SKIPPED_PREFIX} (spent {self.tokens} > max {self.budget})"
-            await self.record(index, failed_item(fixture, cell, sample_index, message))
+        """Record the units the budget left unscheduled, store the run and return it.
+
+        Raises:
+            RunIncomplete: when units were neither run nor skipped by the budget (a
+                worker stopped early); the run is then left open, never finished short.
+        """
+        if self.stop_scheduling:
+            for index in self.todo:  # left unscheduled by the run-wide token budget
+                fixture, cell, sample_index = self.plan.unit_at(index)
+                message = f"{SKIPPED_PREFIX} (spent {self.tokens} > max {self.budget})"
+                await self.record(index, failed_item(fixture, cell, sample_index, message))
+        # A plain worker keeps items without counting them; a resumed run's stored
+        # items are counted but not in `results`.
+        missing = self.plan.total - self.done if self.resumed else self.results.count(None)
+        if missing:
+            raise RunIncomplete(self.run_id, missing=missing, total=self.plan.total)
         await self.flush()
         ended_at = int(self.clock())
         options = self.options
@@ -465,10 +556,24 @@ def run_eval_sync(
     return result[0]
 
 
+async def _watch_until_done(
+    watchdog: Watchdog, workers: list[Callable[[], Coroutine[Any, Any, None]]]
+) -> None:
+    """Run ``workers`` and the watchdog until every worker is done."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(watchdog.watch)
+        async with anyio.create_task_group() as pool:
+            for work in workers:
+                pool.start_soon(work)
+        group.cancel_scope.cancel()
+
+
 def _report_progress(progress: Callable[[int, int], object], done: int, total: int) -> None:
     try:
         progress(done, total)
     except Exception as error:  # noqa: BLE001 - a failing progress callback never fails a run
+        log_failure(error, "progress callback failed")
+    except cancelled_classes() as error:  # a synchronous callback is never cancelled
         log_failure(error, "progress callback failed")
 
 

@@ -14,6 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 import attrs
 
+from awaken_eval._engine.deadline import (
+    cancelled_classes,
+    run_is_cancelled,
+    stray_cancel_message,
+)
 from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.failures import Failure, ReplayRuntimeError, ReplayRuntimeFailed
@@ -97,12 +102,18 @@ def scripted_units(
     link = sink is not None
     new_item = fast_constructor(EvalRunItem)
 
+    cancelled = cancelled_classes()
+
     async def run_unit(index: int) -> EvalRunItem:
         fixture = fixtures[index]
         try:
             outcome = await replayer.replay(fixture, context)
         except Exception as exc:  # noqa: BLE001 - user code failure is data on the item
             return failed_item(fixture, None, None, _replayer_raised(exc))
+        except cancelled as exc:
+            if run_is_cancelled():
+                raise
+            return failed_item(fixture, None, None, stray_cancel_message("replayer", exc))
         try:
             report = ReplayReport.from_outcome(outcome, score(outcome, fixture.expect))
             trace_run_id = outcome.trace_run_id() if link else None
@@ -145,6 +156,7 @@ def live_units(
         for fixture in fixtures
     ]
     link = sink is not None
+    cancelled = cancelled_classes()
 
     async def run_unit(index: int) -> EvalRunItem:
         fixture_index, rest = divmod(index, per_fixture)
@@ -171,6 +183,11 @@ def live_units(
             replayed = await _replay_live(replayer, fixture, context)
         except Exception as exc:  # noqa: BLE001 - user code failure is data on the item
             return failed_item(fixture, cell, sample_index, _replayer_raised(exc))
+        except cancelled as exc:
+            if run_is_cancelled():
+                raise
+            message = stray_cancel_message("replayer", exc)
+            return failed_item(fixture, cell, sample_index, message)
         if isinstance(replayed, _TimedOut):  # expired during replay: no phantom failures
             outcome = timeout_outcome(fixture.id, walltime or 0.0)
             assert outcome.runtime_failure is not None  # noqa: S101 - set by timeout_outcome
@@ -216,8 +233,12 @@ async def _replay_live(
     """Replay under the context's deadline; :data:`_TIMED_OUT` when it expired."""
     if context.deadline is None:
         return await replayer.replay(fixture, context)
-    with anyio.move_on_at(context.deadline):
-        return await replayer.replay(fixture, context)
+    with anyio.move_on_at(context.deadline) as scope:
+        outcome = await replayer.replay(fixture, context)
+        # Past the deadline though it returned: it blocked the event loop, shielded
+        # itself or ignored the cancellation. The cell still timed out.
+        if not scope.cancel_called and anyio.current_time() <= context.deadline:
+            return outcome
     return _TIMED_OUT
 
 
@@ -244,7 +265,7 @@ async def _score_unit(
     )
 
     error: str | None = None
-    with anyio.move_on_at(math.inf if deadline is None else deadline):
+    with anyio.move_on_at(math.inf if deadline is None else deadline) as scope:
         try:
             failures, result = await score_with_judge(
                 outcome,
@@ -258,7 +279,13 @@ async def _score_unit(
             error = f"scoring failed: judge invocation failed: {exc}"
         except Exception as exc:  # noqa: BLE001 - a judge's crash is data on the item
             error = f"scoring failed: judge invocation failed: {type(exc).__name__}: {exc}"
+        except cancelled_classes() as exc:
+            if run_is_cancelled():
+                raise
+            error = f"scoring failed: {stray_cancel_message('judge', exc)}"
         else:
+            if scope.cancel_called or (deadline is not None and anyio.current_time() > deadline):
+                return _scoring_timed_out(outcome, expectation, walltime)
             if result is not None:
                 outcome = attrs.evolve(
                     outcome,
@@ -268,6 +295,13 @@ async def _score_unit(
                 )
             return outcome, failures
     if error is None:
-        shown = _shown_seconds(walltime)
-        error = f"scoring timed out after {shown}s wall-clock (replay completed)"
+        return _scoring_timed_out(outcome, expectation, walltime)
+    return cell_error_outcome(outcome, expectation, error)
+
+
+def _scoring_timed_out(
+    outcome: ReplayOutcome, expectation: Expectation, walltime: float | None
+) -> tuple[ReplayOutcome, list[Failure]]:
+    shown = _shown_seconds(walltime)
+    error = f"scoring timed out after {shown}s wall-clock (replay completed)"
     return cell_error_outcome(outcome, expectation, error)
