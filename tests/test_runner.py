@@ -674,100 +674,7 @@ async def test_live_run_without_walltime_has_no_deadline() -> None:
     assert [True] == [item.report.passed for item in run.items]
 
 
-# -- the deadline -------------------------------------------------------------------------
-
-
-async def test_hung_executor_cell_gets_exactly_the_timeout_failure() -> None:
-    executor = HangingExecutor()
-    with anyio.fail_after(5):
-        run = await run_eval(
-            [live("slow", final_answer_contains=("hello", "world"), min_judge_score=0.5)],
-            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.2),
-            models=[model("m1", executor)],
-            judge=ExplodingJudge(),
-        )
-    (report,) = (item.report for item in run.items)
-    timeout = ReplayRuntimeError("cell walltime exceeded: max 0.2s")
-    assert (False, (ReplayRuntimeFailed(timeout),), timeout) == (
-        report.passed,
-        report.failures,
-        report.runtime_failure,
-    )
-    assert ("", 0, None, 200) == (
-        report.final_text,
-        report.total_tokens,
-        report.judge_score,
-        report.elapsed_ms,
-    )
-    assert (1, 1, 0) == (executor.started, executor.cancellations, executor.completed)
-
-
-async def test_a_hung_cell_does_not_hold_up_the_others() -> None:
-    hanging = HangingExecutor()
-    with anyio.fail_after(5):
-        run = await run_eval(
-            [live("a"), live("b")],
-            RunOptions(
-                mode=LIVE, models=["hung", "fine"], max_walltime_secs=0.2, max_concurrency=4
-            ),
-            models=[model("hung", hanging), model("fine", CannedTextExecutor(["ok"]))],
-        )
-    assert [False, True, False, True] == [item.report.passed for item in run.items]
-    assert 2 == hanging.cancellations
-
-
-async def test_judge_past_the_deadline_keeps_the_replay_outcome() -> None:
-    judge = SleepingJudge(delay=5.0)
-    with anyio.fail_after(4):
-        run = await run_eval(
-            [live("a", min_judge_score=0.5)],
-            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.2),
-            models=[model("m1", CannedTextExecutor(["the answer"], usage=usage(7)))],
-            judge=judge,
-        )
-    (report,) = (item.report for item in run.items)
-    timed_out = ReplayRuntimeError("scoring timed out after 0.2s wall-clock (replay completed)")
-    assert (timed_out, (ReplayRuntimeFailed(timed_out),)) == (
-        report.runtime_failure,
-        report.failures,
-    )
-    assert ("the answer", 7, 1, None) == (
-        report.final_text,
-        report.total_tokens,
-        report.inference_count,
-        report.judge_score,
-    )
-    assert (1, 1) == (judge.calls, judge.cancelled)
-
-
-async def test_the_deadline_is_shared_by_replay_and_judging() -> None:
-    # Replay 0.2 s + judging 0.4 s exceed the 0.5 s deadline, though each alone fits.
-    judge = SleepingJudge(delay=0.4, score=1.0)
-    with anyio.fail_after(4):
-        run = await run_eval(
-            [live("a", min_judge_score=0.5)],
-            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=0.5),
-            models=[model("m1", HangingExecutor(delay=0.2, text="late but fine"))],
-            judge=judge,
-        )
-    (report,) = (item.report for item in run.items)
-    assert (
-        ReplayRuntimeError("scoring timed out after 0.5s wall-clock (replay completed)")
-        == report.runtime_failure
-    )
-    assert ("late but fine", 1) == (report.final_text, judge.cancelled)
-
-
-async def test_a_whole_second_walltime_is_shown_without_decimals() -> None:
-    judge = SleepingJudge(delay=5.0)
-    with anyio.fail_after(4):
-        run = await run_eval(
-            [live("a", min_judge_score=0.5)],
-            RunOptions(mode=LIVE, models=["m1"], rubric=RUBRIC, max_walltime_secs=1),
-            models=[model("m1")],
-            judge=judge,
-        )
-    assert ["scoring timed out after 1s wall-clock (replay completed)"] == messages(run)
+# -- the deadline: tests/test_deadlines.py (on virtual time) ---------------------------------
 
 
 async def test_judge_error_becomes_a_scoring_failure() -> None:
@@ -1150,24 +1057,6 @@ async def test_a_plain_store_receives_the_whole_run_once_at_the_end() -> None:
     assert [0, 0] == writes_seen
     assert 1 == store.writes
     assert run == await store.read(run.id)
-
-
-async def test_a_streaming_store_receives_items_as_they_finish() -> None:
-    # Slow (live) units must not wait for a full batch: most items are in the store
-    # before the last unit finishes.
-    store = RecordingStore()
-    fixtures = [live(f"f{index}") for index in range(6)]
-    run = await run_eval(
-        fixtures,
-        RunOptions(mode=LIVE, models=["m1"], max_concurrency=1),
-        models=[model("m1", HangingExecutor(delay=0.15))],
-        store=store,
-    )
-    appended_before_the_last_append = sum(len(batch) for batch in store.appends[:-1])
-    assert len(fixtures) // 2 <= appended_before_the_last_append
-    assert keys(run) == [key for batch in store.appends for key in batch]
-    assert run == await store.read(run.id)
-    assert [ItemKey(f"f{index}", "m1", None) for index in range(6)] == keys(run)
 
 
 async def test_a_large_streaming_run_is_appended_in_batches_in_order() -> None:
