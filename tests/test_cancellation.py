@@ -21,6 +21,7 @@ import sniffio
 
 from awaken_eval import (
     EvalRunExecutionMode,
+    EvalRunItem,
     Expectation,
     Fixture,
     InferenceRequest,
@@ -37,7 +38,6 @@ from awaken_eval import (
 from awaken_eval.errors import RunIncomplete
 from awaken_eval.events import TraceEvent
 from awaken_eval.failures import ReplayRuntimeError
-from awaken_eval.records import EvalRunItem
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import CapturingSink
 
