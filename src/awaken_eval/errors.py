@@ -303,6 +303,8 @@ class JudgeErrorKind(Enum):
     """The judge's answer held no parseable score."""
     NON_FINITE_SCORE = "non_finite_score"
     """The judge's score was not a finite number."""
+    OUT_OF_RANGE_SCORE = "out_of_range_score"
+    """A judge returned a score outside [0, 1] (or something that is not a result)."""
 
 
 class JudgeError(AwakenEvalError):

@@ -26,7 +26,7 @@ from awaken_eval._records.runs import (
 from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.converter import from_builtins
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval._wire.json import decode_strict, loads_strict
+from awaken_eval._wire.json import loads_strict
 from awaken_eval.errors import StoreFailure
 from awaken_eval.stores._files.layout import io_failure
 
@@ -47,7 +47,7 @@ __all__ = [
 
 def decode_line(line: bytes) -> Any:
     """Parse one journal line strictly (the store wrote it as UTF-8 compact JSON)."""
-    return decode_strict(line.decode())
+    return loads_strict(line)
 
 
 def document_key(document: Any) -> ItemKey:
