@@ -21,8 +21,16 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import IO
 
-__all__ = ["LINK_REFUSED", "check_below", "open_below", "refused_link"]
+__all__ = [
+    "LINK_REFUSED",
+    "check_below",
+    "open_below",
+    "open_nofollow",
+    "read_nofollow",
+    "refused_link",
+]
 
 LINK_REFUSED = "a symbolic link below the store root is not followed"
 """The reason given when a link is refused."""
@@ -134,3 +142,28 @@ def check_below(root: Path, path: Path) -> None:
             return
         except NotADirectoryError:
             return
+
+
+def read_nofollow(path: Path) -> bytes:
+    """The bytes of the file ``path``, refusing a symbolic link at ``path`` itself.
+
+    Raises:
+        OSError: ``ELOOP`` naming ``path`` when it is a link, or the file system's error.
+    """
+    with open_nofollow(path) as handle:
+        return handle.read()
+
+
+def open_nofollow(path: Path) -> IO[bytes]:
+    """``path`` opened for binary reading, refusing a symbolic link at ``path`` itself.
+
+    Raises:
+        OSError: ``ELOOP`` naming ``path`` when it is a link, or the file system's error.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refused_link(path) from None
+        raise
+    return os.fdopen(descriptor, "rb")

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import attrs
 
+from awaken_eval._io.below import open_nofollow
 from awaken_eval._records.runs import (
     EvalRun,
     EvalRunExecutionMode,
@@ -179,7 +180,7 @@ def index_journal(
     offsets = array("q", [0])
     passed = 0
     try:
-        with path.open("rb") as handle, gc_paused():
+        with open_nofollow(path) as handle, gc_paused():
             for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
                     break  # torn by a crash mid-append: never acknowledged
