@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from awaken_eval import DatasetSpec, to_json
-from awaken_eval.errors import InputUnreadable, NotFound, StoreFailure
+from awaken_eval import DatasetSpec, NotFound, StoreFailure, to_json
+from awaken_eval.errors import InputUnreadable
 from awaken_eval.events import SpanRecorded, ToolSpan
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.sinks import TRACES_DIR, FileTraceStore, JsonlTraceSink

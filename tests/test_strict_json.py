@@ -20,6 +20,8 @@ from awaken_eval import (
     Expectation,
     Fixture,
     InvalidInput,
+    InvalidRequest,
+    JudgeError,
     JudgeResult,
     ResolvedModel,
     RunOptions,
@@ -28,7 +30,7 @@ from awaken_eval import (
     run_eval,
     to_json,
 )
-from awaken_eval.errors import InvalidRequest, JudgeError, JudgeErrorKind
+from awaken_eval.errors import JudgeErrorKind
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.service import StartRunRequest, parse_request
 from awaken_eval.stores import FileDatasetStore
@@ -231,10 +233,10 @@ def test_a_repeated_record_key_is_refused_naming_the_key_and_its_path() -> None:
 
 
 def test_a_repeated_key_deep_in_a_document_is_located() -> None:
-    text = '{"id": "f", "user_input": "q", "expect": {"max_tool_calls": 1, "max_tool_calls": 2}}'
+    text = '{"id": "f", "user_input": "q", "expect": {"tool_sequence": [], "tool_sequence": ["a"]}}'
     with pytest.raises(InvalidInput) as caught:
         from_json(Fixture, text)
-    assert "$.expect.max_tool_calls" == caught.value.problems[0].path
+    assert "$.expect.tool_sequence" == caught.value.problems[0].path
 
 
 # -- byte order mark and encodings -------------------------------------------------------
