@@ -8,14 +8,17 @@ JSON path, never a ``RecursionError``, ``ValueError`` or ``UnicodeEncodeError``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from awaken_eval import (
+    DatasetSpec,
     EvalRunExecutionMode,
     Expectation,
     Fixture,
@@ -25,17 +28,23 @@ from awaken_eval import (
     JudgeResult,
     ResolvedModel,
     RunOptions,
+    StoreFailure,
     from_json,
     load_fixture,
+    open_run_store,
     run_eval,
     to_json,
 )
-from awaken_eval.errors import JudgeErrorKind
+from awaken_eval.errors import InvalidRunId, JudgeErrorKind
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.service import StartRunRequest, parse_request
-from awaken_eval.stores import FileDatasetStore
+from awaken_eval.sinks import FileTraceStore
+from awaken_eval.stores import FileDatasetStore, FileEvalRunStore, SqliteRunStore
 from awaken_eval.testing import CannedTextExecutor, ScriptedJudge
 from awaken_eval.wire import MAX_DEPTH, read_ndjson
+from builders import header
+from builders import item as make_item
+from builders import run as make_run
 
 pytestmark = pytest.mark.anyio
 
@@ -259,3 +268,62 @@ def test_bytes_must_be_utf8(encoding: str) -> None:
 def test_a_valid_document_still_loads_from_str_and_bytes() -> None:
     text = fixture_text(user_input="café ☕")
     assert from_json(Fixture, text) == from_json(Fixture, text.encode())
+
+
+def staging_left(root: Path) -> list[str]:
+    return sorted(path.name for path in root.rglob("*") if ".staging" in path.parts)
+
+
+@pytest.mark.parametrize("make", ["file", "sqlite"])
+async def test_a_run_id_with_a_lone_surrogate_is_an_invalid_run_id(
+    tmp_path: Path, make: str
+) -> None:
+    store = FileEvalRunStore(tmp_path) if make == "file" else SqliteRunStore(tmp_path / "r.db")
+    with pytest.raises(InvalidRunId, match="lone surrogate"):
+        await store.write(make_run(run_id="a\ud800"))
+    with pytest.raises(InvalidRunId, match="lone surrogate"):
+        await store.begin(header(run_id="b\udfff"))
+    with pytest.raises(InvalidRunId, match="lone surrogate"):
+        await store.read("c\ud800")
+    assert [] == staging_left(tmp_path)
+
+
+async def test_dataset_and_trace_ids_with_a_lone_surrogate_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequest, match="lone surrogate"):
+        await FileDatasetStore(tmp_path / "d").put("x\ud800", DatasetSpec(), expected_revision=0)
+    with pytest.raises(InvalidRunId, match="lone surrogate"):
+        await FileTraceStore(tmp_path / "t").read_trace("x\ud800")
+
+
+@pytest.mark.parametrize("url", ["\ud800", "file:\ud800", "sqlite:///\ud800.db"])
+def test_a_store_url_with_a_lone_surrogate_is_an_invalid_request(url: str) -> None:
+    with pytest.raises(InvalidRequest, match="lone surrogate"):
+        open_run_store(url)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "'[' || replace(hex(zeroblob(50000)), '00', '[') || ']'",
+        '\'{"fixture_id": "a", "fixture_id": "a"}\'',
+        '\'{"fixture_id": "a\\ud800"}\'',
+    ],
+)
+async def test_a_damaged_sqlite_row_is_a_store_failure(tmp_path: Path, document: str) -> None:
+    db = tmp_path / "runs.db"
+    async with SqliteRunStore(db) as store:
+        await store.write(make_run(run_id="bad", items=(make_item(fixture_id="a"),)))
+    with contextlib.closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute("UPDATE items SET document = ?", (document,))
+    async with SqliteRunStore(db) as store:
+        with pytest.raises(StoreFailure, match="eval run bad is corrupt"):
+            await store.read("bad")
+
+
+def test_the_cli_reports_a_deep_fixture_with_exit_2(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text(DEEP, encoding="utf-8")
+    for command in ("validate", "run"):
+        result = cli(command, str(tmp_path))
+        assert 2 == result.code, (command, result.err)
+        assert "nested deeper than 128 levels" in result.out + result.err
+        assert "Traceback" not in result.out + result.err

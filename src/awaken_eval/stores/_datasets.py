@@ -47,11 +47,16 @@ def validate_dataset_id(dataset_id: str) -> str:
 
     Raises:
         InvalidRequest: for an empty id, ``.``, ``..``, or an id containing ``/``,
-            ``\\`` or NUL.
+            ``\\`` or NUL, or a lone surrogate.
     """
     if not dataset_id or dataset_id in {".", ".."} or any(c in dataset_id for c in "/\\\0"):
         msg = f"invalid dataset id {dataset_id!r}: must be non-empty, not . or .., without / \\ NUL"
         raise InvalidRequest(msg)
+    try:
+        dataset_id.encode()
+    except UnicodeEncodeError:
+        msg = f"invalid dataset id {dataset_id!r}: must not contain a lone surrogate"
+        raise InvalidRequest(msg) from None
     return dataset_id
 
 

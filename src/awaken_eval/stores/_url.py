@@ -18,6 +18,7 @@ when such a URL is opened.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,10 @@ def _unsupported(url: str, reason: str) -> InvalidRequest:
 def _no_nul(url: str, path: str) -> str:
     if "\0" in path:
         raise _unsupported(url, "the path contains a NUL character")
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise _unsupported(url, "the path is not valid text (a lone surrogate)") from None
     return path
 
 
