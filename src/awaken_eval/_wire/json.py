@@ -257,6 +257,22 @@ def _text_of(data: str | bytes) -> str:
     return data
 
 
+def _decode(decoder: json.JSONDecoder, text: str) -> Any:
+    """``decoder.decode(text)``, with every failure but a repeated key as InvalidInput."""
+    try:
+        return decoder.decode(text)
+    except RecursionError:
+        path = _locate_depth(text, MAX_DEPTH)
+        raise InvalidInput.single(path, _too_deep_message(MAX_DEPTH)) from None
+    except json.JSONDecodeError as exc:
+        msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise InvalidInput.single("$", msg) from None
+    except _DuplicateKeyError:
+        raise
+    except ValueError as exc:  # a constant, or an integer over Python's digit limit
+        raise InvalidInput.single("$", f"invalid JSON: {exc}") from None
+
+
 def parse_strict_json(data: str | bytes) -> Any:
     """Parse one JSON document strictly (the rules of this module).
 
@@ -266,18 +282,10 @@ def parse_strict_json(data: str | bytes) -> Any:
     """
     text = _text_of(data)
     try:
-        value = _FAST.decode(text)
-    except RecursionError:
-        path = _locate_depth(text, MAX_DEPTH)
-        raise InvalidInput.single(path, _too_deep_message(MAX_DEPTH)) from None
-    except json.JSONDecodeError as exc:
-        msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise InvalidInput.single("$", msg) from None
+        value = _decode(_FAST, text)
     except _DuplicateKeyError:
-        check_value(_MARKING.decode(text))
+        check_value(_decode(_MARKING, text))  # locates the repeated key
         raise InvalidInput.single("$", "repeated key in one object") from None  # pragma: no cover
-    except ValueError as exc:  # a constant, or an integer over Python's digit limit
-        raise InvalidInput.single("$", f"invalid JSON: {exc}") from None
     if (
         (text.count("[") + text.count("{") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH))
         or _BIG_NUMBER.search(text)
