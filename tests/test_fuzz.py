@@ -32,6 +32,7 @@ import strategies as s
 from awaken_eval import (
     AwakenEvalError,
     EvalRun,
+    EvalRunItem,
     Expectation,
     Fixture,
     InvalidInput,
@@ -43,7 +44,6 @@ from awaken_eval import (
 )
 from awaken_eval.errors import InputUnreadable
 from awaken_eval.events import TraceEvent
-from awaken_eval.records import EvalRunItem
 from awaken_eval.service import OnlineEvalRequest, StartRunRequest, parse_request
 from awaken_eval.sinks import TRACES_DIR, FileTraceStore
 from awaken_eval.stores import FileDatasetStore, FileEvalRunStore, StoreLocation, parse_store_url
@@ -172,7 +172,7 @@ def test_parse_request_loads_or_raises_invalid_request(data: st.DataObject) -> N
         )
     )
     try:
-        request = parse_request(cls, body)
+        request: Any = parse_request(cls, body)
     except InvalidRequest:
         return
     assert request == parse_request(cls, to_json(request))
