@@ -45,11 +45,8 @@ time, naming the path of the first array or object past the limit.
 _BOM = "\ufeff"
 _BOM_MESSAGE = "a UTF-8 byte order mark (BOM) is not allowed at the start of JSON text"
 
-_BIG_NUMBER = re.compile(r"[eE][+-]?\d{3}|\d{309}")
-"""Text that may hold a number a float cannot represent (then the values are checked)."""
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-"""Text that may hold an escaped surrogate (then the strings are checked)."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""Text that may hold an escaped lone surrogate (then the strings are checked)."""
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
 """The tokens that matter for locating nesting: strings and punctuation."""
@@ -59,6 +56,17 @@ _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 class _DuplicateKeyError(ValueError):
     """Raised by the object hook of the fast parse; the slow parse locates the key."""
+
+
+class _NonFiniteError(ValueError):
+    """Raised by the float hook of the fast parse; the slow parse locates the number."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise _NonFiniteError
+    return value
 
 
 def reject_constant(name: str) -> None:
@@ -98,8 +106,10 @@ def _marking_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-_FAST = json.JSONDecoder(parse_constant=reject_constant, object_pairs_hook=_unique_object)
-_MARKING = json.JSONDecoder(parse_constant=reject_constant, object_pairs_hook=_marking_object)
+_FAST = json.JSONDecoder(
+    parse_constant=reject_constant, object_pairs_hook=_unique_object, parse_float=_finite_float
+)
+_LOCATING = json.JSONDecoder(parse_constant=reject_constant, object_pairs_hook=_marking_object)
 
 encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 """Compact JSON text of JSON-ready builtins, as the wire format writes it (one encoder)."""
@@ -129,26 +139,28 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _depth_exceeds(root: object, limit: int) -> bool:
-    """Whether ``root`` nests deeper than ``limit`` (level by level, no recursion)."""
+def _may_exceed(root: object, limit: int) -> bool:
+    """Whether ``root`` may nest deeper than ``limit``; false means it surely does not.
+
+    Level by level, no recursion: ``levels`` counts the levels that have members, so
+    the depth is ``levels`` or ``levels + 1`` (when the last level holds empty arrays or
+    objects); only the ambiguous case ``levels == limit`` is left to the exact walk.
+    """
     level: list[Any] = [root]
-    depth = 0
+    levels = 0
     while True:
         following: list[Any] = []
         extend = following.extend
-        found = False
         for value in level:
             kind = value.__class__
             if kind is dict:
                 extend(value.values())
-                found = True
             elif kind is list:
                 extend(value)
-                found = True
-        if not found:
-            return False
-        depth += 1
-        if depth > limit:
+        if not following:
+            return levels >= limit
+        levels += 1
+        if levels > limit:
             return True
         level = following
 
@@ -243,6 +255,7 @@ def _advance(frames: list[list[Any]], piece: str) -> None:
 
 
 def _text_of(data: str | bytes) -> str:
+    """The text of ``data``: UTF-8 bytes decoded strictly; a BOM refused in both."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if raw.startswith(b"\xef\xbb\xbf"):
@@ -258,7 +271,7 @@ def _text_of(data: str | bytes) -> str:
 
 
 def _decode(decoder: json.JSONDecoder, text: str) -> Any:
-    """``decoder.decode(text)``, with every failure but a repeated key as InvalidInput."""
+    """``decoder.decode(text)``; every failure but the fast hooks' is an InvalidInput."""
     try:
         return decoder.decode(text)
     except RecursionError:
@@ -267,7 +280,7 @@ def _decode(decoder: json.JSONDecoder, text: str) -> Any:
     except json.JSONDecodeError as exc:
         msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise InvalidInput.single("$", msg) from None
-    except _DuplicateKeyError:
+    except (_DuplicateKeyError, _NonFiniteError):
         raise
     except ValueError as exc:  # a constant, or an integer over Python's digit limit
         raise InvalidInput.single("$", f"invalid JSON: {exc}") from None
@@ -281,16 +294,16 @@ def parse_strict_json(data: str | bytes) -> Any:
             not JSON, saying where it stops being JSON).
     """
     text = _text_of(data)
+    from_bytes = not isinstance(data, str)  # decoded: holds no surrogate character
     try:
         value = _decode(_FAST, text)
-    except _DuplicateKeyError:
-        check_value(_decode(_MARKING, text))  # locates the repeated key
-        raise InvalidInput.single("$", "repeated key in one object") from None  # pragma: no cover
+    except (_DuplicateKeyError, _NonFiniteError):
+        check_value(_decode(_LOCATING, text))  # locates the key or the number
+        raise InvalidInput.single("$", "invalid JSON") from None  # pragma: no cover
     if (
-        (text.count("[") + text.count("{") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH))
-        or _BIG_NUMBER.search(text)
+        _may_exceed(value, MAX_DEPTH)
         or _SURROGATE_ESCAPE.search(text)
-        or _has_surrogate(text)
+        or (not from_bytes and _has_surrogate(text))
     ):
         check_value(value)
     return value
