@@ -29,6 +29,7 @@ from awaken_eval import (
     ResolvedModel,
     RunOptions,
     StoreFailure,
+    ToolCallMatcher,
     from_json,
     load_fixture,
     open_run_store,
@@ -41,7 +42,7 @@ from awaken_eval.service import StartRunRequest, parse_request
 from awaken_eval.sinks import FileTraceStore
 from awaken_eval.stores import FileDatasetStore, FileEvalRunStore, SqliteRunStore
 from awaken_eval.testing import CannedTextExecutor, ScriptedJudge
-from awaken_eval.wire import MAX_DEPTH, read_ndjson
+from awaken_eval.wire import MAX_DEPTH, fixture_digest, read_ndjson
 from builders import header
 from builders import item as make_item
 from builders import run as make_run
@@ -327,3 +328,15 @@ def test_the_cli_reports_a_deep_fixture_with_exit_2(cli: Any, tmp_path: Path) ->
         assert 2 == result.code, (command, result.err)
         assert "nested deeper than 128 levels" in result.out + result.err
         assert "Traceback" not in result.out + result.err
+
+
+async def test_a_fixture_built_in_code_too_deep_to_digest_is_invalid_input() -> None:
+    deep: Any = []
+    for _ in range(3_000):
+        deep = [deep]
+    matcher = ToolCallMatcher("t", args_subset=deep)
+    fixture = Fixture("f", "q", expect=Expectation(required_tool_calls=(matcher,)))
+    with pytest.raises(InvalidInput, match=r"fixture f: .*nested deeper than 128 levels"):
+        fixture_digest(fixture)
+    with pytest.raises(InvalidInput, match="nested deeper"):
+        await run_eval([fixture])
