@@ -155,6 +155,7 @@ async def test_the_trace_sink_does_not_append_through_a_link(
     assert "could not record" in caplog.text
     with pytest.raises(InputUnreadable, match="symbolic link"):
         await FileTraceStore(root).read_trace("r")
+    assert [] == await FileTraceStore(root).list_runs()
 
 
 async def test_the_trace_sink_does_not_follow_a_linked_traces_directory(

@@ -236,8 +236,8 @@ class FileTraceStore:
     async def list_runs(self) -> list[str]:
         """The run ids that have a trace, sorted (ULID run ids sort by creation).
 
-        Files that do not end in ``.jsonl`` or do not name a valid run id are ignored;
-        a missing root gives an empty list.
+        Files that do not end in ``.jsonl``, symbolic links, and names that are not a
+        valid run id are ignored; a missing root gives an empty list.
         """
         return await anyio.to_thread.run_sync(self._list_runs)
 
@@ -250,7 +250,7 @@ class FileTraceStore:
             raise InputUnreadable(str(self.traces_dir), str(exc)) from None
         runs: list[str] = []
         for entry in entries:
-            if not entry.name.endswith(_SUFFIX) or not entry.is_file():
+            if not entry.name.endswith(_SUFFIX) or entry.is_symlink() or not entry.is_file():
                 continue
             run_id = entry.name[: -len(_SUFFIX)]
             try:
