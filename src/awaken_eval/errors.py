@@ -10,6 +10,7 @@ structured fields of each exception and never carry terminal markup::
     │   └── DuplicateFixtureId    two fixtures of one directory or dataset share an id
     ├── InvalidRunId              a run id that is empty, "." / "..", or has / \\ NUL
     ├── InputUnreadable           a file or directory that could not be read at all
+    ├── OutputUnwritable          a file that could not be written (the old one is intact)
     └── ServiceError              a request a host should answer with ``status``
         ├── InvalidRequest        400: the request (or data it names) breaks a rule
         │   └── DuplicateItemKeys two items (or reports) share one key
@@ -49,6 +50,7 @@ __all__ = [
     "JudgeError",
     "JudgeErrorKind",
     "NotFound",
+    "OutputUnwritable",
     "Problem",
     "RunIncomplete",
     "ServiceError",
@@ -180,6 +182,23 @@ class InputUnreadable(AwakenEvalError, OSError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: cannot read: {reason}")
+
+
+class OutputUnwritable(AwakenEvalError, OSError):
+    """A file that could not be written (a full disk, no permission, a bad path).
+
+    Files are written atomically: the previous file at ``path``, if any, is intact.
+
+    Attributes:
+        path: The path that could not be written.
+        reason: The operating system's explanation.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        """Create the error for ``path`` that failed with ``reason``."""
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot write: {reason}")
 
 
 class ServiceError(AwakenEvalError):
@@ -328,6 +347,8 @@ class JudgeErrorKind(Enum):
     """The judge's answer held no parseable score."""
     NON_FINITE_SCORE = "non_finite_score"
     """The judge's score was not a finite number."""
+    OUT_OF_RANGE_SCORE = "out_of_range_score"
+    """A judge returned a score outside [0, 1] (or something that is not a result)."""
 
 
 class JudgeError(AwakenEvalError):

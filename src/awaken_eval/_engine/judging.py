@@ -55,6 +55,7 @@ __all__ = [
     "ParsedScore",
     "ReviseOutcome",
     "RevisionAnswer",
+    "checked_result",
     "grading_messages",
     "judge_request_for",
     "parse_score_payload",
@@ -461,19 +462,47 @@ async def score_with_judge(
             verdicts=outcome.judge_verdicts,
         )
     else:
-        result = await judge.grade(
-            JudgeRequest(
-                fixture_id=outcome.fixture_id,
-                user_prompt=user_prompt,
-                answer=outcome.final_text,
-                rubric=rubric,
-                expected_outcome=expected_outcome,
+        result = checked_result(
+            await judge.grade(
+                JudgeRequest(
+                    fixture_id=outcome.fixture_id,
+                    user_prompt=user_prompt,
+                    answer=outcome.final_text,
+                    rubric=rubric,
+                    expected_outcome=expected_outcome,
+                )
             )
         )
     failure = judge_failure_for(threshold, result.score)
     if failure is not None:
         failures = add_judge_failure(failures, failure)
     return failures, result
+
+
+def checked_result(result: object) -> JudgeResult:
+    """A judge's result, checked: a score and verdict scores that are finite, in [0, 1].
+
+    A judge is user code: what it returns is checked like input, so that a bad score
+    becomes a judge failure on its item, never a run that fails when it is stored.
+
+    Raises:
+        JudgeError: of kind ``non_finite_score`` or ``out_of_range_score``.
+    """
+    if not isinstance(result, JudgeResult):
+        msg = f"the judge returned {type(result).__name__}, not a JudgeResult"
+        raise JudgeError(JudgeErrorKind.OUT_OF_RANGE_SCORE, msg)
+    scores = [("score", result.score)]
+    scores += [(f"criterion {v.criterion_id!r}", v.score) for v in result.verdicts]
+    for name, value in scores:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            msg = f"{name}: {type(value).__name__} is not a number"
+            raise JudgeError(JudgeErrorKind.OUT_OF_RANGE_SCORE, msg)
+        if not math.isfinite(value):
+            raise JudgeError(JudgeErrorKind.NON_FINITE_SCORE, f"{name}: {value}")
+        if not 0.0 <= value <= 1.0:
+            msg = f"{name}: {value} is outside [0, 1]"
+            raise JudgeError(JudgeErrorKind.OUT_OF_RANGE_SCORE, msg)
+    return result
 
 
 # -- the revise loop ----------------------------------------------------------------------
@@ -626,7 +655,7 @@ async def revise_until_passing(
     error_type: str | None = None
     while True:
         try:
-            result = await revise.judge.grade(request_for(text))
+            result = checked_result(await revise.judge.grade(request_for(text)))
         except JudgeError as exc:
             judge_error = str(exc)
             break

@@ -28,6 +28,9 @@ __all__ = ["fsync_directory", "write_atomic", "write_bytes_atomic", "write_text_
 _CREATE_RETRIES = 5
 """Attempts to create the temp file when its directory is removed meanwhile."""
 
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+"""An exclusive create that never follows a link planted at the temp name."""
+
 _BUFFER = 1 << 18
 """The write buffer of the temp file (large runs are written in a few hundred calls)."""
 
@@ -57,7 +60,7 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     for attempt in range(_CREATE_RETRIES):
         temp = directory / f".{target.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         try:
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+            return os.open(temp, _TEMP_FLAGS, 0o666), temp
         except FileExistsError:
             continue  # a name left by another writer: draw another one
         except FileNotFoundError:

@@ -11,7 +11,12 @@ from awaken_eval._io.atomic import write_bytes_atomic
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._wire.converter import from_json, to_json
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval.errors import DuplicateFixtureId, InputUnreadable, InvalidInput
+from awaken_eval.errors import (
+    DuplicateFixtureId,
+    InputUnreadable,
+    InvalidInput,
+    OutputUnwritable,
+)
 
 __all__ = ["load_directory", "load_fixture", "read_ndjson", "write_ndjson"]
 
@@ -58,10 +63,17 @@ def write_ndjson(path: str | os.PathLike[str], records: Iterable[Any]) -> None:
     sees the old content or the new, never a partial file, and an error while
     serializing or writing leaves the old file untouched (see
     :func:`awaken_eval._io.atomic.write_atomic`).
+
+    Raises:
+        InvalidInput: when a record holds what JSON cannot carry (nothing is written).
+        OutputUnwritable: when the file system fails (a full disk, no permission).
     """
     with gc_paused():
         data = "".join([to_json(record) + "\n" for record in records]).encode()
-    write_bytes_atomic(path, data)
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise OutputUnwritable(os.fsdecode(path), exc.strerror or str(exc)) from None
 
 
 def load_fixture(path: str | os.PathLike[str]) -> Fixture:

@@ -48,11 +48,20 @@ CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32 alphabet used by ULIDs (no I, L, O, U)."""
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_run_id(run_id: str) -> str:
     """Check that ``run_id`` can name a run in any store, and return it.
 
     A run id must be non-empty, must not be exactly ``.`` or ``..`` and must not contain
-    ``/``, ``\\`` or NUL. Everything else (spaces included) is allowed.
+    ``/``, ``\\`` or NUL, nor a lone surrogate. Everything else (spaces included) is
+    allowed.
 
     Raises:
         InvalidRunId: when a rule is broken; ``reason`` says which.
@@ -64,4 +73,6 @@ def validate_run_id(run_id: str) -> str:
     for char, name in (("/", "'/'"), ("\\", "'\\\\'"), ("\0", "NUL")):
         if char in run_id:
             raise InvalidRunId(run_id, f"must not contain {name}")
+    if not run_id.isascii() and not _is_utf8(run_id):
+        raise InvalidRunId(run_id, "must not contain a lone surrogate (it is not valid text)")
     return run_id

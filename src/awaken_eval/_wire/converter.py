@@ -14,6 +14,7 @@ collects every problem, used only to explain a document the fast one rejected.
 from __future__ import annotations
 
 import json
+import math
 import types
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -63,7 +64,7 @@ from awaken_eval._records.outcomes import InferenceSpan, ReplayReport, ToolSpan
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
 from awaken_eval._records.types import Unsigned
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval._wire.json import encode_compact, parse_strict_json
+from awaken_eval._wire.json import check_value, encode_compact, parse_strict_json
 from awaken_eval.errors import InvalidExecutionShape, InvalidInput, Problem
 
 __all__ = [
@@ -224,9 +225,14 @@ def _structure_int(value: object, _: object) -> int:
 
 def _structure_float(value: object, _: object) -> float:
     if type(value) is float:
-        return value
+        if math.isfinite(value):
+            return value
+        raise _expected("a finite number", value)
     if type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise _expected("a number in the range of a double", value) from None
     raise _expected("a number", value)
 
 
@@ -771,12 +777,24 @@ def to_json(record: Any, *, pretty: bool = False) -> str:
         record: A record, or a tuple/list of records.
         pretty: Indent with two spaces (as the reference's pretty printer) instead of
             the compact one-line form.
+
+    Raises:
+        InvalidInput: when the record holds what JSON cannot carry (a non-finite
+            number, a lone surrogate, nesting deeper than ``MAX_DEPTH``), naming its
+            path.
     """
     # The builtins are a temporary: released inside the paused step, they leave
     # nothing for the collector (and nothing to promote).
     with gc_paused():
-        if pretty:
-            return json.dumps(
-                _FAST.unstructure(record), ensure_ascii=False, indent=2, allow_nan=False
-            )
-        return encode_compact(_FAST.unstructure(record))
+        document = _FAST.unstructure(record)
+        try:
+            if pretty:
+                text = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+            else:
+                text = encode_compact(document)
+            if not text.isascii():
+                text.encode()  # a lone surrogate cannot be written as UTF-8
+        except (ValueError, RecursionError):
+            check_value(document)
+            raise  # pragma: no cover - check_value names every problem the encoder has
+        return text

@@ -15,7 +15,8 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from awaken_eval.errors import DuplicateItemKeys
+from awaken_eval._wire.json import MAX_DEPTH
+from awaken_eval.errors import DuplicateItemKeys, InvalidInput
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -147,7 +148,7 @@ def fixture_digest(fixture: Fixture) -> str:
     """
     digest = _CACHE.get(fixture)
     if digest is None:
-        digest = _hasher()(fixture)
+        digest = _checked(_hasher(), fixture)
         _CACHE.put(fixture, digest)
     return digest
 
@@ -180,7 +181,29 @@ def fixture_digests(fixtures: Iterable[Fixture]) -> dict[str, str]:
             continue
         if compute is None:
             compute = _hasher()
-        digest = compute(fixture)
+        digest = _checked(compute, fixture)
         _CACHE.put(fixture, digest)
         digests[fixture_id] = digest
     return digests
+
+
+def _checked(compute: Callable[[Fixture], str], fixture: Fixture) -> str:
+    """``compute(fixture)``; a fixture JSON cannot carry is an InvalidInput naming it.
+
+    A fixture built in code (not loaded) may hold a free-form value nested deeper than
+    :data:`~awaken_eval.wire.MAX_DEPTH`, a non-finite number or a lone surrogate.
+    """
+    try:
+        return compute(fixture)
+    except (RecursionError, ValueError):
+        from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415
+        from awaken_eval._wire.json import check_value  # noqa: PLC0415
+
+        try:
+            check_value(to_builtins(fixture))
+        except InvalidInput as exc:
+            raise exc.located(source=f"fixture {fixture.id}") from None
+        except RecursionError:
+            msg = f"nested deeper than {MAX_DEPTH} levels"
+            raise InvalidInput.single("$", msg).located(source=f"fixture {fixture.id}") from None
+        raise

@@ -12,13 +12,13 @@ When ``<dir>/fixtures/`` exists it is used, else the directory itself.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import attrs
 
 from awaken_eval._io.files import load_directory
 from awaken_eval._records.fixtures import Fixture
+from awaken_eval._wire.json import parse_strict_json
 from awaken_eval.errors import InputUnreadable, InvalidInput, Problem
 
 MANIFEST = "dataset.json"
@@ -74,10 +74,9 @@ def read_manifest(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputUnreadable(str(path), str(exc)) from None
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise InvalidInput([Problem("$", msg)], source=str(path)) from None
+        document = parse_strict_json(text)
+    except InvalidInput as exc:
+        raise exc.located(source=str(path)) from None
     problems = _manifest_problems(document)
     if problems:
         raise InvalidInput(problems, source=str(path))

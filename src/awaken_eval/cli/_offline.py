@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import attrs
@@ -76,6 +77,20 @@ def check(parsed: Parsed) -> int:
     return 0 if summary.is_clean else 1
 
 
+def _intact_trace(trace_root: str, run_id: str) -> list[Any]:
+    """The events of the intact lines of a trace; each damaged line is a warning."""
+    from awaken_eval.sinks._jsonl import FileTraceStore  # noqa: PLC0415
+
+    try:
+        read = anyio.run(FileTraceStore(trace_root).read_trace, run_id)
+    except AwakenEvalError as exc:
+        msg = f"reading trace {run_id}: {exc}"
+        raise CliError(msg) from None
+    for damaged in read.damaged:
+        note(f"warning: trace {run_id}: line {damaged.line} skipped: {damaged.error}")
+    return list(read.events)
+
+
 def curate(parsed: Parsed) -> int:
     """``curate --trace-root DIR --run-id RUN --out FILE (expectations…)`` (spec §5.3)."""
     from awaken_eval._io.atomic import write_text_atomic  # noqa: PLC0415
@@ -87,7 +102,6 @@ def curate(parsed: Parsed) -> int:
         curate_fixture,
         trace_to_provider_script,
     )
-    from awaken_eval.sinks._jsonl import FileTraceStore  # noqa: PLC0415
 
     trace_root = parsed.require(CURATE, "--trace-root")
     run_id = parsed.require(CURATE, "--run-id")
@@ -108,12 +122,7 @@ def curate(parsed: Parsed) -> int:
         raise CliError(msg)
     validate_offline_expectation(expectation, "--expect-json")
 
-    store = FileTraceStore(trace_root)
-    try:
-        events = anyio.run(store.read_events, run_id)
-    except AwakenEvalError as exc:
-        msg = f"reading trace {run_id}: {exc}"
-        raise CliError(msg) from None
+    events = _intact_trace(trace_root, run_id)
     try:
         converted = trace_to_provider_script(events)
     except CurateError as exc:

@@ -166,7 +166,7 @@ def _read(path: Path) -> tuple[str | None, list[Located]]:
 def _locate(path: Path, text: str, problems: tuple[Problem, ...]) -> list[Located]:
     try:
         offsets: dict[tuple[_Step, ...], int] | None = _offsets(text)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):  # deeper than MAX_DEPTH: no lines
         offsets = None
     located = []
     for problem in problems:

@@ -45,10 +45,12 @@ def parse_request(cls: type[T], data: object) -> T:
             is its ``__cause__``.
     """
     from awaken_eval._wire.converter import from_builtins, from_json  # noqa: PLC0415
+    from awaken_eval._wire.json import check_value  # noqa: PLC0415
 
     try:
         if isinstance(data, str | bytes):
             return from_json(cls, data)
+        check_value(data)  # decoded elsewhere: the same depth, number and text rules
         return from_builtins(cls, data)
     except InvalidInput as exc:
         msg = f"invalid request body: {exc}"

@@ -13,8 +13,10 @@ from awaken_eval.sinks._jsonl import *
 __all__ = [
     "EVAL_EVENTS_FILE",
     "TRACES_DIR",
+    "DamagedLine",
     "FileTraceStore",
     "JsonlTraceSink",
     "OpaqueMetricsEvent",
+    "TraceRead",
     "TraceStoreEvent",
 ]

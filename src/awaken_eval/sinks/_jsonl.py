@@ -16,6 +16,11 @@ Layout under the root directory::
 :class:`FileTraceStore` reads it back, e.g. to curate a fixture from a trace with
 :func:`~awaken_eval.curate.curate_fixture`. Appends are not fsynced: a trace is best
 effort, and a failed append is logged on the ``awaken_eval.sinks`` logger, never raised.
+
+A failed append (a full disk) can leave a torn last line. The next append starts on a
+fresh line, so the damage stays on that one line, and :meth:`FileTraceStore.read_trace`
+keeps every intact line and reports the damaged ones (:class:`DamagedLine`). Nothing
+below the root is followed through a symbolic link (the root itself may be one).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any, Union
 import anyio.to_thread
 import attrs
 
+from awaken_eval._io.below import open_below
 from awaken_eval._io.files import read_ndjson
 from awaken_eval._records.events import SpanRecorded, TraceEvent
 from awaken_eval._records.ids import validate_run_id
@@ -43,9 +49,11 @@ from awaken_eval.errors import InputUnreadable, InvalidInput, InvalidRunId, NotF
 __all__ = [
     "EVAL_EVENTS_FILE",
     "TRACES_DIR",
+    "DamagedLine",
     "FileTraceStore",
     "JsonlTraceSink",
     "OpaqueMetricsEvent",
+    "TraceRead",
     "TraceStoreEvent",
 ]
 
@@ -84,6 +92,32 @@ TraceStoreEvent = Union[InferenceSpan, ToolSpan, OpaqueMetricsEvent]  # noqa: UP
 """One line of a trace file: ``{"type": "inference" | "tool" | ..., ...}``."""
 
 
+@attrs.frozen
+class DamagedLine:
+    """A line of a trace file that could not be read (e.g. torn by a failed append).
+
+    Attributes:
+        line: Its 1-based line number.
+        error: Why it could not be read (the JSON path and the problem).
+    """
+
+    line: int
+    error: str
+
+
+@attrs.frozen
+class TraceRead:
+    """What :meth:`FileTraceStore.read_trace` read: the intact events and the damage.
+
+    Attributes:
+        events: The events of every intact line, in record order.
+        damaged: The lines that could not be read, in file order.
+    """
+
+    events: tuple[TraceStoreEvent, ...]
+    damaged: tuple[DamagedLine, ...] = ()
+
+
 def _span_line(span: InferenceSpan | ToolSpan) -> bytes:
     tag = "inference" if isinstance(span, InferenceSpan) else "tool"
     document = {"type": tag, **to_builtins(span)}
@@ -91,7 +125,7 @@ def _span_line(span: InferenceSpan | ToolSpan) -> bytes:
     return (text + "\n").encode()
 
 
-def _decode_line(line: str) -> TraceStoreEvent:
+def _decode_line(line: bytes) -> TraceStoreEvent:
     document: dict[str, Any] = from_json(dict[str, Any], line)
     tag = document.pop("type", None)
     if tag == "inference":
@@ -135,44 +169,75 @@ class FileTraceStore:
         return self.traces_dir / f"{validate_run_id(run_id)}{_SUFFIX}"
 
     async def read_events(self, run_id: str) -> list[TraceStoreEvent]:
-        """The events of the trace ``run_id``, in record order.
+        """The events of the trace ``run_id``, in record order, all or nothing.
 
-        Blank lines are skipped. An existing but empty trace gives an empty list.
+        Blank lines are skipped. An existing but empty trace gives an empty list. To
+        keep the intact part of a damaged trace, use :meth:`read_trace`.
 
         Raises:
             InvalidRunId: for an id that cannot name a trace.
             NotFound: when there is no trace ``run_id`` (message ``trace not found: ...``).
-            InputUnreadable: when the file cannot be read.
+            InputUnreadable: when the file cannot be read (or is a symbolic link).
             InvalidInput: for a corrupt line, naming the file and its 1-based line.
         """
         path = self.trace_path(run_id)
-        return await anyio.to_thread.run_sync(self._read_events, run_id, path)
+        events, damaged = await anyio.to_thread.run_sync(self._scan, run_id, path)
+        if damaged:
+            number, exc = damaged[0]
+            raise exc.located(source=str(path), line=number)
+        return events
 
-    @staticmethod
-    def _read_events(run_id: str, path: Path) -> list[TraceStoreEvent]:
+    async def read_trace(self, run_id: str) -> TraceRead:
+        """The events of every intact line of the trace ``run_id``, and the damaged lines.
+
+        A line that is not valid UTF-8, not JSON or not an event (e.g. torn by a failed
+        append) is reported as a :class:`DamagedLine` and the reading goes on.
+
+        Raises:
+            InvalidRunId: for an id that cannot name a trace.
+            NotFound: when there is no trace ``run_id``.
+            InputUnreadable: when the file cannot be read (or is a symbolic link).
+        """
+        path = self.trace_path(run_id)
+        return await anyio.to_thread.run_sync(self._read_trace, run_id, path)
+
+    def _read_trace(self, run_id: str, path: Path) -> TraceRead:
+        events, damaged = self._scan(run_id, path)
+        lines = tuple(DamagedLine(number, str(exc)) for number, exc in damaged)
+        return TraceRead(tuple(events), lines)
+
+    def _scan(
+        self, run_id: str, path: Path
+    ) -> tuple[list[TraceStoreEvent], list[tuple[int, InvalidInput]]]:
         try:
-            text = path.read_text(encoding="utf-8")
+            descriptor = open_below(self.root, path, os.O_RDONLY)
         except FileNotFoundError:
             msg = f"trace not found: {run_id}"
             raise NotFound(msg) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputUnreadable(str(path), str(exc)) from None
+        except OSError as exc:
+            raise InputUnreadable(str(path), exc.strerror or str(exc)) from None
+        try:
+            with os.fdopen(descriptor, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise InputUnreadable(str(path), exc.strerror or str(exc)) from None
         events: list[TraceStoreEvent] = []
+        damaged: list[tuple[int, InvalidInput]] = []
         with gc_paused():
-            for number, line in enumerate(text.split("\n"), start=1):
+            for number, line in enumerate(data.split(b"\n"), start=1):
                 if not line.strip():
                     continue
                 try:
                     events.append(_decode_line(line))
                 except InvalidInput as exc:
-                    raise exc.located(source=str(path), line=number) from None
-        return events
+                    damaged.append((number, exc))
+        return events, damaged
 
     async def list_runs(self) -> list[str]:
         """The run ids that have a trace, sorted (ULID run ids sort by creation).
 
-        Files that do not end in ``.jsonl`` or do not name a valid run id are ignored;
-        a missing root gives an empty list.
+        Files that do not end in ``.jsonl``, symbolic links, and names that are not a
+        valid run id are ignored; a missing root gives an empty list.
         """
         return await anyio.to_thread.run_sync(self._list_runs)
 
@@ -185,7 +250,7 @@ class FileTraceStore:
             raise InputUnreadable(str(self.traces_dir), str(exc)) from None
         runs: list[str] = []
         for entry in entries:
-            if not entry.name.endswith(_SUFFIX) or not entry.is_file():
+            if not entry.name.endswith(_SUFFIX) or entry.is_symlink() or not entry.is_file():
                 continue
             run_id = entry.name[: -len(_SUFFIX)]
             try:
@@ -262,15 +327,18 @@ class JsonlTraceSink:
         return path, _span_line(span)
 
     def _append(self, path: Path, data: bytes) -> None:
-        """Append ``data`` with one ``O_APPEND`` write (whole lines never interleave)."""
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        """Append ``data`` with one ``O_APPEND`` write (whole lines never interleave).
+
+        When the file does not end with a newline (a torn last line), the append
+        starts with one, so the torn line stays a line of its own.
+        """
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         with self._lock:
+            descriptor = open_below(self.store.root, path, flags, 0o644, make_parents=True)
             try:
-                descriptor = os.open(path, flags, 0o644)
-            except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                descriptor = os.open(path, flags, 0o644)
-            try:
+                size = os.fstat(descriptor).st_size
+                if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                    data = b"\n" + data
                 view = memoryview(data)
                 while view:
                     written = os.write(descriptor, view)

@@ -28,6 +28,7 @@ import anyio
 import attrs
 
 from awaken_eval._io.atomic import write_bytes_atomic
+from awaken_eval._io.below import open_below, read_nofollow
 from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.rules import validate_dataset_for_write
 from awaken_eval._records.store import DatasetRecord
@@ -46,11 +47,16 @@ def validate_dataset_id(dataset_id: str) -> str:
 
     Raises:
         InvalidRequest: for an empty id, ``.``, ``..``, or an id containing ``/``,
-            ``\\`` or NUL.
+            ``\\`` or NUL, or a lone surrogate.
     """
     if not dataset_id or dataset_id in {".", ".."} or any(c in dataset_id for c in "/\\\0"):
         msg = f"invalid dataset id {dataset_id!r}: must be non-empty, not . or .., without / \\ NUL"
         raise InvalidRequest(msg)
+    try:
+        dataset_id.encode()
+    except UnicodeEncodeError:
+        msg = f"invalid dataset id {dataset_id!r}: must not contain a lone surrogate"
+        raise InvalidRequest(msg) from None
     return dataset_id
 
 
@@ -151,12 +157,12 @@ class FileDatasetStore:
         from awaken_eval._wire.converter import from_json  # noqa: PLC0415
 
         try:
-            text = path.read_bytes()
+            text = read_nofollow(path)
         except FileNotFoundError:
             msg = f"dataset not found: {dataset_id}"
             raise NotFound(msg) from None
         except OSError as exc:
-            msg = f"could not read dataset {dataset_id} from {path}: {exc}"
+            msg = f"could not read dataset {dataset_id} from {path}: {exc.strerror or exc}"
             raise StoreFailure(msg) from exc
         try:
             envelope = from_json(_Envelope, text)
@@ -181,12 +187,20 @@ class FileDatasetStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with (self.root / ".lock").open("a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        lock = self.root / ".lock"
+        try:
+            descriptor = open_below(self.root, lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            msg = f"could not open the dataset store lock {lock}: {exc.strerror or exc}"
+            raise StoreFailure(msg) from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            os.close(descriptor)
 
     def _replace(self, path: Path, data: bytes) -> None:
         try:

@@ -17,13 +17,17 @@ when such a URL is opened.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 from urllib.parse import unquote
 
 import attrs
 
-from awaken_eval.errors import InvalidRequest, NotFound
+from awaken_eval.errors import InvalidRequest, NotFound, StoreFailure
 from awaken_eval.protocols import EvalRunStore
 
 __all__ = [
@@ -31,6 +35,8 @@ __all__ = [
     "open_run_store",
     "parse_store_url",
 ]
+
+P = ParamSpec("P")
 
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):(?P<rest>.*)$", re.DOTALL)
 _SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
@@ -54,11 +60,21 @@ def _unsupported(url: str, reason: str) -> InvalidRequest:
     return InvalidRequest(f"unsupported run store URL {url!r}: {reason} (use {_KINDS})")
 
 
+def _no_nul(url: str, path: str) -> str:
+    if "\0" in path:
+        raise _unsupported(url, "the path contains a NUL character")
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise _unsupported(url, "the path is not valid text (a lone surrogate)") from None
+    return path
+
+
 def _sqlite_path(url: str, rest: str) -> Path:
     if not rest.startswith("///"):
         msg = "a SQLite URL has three slashes before a relative path, four before an absolute one"
         raise _unsupported(url, msg)
-    path = unquote(rest[3:])
+    path = _no_nul(url, unquote(rest[3:]))
     if not path or path == "/":
         raise _unsupported(url, "the database path is empty")
     return Path(path)
@@ -72,7 +88,7 @@ def _file_path(url: str, rest: str) -> Path:
         path = slash + path
     else:
         path = rest
-    path = unquote(path)
+    path = _no_nul(url, unquote(path))
     if not path:
         raise _unsupported(url, "the directory path is empty")
     return Path(path)
@@ -95,7 +111,7 @@ def parse_store_url(url: str) -> StoreLocation:
         raise _unsupported(url, "it is empty")
     match = _SCHEME.match(url)
     if match is None:  # a bare path (a one-letter "scheme" is a Windows drive)
-        path = Path(url)
+        path = Path(_no_nul(url, url))
         kind = "sqlite" if path.suffix.lower() in _SQLITE_SUFFIXES else "file"
         return StoreLocation(kind, path)
     scheme, rest = match["scheme"].lower(), match["rest"]
@@ -110,6 +126,24 @@ def parse_store_url(url: str) -> StoreLocation:
     raise _unsupported(url, f"unknown scheme {scheme!r}")
 
 
+def _file_system_errors_as_store_failures(
+    function: Callable[P, EvalRunStore],
+) -> Callable[P, EvalRunStore]:
+    """Report an ``OSError`` of opening a store as a ``StoreFailure`` naming the URL."""
+
+    @functools.wraps(function)
+    def opened(*args: P.args, **kwargs: P.kwargs) -> EvalRunStore:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            url = args[0] if args else kwargs.get("url")
+            msg = f"cannot open run store {url!r}: {exc.strerror or exc}"
+            raise StoreFailure(msg) from None
+
+    return opened
+
+
+@_file_system_errors_as_store_failures
 def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
     """Open the run store ``url`` names.
 
@@ -130,6 +164,7 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
             directory where a database file is expected, a file where a run directory
             is expected).
         NotFound: when ``create`` is false and the store does not exist.
+        StoreFailure: when the file system refuses the path (too long, no permission).
     """
     location = parse_store_url(url)
     if location.kind == "memory":

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import attrs
 
+from awaken_eval._io.below import open_nofollow
 from awaken_eval._records.runs import (
     EvalRun,
     EvalRunExecutionMode,
@@ -26,7 +27,7 @@ from awaken_eval._records.runs import (
 from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.converter import from_builtins
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval._wire.json import decode_strict, loads_strict
+from awaken_eval._wire.json import loads_strict
 from awaken_eval.errors import StoreFailure
 from awaken_eval.stores._files.layout import io_failure
 
@@ -47,7 +48,7 @@ __all__ = [
 
 def decode_line(line: bytes) -> Any:
     """Parse one journal line strictly (the store wrote it as UTF-8 compact JSON)."""
-    return decode_strict(line.decode())
+    return loads_strict(line)
 
 
 def document_key(document: Any) -> ItemKey:
@@ -179,7 +180,7 @@ def index_journal(
     offsets = array("q", [0])
     passed = 0
     try:
-        with path.open("rb") as handle, gc_paused():
+        with open_nofollow(path) as handle, gc_paused():
             for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
                     break  # torn by a crash mid-append: never acknowledged

@@ -25,6 +25,7 @@ from pathlib import Path
 import attrs
 
 from awaken_eval._io.atomic import fsync_directory, write_bytes_atomic
+from awaken_eval._io.below import open_nofollow, read_nofollow
 from awaken_eval._records.runs import EvalRunItem, ItemKey
 from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.converter import from_builtins, to_builtins
@@ -120,7 +121,7 @@ class Journals:
         """The locked items file of the open run ``run_id``, or ``None`` when not open."""
         items = self._layout.journal_dir(run_id) / ITEMS
         try:
-            descriptor = os.open(items, os.O_RDWR | os.O_APPEND)
+            descriptor = os.open(items, os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW)
         except (FileNotFoundError, NotADirectoryError):
             descriptor = -1
         except OSError as exc:
@@ -269,7 +270,7 @@ def read_header(run_id: str, directory: Path) -> RunHeader:
     """
     path = directory / HEADER
     try:
-        data = path.read_bytes()
+        data = read_nofollow(path)
         return from_builtins(RunHeader, loads_strict(data))
     except OSError as exc:
         raise io_failure(run_id, "read the journal header", path, exc) from None
@@ -287,7 +288,7 @@ def _scan_keys(run_id: str, path: Path) -> tuple[frozenset[ItemKey], int]:
     models: dict[str, str] = {}
     size = 0
     try:
-        with path.open("rb") as handle, gc_paused():
+        with open_nofollow(path) as handle, gc_paused():
             for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
                     break  # torn by a crash mid-append

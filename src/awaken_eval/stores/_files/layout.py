@@ -12,12 +12,18 @@ read by the other::
 Every directory under ``eval_runs`` whose name starts with ``.`` is internal, and
 every name starting with ``.`` and ending in ``.tmp`` is a temp file of
 :func:`~awaken_eval._io.atomic.write_atomic` (ignored by reads and listings).
+
+Nothing below the root is followed through a symbolic link (the root itself may be
+one): a linked shard is skipped by listings and refused by writes, a linked run file,
+marker, journal or staging directory is a :class:`~awaken_eval.errors.StoreFailure`
+naming the path (see :mod:`awaken_eval._io.below`).
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from awaken_eval._io.atomic import write_bytes_atomic
+from awaken_eval._io.below import LINK_REFUSED, check_below, read_nofollow
 from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.rules import validate_unique_item_keys
 from awaken_eval._records.runs import EvalRun
@@ -98,7 +105,7 @@ def shard_of(started_at_secs: int) -> str:
 
 def io_failure(run_id: str, action: str, path: Path, exc: OSError) -> StoreFailure:
     """The store failure of a file-system error, naming the run, the action and the path."""
-    reason = exc.strerror or str(exc)
+    reason = LINK_REFUSED if exc.errno == errno.ELOOP else exc.strerror or str(exc)
     return StoreFailure(f"eval run {run_id}: cannot {action} {path}: {reason}")
 
 
@@ -117,24 +124,38 @@ class Layout:
 
     def __init__(self, root: Path) -> None:
         """Lay out the store at ``root`` (``root/eval_runs`` is the runs directory)."""
+        self.root = root
         self.runs = root / _RUNS
 
+    def below(self, path: Path) -> Path:
+        """``path``, checked: no existing component below the root is a symbolic link.
+
+        Raises:
+            StoreFailure: naming the link.
+        """
+        try:
+            check_below(self.root, path)
+        except OSError as exc:
+            msg = f"{exc.filename}: {exc.strerror or exc}"
+            raise StoreFailure(msg) from None
+        return path
+
     def final_path(self, run_id: str, started_at_secs: int) -> Path:
-        """The run file of ``run_id`` in its month shard."""
-        return self.runs / shard_of(started_at_secs) / f"{run_id}{SUFFIX}"
+        """The run file of ``run_id`` in its month shard (checked, see :meth:`below`)."""
+        return self.below(self.runs / shard_of(started_at_secs) / f"{run_id}{SUFFIX}")
 
     def marker(self, run_id: str) -> Path:
-        """The write-once marker of ``run_id``."""
-        return self.runs / _IDS / run_id
+        """The write-once marker of ``run_id`` (checked, see :meth:`below`)."""
+        return self.below(self.runs / _IDS / run_id)
 
     def journal_dir(self, run_id: str) -> Path:
-        """The journal directory of the open run ``run_id``."""
-        return self.runs / _OPEN / run_id
+        """The journal directory of the open run ``run_id`` (checked, see :meth:`below`)."""
+        return self.below(self.runs / _OPEN / run_id)
 
     def new_staging_dir(self) -> Path:
-        """A fresh, unique path to stage a journal in (not created)."""
+        """A fresh, unique path to stage a journal in (not created; checked)."""
         name = f"{os.getpid()}.{time.time_ns()}.{secrets.token_hex(4)}"
-        return self.runs / _STAGING / name
+        return self.below(self.runs / _STAGING / name)
 
     def shards(self) -> builtins.list[Path]:
         """The non-internal shard directories, by name."""
@@ -149,7 +170,7 @@ class Layout:
         shards = [
             Path(entry.path)
             for entry in entries
-            if not entry.name.startswith(".") and entry.is_dir()
+            if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
         ]
         return sorted(shards)
 
@@ -159,7 +180,7 @@ class Layout:
         for shard in self.shards():
             candidate = shard / name
             if os.path.lexists(candidate):
-                return candidate
+                return self.below(candidate)
         return None
 
     @staticmethod
@@ -180,6 +201,7 @@ class Layout:
         Raises:
             AlreadyExists: when either is there.
         """
+        self.below(self.runs)
         if self.locate(run_id) is not None or os.path.lexists(self.marker(run_id)):
             raise AlreadyExists(run_id)
 
@@ -250,7 +272,7 @@ def decode_run(path: Path, stem: str, document: Any) -> EvalRun:
 def load_document(path: Path, stem: str) -> Any | None:
     """The parsed JSON of a run file, or ``None`` (with a warning) when unusable."""
     try:
-        data = path.read_bytes()
+        data = read_nofollow(path)
     except FileNotFoundError:
         return None  # removed meanwhile
     except OSError as exc:

@@ -34,6 +34,7 @@ import anyio.to_thread
 import attrs
 
 from awaken_eval._io.atomic import write_atomic
+from awaken_eval._io.below import open_nofollow, read_nofollow
 from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.rules import validate_unique_item_keys
 from awaken_eval._records.runs import (
@@ -314,7 +315,7 @@ class FileEvalRunStore:
             msg = f"eval run not found: {run_id}"
             raise NotFound(msg)
         try:
-            data = path.read_bytes()
+            data = read_nofollow(path)
         except FileNotFoundError:  # pruned meanwhile
             msg = f"eval run not found: {run_id}"
             raise NotFound(msg) from None
@@ -393,7 +394,7 @@ class FileEvalRunStore:
 
     def _prune_entry(self, path: Path, name: str, older_than_secs: int) -> bool:
         """Delete one shard entry when it is a valid run older than the cutoff."""
-        if not name.endswith(SUFFIX) or not path.is_file():
+        if not name.endswith(SUFFIX) or path.is_symlink() or not path.is_file():
             return False
         stem = name[: -len(SUFFIX)]
         document = load_document(path, stem)
@@ -468,7 +469,7 @@ class FileEvalRunStore:
             index = index_journal(run_id, path, header.execution_mode, item_order)
             final = self._layout.final_path(run_id, header.started_at_secs)
             try:
-                reader = path.open("rb")
+                reader = open_nofollow(path)
             except OSError as exc:
                 raise io_failure(run_id, "read the journal", path, exc) from None
             with reader:
@@ -490,7 +491,7 @@ class FileEvalRunStore:
         path = self._layout.locate(run_id)
         if path is not None:
             try:
-                with path.open("rb") as handle, gc_paused():
+                with open_nofollow(path) as handle, gc_paused():
                     summary = scan_summary(handle)
             except (OSError, ValueError, TypeError, RecursionError):
                 summary = None  # read whole below, which names the problem
