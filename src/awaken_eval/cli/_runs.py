@@ -394,7 +394,7 @@ def _interrupted(parsed: Parsed, store: EvalRunStore, run_id: str, store_url: st
             note(f"interrupted; cannot tell what run {run_id} stored: {exc}")
             return 130
     if not found:
-        kept = "nothing of it was stored" if found == [] else ""
+        kept = "nothing of it was stored"
         if isinstance(store, InMemoryRunStore):
             kept = f"it was kept in memory only ({store_url}) and cannot be resumed"
         note(f"interrupted; run {run_id}: {kept}")
