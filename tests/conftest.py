@@ -7,6 +7,8 @@ import pytest
 from awaken_eval.cli import main
 from cli_support import Cli, Result
 
+pytest_plugins = ["_task_leaks"]  # a test whose asyncio task leaked an exception fails
+
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:

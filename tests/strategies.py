@@ -163,6 +163,7 @@ from awaken_eval.records import (
     MockErrorResponse,
     MockResponse,
     MockTextResponse,
+    OpenRunSummary,
     RunHeader,
     SampleAggregate,
 )
@@ -1198,6 +1199,12 @@ def _eval_run_summaries(draw: st.DrawFn) -> EvalRunSummary:
 def eval_run_summaries() -> st.SearchStrategy[EvalRunSummary]:
     """:class:`~awaken_eval.EvalRunSummary` with ``item_count == passed + failed``."""
     return _eval_run_summaries()
+
+
+@cache
+def open_run_summaries() -> st.SearchStrategy[OpenRunSummary]:
+    """:class:`~awaken_eval.records.OpenRunSummary`, counted as a finished run's summary."""
+    return eval_run_summaries().map(lambda summary: OpenRunSummary(**attrs.asdict(summary)))
 
 
 @cache

@@ -222,13 +222,14 @@ def test_run_json_is_one_document(cli: Any, store: str) -> None:
     assert {"unchanged"} == {entry["kind"] for entry in second["diff"]["entries"]}
 
 
-def test_run_an_empty_dataset_warns(cli: Any, store: str, tmp_path: Path) -> None:
+def test_run_an_empty_dataset_is_an_input_error(cli: Any, store: str, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / "notes.txt").write_text("not a fixture")
     result = cli("run", str(empty), "--store", store)
-    assert 0 == result.code
-    assert f"awaken-eval: no fixtures matched in {empty}\n" == result.err
-    assert "0" == result.totals()["items"]
+    message = f"awaken-eval: no fixtures in {empty}: no file matches {empty}/*.json\n"
+    assert (2, "", message) == (result.code, result.out, result.err)
+    assert not (tmp_path / "store").exists()  # no empty run is stored
 
 
 def test_dataset_directory_with_fixtures_and_manifest(cli: Any, store: str, tmp_path: Path) -> None:
@@ -662,7 +663,7 @@ def test_resume_runs_only_the_missing_units(cli: Any, store: str) -> None:
     assert 1_700_000_000 == run.started_at_secs
     again = cli("run", str(BUNDLED), "--store", store, "--resume", header.id)
     assert 2 == again.code
-    assert "already exists" in again.err
+    assert f"run {header.id} is finished in {store}; there is nothing left to resume" in again.err
 
 
 def test_revise_loop_reaches_the_runner(

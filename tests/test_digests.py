@@ -8,7 +8,7 @@ import json
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from awaken_eval import ChatResponseEvent, Fixture, TokenUsage, to_builtins
@@ -37,7 +37,8 @@ def test_digest_value_is_pinned() -> None:
     assert (expected, expected) == (reference_digest(fixture), fixture_digest(fixture))
 
 
-@settings(max_examples=60)
+# Generating whole fixtures is slow on a loaded machine: no deadline, no speed check.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fixtures())
 def test_cached_digest_equals_the_computed_one(fixture: Fixture) -> None:
     first = fixture_digest(fixture)

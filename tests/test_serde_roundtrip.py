@@ -121,6 +121,7 @@ from awaken_eval.records import (
     MockErrorResponse,
     MockResponse,
     MockTextResponse,
+    OpenRunSummary,
     RunHeader,
     SampleAggregate,
 )
@@ -185,6 +186,7 @@ WIRE_TYPES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (EvalRunItem, s.eval_run_items()),
     (EvalRun, s.eval_runs()),
     (EvalRunSummary, s.eval_run_summaries()),
+    (OpenRunSummary, s.open_run_summaries()),
     (EvalRunFilter, s.eval_run_filters()),
     (SampleAggregate, s.sample_aggregates()),
     # diffs

@@ -1,7 +1,9 @@
 """Crash safety, concurrent writers and corrupt data of the file and SQLite run stores.
 
 * Kill loop: a child process writes runs and streams appends, acknowledging every call
-  that returned on stdout; the test kills it with ``SIGKILL`` at a random moment (seeded),
+  that returned on stdout; the test kills it with ``SIGKILL`` once it has read a seeded
+  number of its acknowledgements (so where the kill lands depends on the seed, never on
+  the machine's speed: the child is always mid-work, at most a few calls further on),
   then opens the store in-process and checks that it opens, that every listed run reads
   back complete (never a partially visible run), that every acknowledged write is there
   and that every acknowledged append is present when its run is resumed.
@@ -22,7 +24,6 @@ import os
 import random
 import signal
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import anyio
 import pytest
 
 from _store_worker import (
+    MAX_CHURN_OPS,
     ForkServer,
     Store,
     appender_keys,
@@ -50,7 +52,8 @@ KINDS = ["files", "sqlite"]
 KILLS_PER_STORE = 40
 KILLS_PER_ROOT = 10
 """A fresh store every this many kills keeps each check small (the store grows)."""
-MAX_KILL_DELAY_SECS = 0.08
+MAX_ACKS_BEFORE_KILL = 40
+"""A child is killed after a seeded number of acknowledged calls, from 0 to this."""
 WRITERS = 4
 CONTENTION_ROUNDS = 4
 
@@ -131,9 +134,11 @@ async def check_store(kind: str, root: Path, ledger: Ledger) -> str:
 def test_sigkill_never_loses_an_acknowledged_call_nor_shows_a_partial_run(
     server: ForkServer, tmp_path: Path, kind: str
 ) -> None:
-    rng = random.Random(f"kill-{kind}")  # noqa: S311 - seeded kill times, not a secret
+    rng = random.Random(f"kill-{kind}")  # noqa: S311 - seeded kill points, not a secret
+    targets = [rng.randint(0, MAX_ACKS_BEFORE_KILL) for _ in range(KILLS_PER_STORE)]
+    assert MAX_ACKS_BEFORE_KILL < MAX_CHURN_OPS  # every target is reached before a child idles
     acknowledged_calls = 0
-    for kill in range(KILLS_PER_STORE):
+    for kill, target in enumerate(targets):
         root = tmp_path / f"store-{kill // KILLS_PER_ROOT}"
         if kill % KILLS_PER_ROOT == 0:
             ledger = Ledger()
@@ -149,20 +154,25 @@ def test_sigkill_never_loses_an_acknowledged_call_nor_shows_a_partial_run(
             }
         )
         pid = None
-        while pid is None:
+        seen = 0  # calls of this child acknowledged so far
+        while pid is None or seen < target:
             message = server.read()
+            assert "exit" not in message, f"the child stopped early:\n{server.stderr()}"
             if "ack" in message:
                 ledger.record(message)
-            pid = message.get("pid")
-        time.sleep(rng.uniform(0, MAX_KILL_DELAY_SECS))
+                seen += message["ack"] != "open"
+            pid = message.get("pid", pid)
         os.kill(pid, signal.SIGKILL)
         while "exit" not in (message := server.read()):
             ledger.record(message)
-            acknowledged_calls += message["ack"] != "open"
+            seen += message["ack"] != "open"
         assert signal.SIGKILL == message["signal"], f"the child failed:\n{server.stderr()}"
+        assert target <= seen
+        acknowledged_calls += seen
         stream = anyio.run(check_store, kind, root, ledger) or f"r{kill}-next"
-    # The kills landed while work was going on, not only before it started.
-    assert KILLS_PER_STORE <= acknowledged_calls
+    # The kills landed while work was going on, not only before it started: each one
+    # after its seeded number of acknowledged calls (a count, not a time).
+    assert sum(targets) <= acknowledged_calls
 
 
 # -- concurrent writers -------------------------------------------------------------------------

@@ -13,8 +13,16 @@ app you can copy into your service:
 Every route requires ``Authorization: Bearer <admin token>`` (exactly one header,
 compared in constant time), checked before the body is read; without a configured
 token every request is refused. Every error is JSON ``{"error": "<message>"}`` with the
-status of :func:`awaken_eval.service.http_status`: malformed JSON and unknown fields are
-a 400 naming the JSON path, an unexpected exception a logged 500 ``internal error``.
+status of :func:`awaken_eval.service.http_status` and the message of
+:func:`awaken_eval.service.error_message`: malformed JSON and unknown fields are a 400
+naming the JSON path; a 5xx is logged and answered ``internal error`` (its details can
+name server files); echoed input is cut to ``MAX_ERROR_CHARS``.
+
+Requests are taken defensively, with the helpers of :mod:`awaken_eval.service`: a body
+must be ``application/json`` in UTF-8 (else 415), at most ``max_body_bytes`` (1 MiB by
+default; else 413, refused before reading when ``Content-Length`` says so) and arrive
+within ``body_timeout_secs`` (10 s by default; else 408); query parameters are checked
+strictly (unknown, repeated or out-of-range values are a 400).
 
 Usage (from the repository root)::
 
@@ -41,7 +49,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +73,22 @@ from awaken_eval import (
     load_directory,
     to_builtins,
 )
-from awaken_eval.errors import ServiceError
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.service import (
+    DEFAULT_BODY_TIMEOUT_SECS,
+    DEFAULT_MAX_BODY_BYTES,
     EvalService,
     OnlineEvalRequest,
     StartRunRequest,
     StaticModelResolver,
+    bounded,
+    check_content_type,
+    error_message,
     http_status,
     parse_request,
+    query_integer,
+    read_body,
+    strict_query,
 )
 from awaken_eval.stores import FileDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor
@@ -99,8 +114,9 @@ Handler = Callable[[Request], Awaitable[Any]]
 def error_response(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """The JSON error body every refusal uses."""
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    """The JSON error body every refusal uses (text that is not valid UTF-8 is replaced)."""
+    safe = message.encode("utf-8", "replace").decode("utf-8")
+    return JSONResponse({"error": safe}, status_code=status, headers=headers)
 
 
 def refusal(request: Request, admin_token: str | None) -> str | None:
@@ -121,13 +137,11 @@ def refusal(request: Request, admin_token: str | None) -> str | None:
 
 
 def answer_error(exc: Exception) -> JSONResponse:
-    """Map an exception to its JSON error; a 500 is logged, an unexpected one not shown."""
+    """Map an exception to its JSON error; a 5xx is logged and answered without details."""
     status = http_status(exc)
     if status >= 500:
         logger.error("eval request failed", exc_info=exc)
-    if isinstance(exc, ServiceError):
-        return error_response(status, exc.message)
-    return error_response(status, str(exc) if status < 500 else "internal error")
+    return error_response(status, error_message(exc))
 
 
 def endpoint(handler: Handler, admin_token: str | None) -> Callable[[Request], Awaitable[Response]]:
@@ -145,31 +159,11 @@ def endpoint(handler: Handler, admin_token: str | None) -> Callable[[Request], A
     return respond
 
 
-def strict_query(params: QueryParams, allowed: Collection[str]) -> dict[str, str]:
-    """The query parameters, refusing unknown and repeated keys."""
-    query: dict[str, str] = {}
-    for key, value in params.multi_items():
-        if key not in allowed:
-            msg = f"unknown query parameter {key!r}; expected one of: {', '.join(allowed)}"
-            raise InvalidRequest(msg)
-        if key in query:
-            msg = f"query parameter {key!r} is given more than once"
-            raise InvalidRequest(msg)
-        query[key] = value
-    return query
-
-
 def run_filter(params: QueryParams) -> EvalRunFilter:
     """The listing filter of ``GET /v1/eval/runs``."""
     fields: dict[str, str | int] = {}
-    for key, value in strict_query(params, LIST_QUERY).items():
-        if key in INTEGER_QUERY:
-            if not (value.isascii() and value.isdigit()):
-                msg = f"query parameter {key!r} must be a non-negative integer, got {value!r}"
-                raise InvalidRequest(msg)
-            fields[key] = int(value)
-        else:
-            fields[key] = value
+    for key, value in strict_query(params.multi_items(), LIST_QUERY).items():
+        fields[key] = query_integer(key, value) if key in INTEGER_QUERY else value
     try:
         return from_builtins(EvalRunFilter, fields)
     except InvalidInput as exc:  # out of range
@@ -180,12 +174,17 @@ def run_filter(params: QueryParams) -> EvalRunFilter:
 async def http_error(_request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (unknown path, wrong method) as JSON too."""
     if isinstance(exc, HTTPException):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc.status_code, bounded(str(exc.detail)), exc.headers)
     return answer_error(exc)
 
 
 def create_app(
-    service: EvalService, *, admin_token: str | None, lifespan: Lifespan[Starlette] | None = None
+    service: EvalService,
+    *,
+    admin_token: str | None,
+    lifespan: Lifespan[Starlette] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    body_timeout_secs: float = DEFAULT_BODY_TIMEOUT_SECS,
 ) -> Starlette:
     """The eval routes of ``service`` as a Starlette app.
 
@@ -194,10 +193,21 @@ def create_app(
         admin_token: The bearer token every request must carry; ``None`` (or empty)
             refuses every request with a 401.
         lifespan: Startup and shutdown work of the host (opening stores, ...).
+        max_body_bytes: The largest request body accepted (413 above it).
+        body_timeout_secs: How long a request body may take to arrive (408 after).
     """
 
+    async def json_body(request: Request) -> bytes:
+        check_content_type(request.headers.get("content-type"))
+        return await read_body(
+            request.stream(),
+            content_length=request.headers.get("content-length"),
+            max_bytes=max_body_bytes,
+            timeout_secs=body_timeout_secs,
+        )
+
     async def start_run(request: Request) -> Any:
-        body = parse_request(StartRunRequest, await request.body())
+        body = parse_request(StartRunRequest, await json_body(request))
         return to_builtins(await service.start_run(body))
 
     async def list_runs(request: Request) -> Any:
@@ -205,7 +215,7 @@ def create_app(
         return {"runs": to_builtins(runs)}
 
     async def get_run(request: Request) -> Any:
-        query = strict_query(request.query_params, GET_QUERY)
+        query = strict_query(request.query_params.multi_items(), GET_QUERY)
         response = await service.get_run(
             request.path_params["run_id"],
             baseline=query.get("baseline"),
@@ -214,7 +224,7 @@ def create_app(
         return to_builtins(response)
 
     async def online_eval(request: Request) -> Any:
-        body = parse_request(OnlineEvalRequest, await request.body())
+        body = parse_request(OnlineEvalRequest, await json_body(request))
         return to_builtins(await service.online_eval(body))
 
     def route(path: str, handler: Handler, method: str) -> Route:

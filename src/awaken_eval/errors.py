@@ -13,7 +13,10 @@ structured fields of each exception and never carry terminal markup::
     ├── OutputUnwritable          a file that could not be written (the old one is intact)
     └── ServiceError              a request a host should answer with ``status``
         ├── InvalidRequest        400: the request (or data it names) breaks a rule
-        │   └── DuplicateItemKeys two items (or reports) share one key
+        │   ├── DuplicateItemKeys two items (or reports) share one key
+        │   ├── RequestTimeout    408: the request body did not arrive in time
+        │   ├── PayloadTooLarge   413: the request body is over the host's limit
+        │   └── UnsupportedMediaType 415: the request body is not application/json
         ├── NotFound              404: a dataset, run, model, agent or judge is unknown
         ├── Conflict              409: a write conflicts with stored state
         │   └── AlreadyExists     a run with this id exists (run ids are write-once)
@@ -51,10 +54,13 @@ __all__ = [
     "JudgeErrorKind",
     "NotFound",
     "OutputUnwritable",
+    "PayloadTooLarge",
     "Problem",
+    "RequestTimeout",
     "RunIncomplete",
     "ServiceError",
     "StoreFailure",
+    "UnsupportedMediaType",
 ]
 
 
@@ -225,6 +231,54 @@ class InvalidRequest(ServiceError, ValueError):
 
 class DuplicateItemKeys(InvalidRequest):
     """Two run items (or two reports) share one key (status 400)."""
+
+
+class RequestTimeout(InvalidRequest):
+    """The request body did not arrive within the host's read timeout (status 408).
+
+    Attributes:
+        timeout_secs: The timeout that ran out.
+    """
+
+    status: ClassVar[int] = 408
+
+    def __init__(self, timeout_secs: float) -> None:
+        """Create the error for a body not read within ``timeout_secs``."""
+        self.timeout_secs = timeout_secs
+        super().__init__(f"request body not received within {timeout_secs:g} seconds")
+
+
+class PayloadTooLarge(InvalidRequest):
+    """The request body is larger than the host accepts (status 413).
+
+    Attributes:
+        limit_bytes: The largest body accepted.
+    """
+
+    status: ClassVar[int] = 413
+
+    def __init__(self, limit_bytes: int) -> None:
+        """Create the error for a body over ``limit_bytes``."""
+        self.limit_bytes = limit_bytes
+        super().__init__(f"request body is larger than the limit of {limit_bytes} bytes")
+
+
+class UnsupportedMediaType(InvalidRequest):
+    """The request body is not ``application/json`` in UTF-8 (status 415).
+
+    Attributes:
+        content_type: The ``Content-Type`` the request gave (``None`` without one),
+            shortened to 100 characters.
+    """
+
+    status: ClassVar[int] = 415
+
+    def __init__(self, content_type: str | None) -> None:
+        """Create the error for a body of ``content_type``."""
+        shown = None if content_type is None else content_type[:100]
+        self.content_type = shown
+        given = "no Content-Type" if shown is None else f"Content-Type {shown!r}"
+        super().__init__(f"expected Content-Type application/json (UTF-8), got {given}")
 
 
 class NotFound(ServiceError, LookupError):

@@ -8,7 +8,8 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
   plug their real agent in here.
 * :class:`Judge` — grades an answer against the request, a rubric and criteria.
 * :class:`TraceSink` — receives spans and run events.
-* :class:`EvalRunStore`, :class:`StreamingRunStore`, :class:`PrunableRunStore` — persist runs.
+* :class:`EvalRunStore`, :class:`StreamingRunStore`, :class:`PrunableRunStore` — persist runs;
+  :class:`OpenRunReader` — lists and reads streamed runs that never finished.
 * :class:`DatasetStore` — datasets with compare-and-swap revisions.
 * :class:`ModelResolver`, :class:`AgentResolver` — turn ids into executors and agent specs.
 """
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
         EvalRunSummary,
         ItemKey,
     )
-    from awaken_eval._records.store import DatasetRecord, RunHeader
+    from awaken_eval._records.store import DatasetRecord, OpenRunSummary, RunHeader
 
 __all__ = [
     "AgentResolver",
@@ -50,6 +51,7 @@ __all__ = [
     "Judge",
     "LlmExecutor",
     "ModelResolver",
+    "OpenRunReader",
     "PrunableRunStore",
     "Replayer",
     "StreamingRunStore",
@@ -227,6 +229,33 @@ class StreamingRunStore(Protocol):
             InvalidRunId: for an id no store can hold.
             NotFound: when ``run_id`` is not open.
             StoreFailure: when the storage fails (the run stays open).
+        """
+        ...
+
+
+@runtime_checkable
+class OpenRunReader(Protocol):
+    """A streaming run store that can list and read its open (unfinished) runs.
+
+    An interrupted run stays open in its store until it is resumed and finished; these
+    two reads let a user find it (``awaken-eval runs list``) and look at what it holds
+    (``awaken-eval runs show``). Neither writes: both work on a store opened read-only.
+    Implemented by the memory, file and SQLite run stores.
+    """
+
+    async def list_open(self) -> builtins.list[OpenRunSummary]:
+        """Summaries of the open runs, newest first (ties by id, descending)."""
+        ...
+
+    async def read_open(self, run_id: str) -> EvalRun:
+        """The items the open run ``run_id`` holds so far, in append order.
+
+        The run's ``ended_at_secs`` is 0: it has not ended.
+
+        Raises:
+            InvalidRunId: for an id no store can hold.
+            NotFound: when no run with this id is open.
+            StoreFailure: when the stored state is corrupt or cannot be read.
         """
         ...
 

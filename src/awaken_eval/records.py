@@ -28,6 +28,7 @@ __all__ = [
     "MockErrorResponse",
     "MockResponse",
     "MockTextResponse",
+    "OpenRunSummary",
     "ReviseConfig",
     "RunHeader",
     "SampleAggregate",

@@ -168,7 +168,7 @@ RUN = Command(
         Flag(
             "--resume",
             "RUN_ID",
-            "continue an interrupted run: only its missing units run",
+            "continue an interrupted (open) run: only its missing units run",
         ),
         Flag(
             "--max-walltime-secs",
@@ -197,13 +197,15 @@ RUN = Command(
         "same dataset and mode. MODULE:FACTORY names a callable importable from the\n"
         "working directory.\n"
         "Exit status: 0 every item passed and the diff is clean, 1 a failing item or a\n"
-        "blocking diff entry, 2 usage or input error.\n\n" + _STORE_DETAILS
+        "blocking diff entry, 2 usage or input error (also: no fixture in DATASET_DIR),\n"
+        "130 interrupted (the run stays open; the command that resumes it is printed).\n\n"
+        + _STORE_DETAILS
     ),
 )
 
 RUNS_LIST = Command(
     "runs list",
-    "List stored runs, newest first.",
+    "List stored runs, newest first, finished and open (interrupted).",
     handler="awaken_eval.cli._runs:runs_list",
     flags=(
         Flag("--dataset", "ID", "only runs of this dataset"),

@@ -23,6 +23,13 @@ from awaken_eval.errors import InputUnreadable, InvalidInput, Problem
 
 MANIFEST = "dataset.json"
 FIXTURES = "fixtures"
+FIXTURE_GLOB = "*.json"
+"""The fixture files of a directory (regular files; names starting with ``.`` skipped)."""
+
+
+def no_fixtures(directory: Path) -> str:
+    """The error of a dataset directory without fixtures, naming it and the glob used."""
+    return f"no fixtures in {directory}: no file matches {directory / FIXTURE_GLOB}"
 
 
 @attrs.frozen

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
 from awaken_eval._records.inference import InferenceRequest, InferenceResult, ResolvedModel
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
 from awaken_eval.cli._args import Parsed, quoted
 from awaken_eval.cli._commands import DEFAULT_CONCURRENCY, DEFAULT_LIST_LIMIT, DEFAULT_STORE
+from awaken_eval.cli._dataset import no_fixtures
 from awaken_eval.cli._errors import CliError
+from awaken_eval.cli._open_runs import check_resumable, resume_command
 from awaken_eval.cli._output import progress
 from awaken_eval.cli._render import (
     json_document,
@@ -27,7 +30,6 @@ from awaken_eval.cli._render import (
     print_diff,
     print_items,
     print_json,
-    print_summaries,
     run_totals,
     say,
 )
@@ -38,7 +40,7 @@ from awaken_eval.errors import (
     InvalidRequest,
     NotFound,
 )
-from awaken_eval.protocols import EvalRunStore, LlmExecutor, Replayer
+from awaken_eval.protocols import EvalRunStore, LlmExecutor, OpenRunReader, Replayer
 
 if TYPE_CHECKING:
     from awaken_eval._analysis.baseline import BaselineCheck
@@ -318,8 +320,11 @@ def run(parsed: Parsed) -> int:
         msg = f"loading fixtures: {exc}"
         raise CliError(msg) from None
     if not dataset.fixtures:
-        note(f"no fixtures matched in {dataset.fixtures_dir}")
+        raise CliError(no_fixtures(dataset.fixtures_dir))
     options = _run_options(parsed, dataset.id, live=live)
+    if options.resume is None:  # known up front, so an interrupted run can be named
+        options = attrs.evolve(options, run_id=mint_run_id())
+    run_id = options.resume or options.run_id or ""
 
     models, judge = _live_models(parsed, options.models) if live else ([], None)
     replayer_spec = parsed.get("--replayer")
@@ -333,6 +338,8 @@ def run(parsed: Parsed) -> int:
     outcome: list[ComparedRun[DiffSummary | SampledDiffSummary]] = []
 
     async def execute(report: Callable[[int, int], object] | None) -> None:
+        if options.resume is not None:
+            await check_resumable(store, options.resume, store_url)
         baseline = await _baseline(store, baseline_spec, dataset.id, options.mode, store_url)
         compared = await run_against_baseline(
             dataset.fixtures,
@@ -353,6 +360,8 @@ def run(parsed: Parsed) -> int:
     try:
         with progress(total) as report:
             anyio.run(execute, report)
+    except KeyboardInterrupt:
+        return _interrupted(parsed, store, run_id, store_url)
     finally:
         close_store(store)
     compared = outcome[0]
@@ -371,6 +380,31 @@ def run(parsed: Parsed) -> int:
     return 1 if failed or blocking else 0
 
 
+def _interrupted(parsed: Parsed, store: EvalRunStore, run_id: str, store_url: str) -> int:
+    """After Ctrl-C: say where the run is and how to resume it; exit status 130."""
+    import anyio  # noqa: PLC0415
+
+    from awaken_eval.stores._memory import InMemoryRunStore  # noqa: PLC0415
+
+    found: list[Any] = []
+    if isinstance(store, OpenRunReader) and not isinstance(store, InMemoryRunStore):
+        try:
+            found = [s for s in anyio.run(store.list_open) if s.id == run_id]
+        except AwakenEvalError as exc:
+            note(f"interrupted; cannot tell what run {run_id} stored: {exc}")
+            return 130
+    if not found:
+        kept = "nothing of it was stored"
+        if isinstance(store, InMemoryRunStore):
+            kept = f"it was kept in memory only ({store_url}) and cannot be resumed"
+        note(f"interrupted; run {run_id}: {kept}")
+        return 130
+    stored = found[0].item_count
+    note(f"interrupted; run {run_id} is open in {store_url} with {stored} stored item(s)")
+    note(f"resume it with: {resume_command(parsed, run_id, store_url)}")
+    return 130
+
+
 # -- stored runs -----------------------------------------------------------------------
 
 
@@ -382,16 +416,17 @@ def close_store(store: EvalRunStore) -> None:
 
 
 def _open(url: str) -> EvalRunStore:
+    """Open the store at ``url`` to read it: read-only, so it may be non-writable."""
     from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
-    return open_run_store(url, create=False)
+    return open_run_store(url, read_only=True)
 
 
 def runs_list(parsed: Parsed) -> int:
     """``runs list [--dataset D] [--limit N] [--store URL] [--json]``."""
     import anyio  # noqa: PLC0415
 
-    from awaken_eval._wire.converter import to_builtins  # noqa: PLC0415
+    from awaken_eval.cli._open_runs import listing, listing_json, print_listing  # noqa: PLC0415
 
     url: str = parsed.get("--store") or DEFAULT_STORE
     run_filter = EvalRunFilter(
@@ -403,15 +438,15 @@ def runs_list(parsed: Parsed) -> int:
         summaries = []
     else:
         try:
-            summaries = anyio.run(store.list, run_filter)
+            summaries = anyio.run(listing, store, run_filter)
         finally:
             close_store(store)
     if "--json" in parsed.switches:
-        print_json(to_builtins(summaries))
+        print_json(listing_json(summaries))
     elif not summaries:
         say(f"awaken-eval: no runs in {url}")
     else:
-        print_summaries(summaries)
+        print_listing(summaries)
     return 0
 
 
@@ -431,15 +466,31 @@ def _read_runs(url: str, run_ids: Sequence[str]) -> list[EvalRun]:
 
 def runs_show(parsed: Parsed) -> int:
     """``runs show RUN_ID [--baseline RUN_ID] [--aggregate samples] [--store URL] [--json]``."""
+    import anyio  # noqa: PLC0415
+
     from awaken_eval._analysis.baseline import validate_baseline  # noqa: PLC0415
     from awaken_eval._analysis.stats import aggregate_samples  # noqa: PLC0415
+    from awaken_eval.cli._open_runs import OPEN, read_any  # noqa: PLC0415
 
     url: str = parsed.get("--store") or DEFAULT_STORE
     baseline_id: str | None = parsed.get("--baseline")
-    wanted = [parsed.positionals[0]] + ([baseline_id] if baseline_id is not None else [])
-    runs = _read_runs(url, wanted)
-    shown = runs[0]
-    baseline = runs[1] if len(runs) > 1 else None
+    store = _open(url)
+
+    async def read_both() -> tuple[EvalRun, str, EvalRun | None]:
+        shown, state = await read_any(store, parsed.positionals[0])
+        baseline = await store.read(baseline_id) if baseline_id is not None else None
+        return shown, state, baseline
+
+    try:
+        shown, state, baseline = anyio.run(read_both)
+    finally:
+        close_store(store)
+    if state == OPEN:
+        note(
+            f"run {shown.id} is open (interrupted, or still running): "
+            f"{len(shown.items)} item(s) stored so far; resume it with "
+            f"`awaken-eval run DATASET_DIR --store {url} --resume {shown.id}`"
+        )
     check = validate_baseline(baseline, _new_run_meta(shown)) if baseline is not None else None
     shown_diff = diff_of(baseline, shown) if baseline is not None else None
     aggregates = aggregate_samples(shown) if parsed.get("--aggregate") == "samples" else None

@@ -14,9 +14,9 @@ import attrs
 
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval.cli._args import Parsed
-from awaken_eval.cli._dataset import MANIFEST, fixtures_dir, read_manifest
+from awaken_eval.cli._dataset import MANIFEST, fixtures_dir, no_fixtures, read_manifest
 from awaken_eval.cli._errors import CliError
-from awaken_eval.cli._render import plural, say
+from awaken_eval.cli._render import note, plural, say
 from awaken_eval.errors import AwakenEvalError, InvalidInput, InvalidRequest, Problem
 
 # -- locating a JSON path in a document ------------------------------------------------
@@ -220,6 +220,13 @@ def _fixture_files(directory: Path) -> list[Path]:
     )
 
 
+def _has_fixtures(directory: Path) -> bool:
+    try:
+        return bool(_fixture_files(fixtures_dir(directory)))
+    except OSError:
+        return True  # reported by _check_directory as unreadable
+
+
 def _check_directory(directory: Path) -> tuple[int, list[Located]]:
     """Check every fixture of a dataset directory; returns (files checked, problems)."""
     source = fixtures_dir(directory)
@@ -254,10 +261,13 @@ def validate(parsed: Parsed) -> int:
     """``validate PATH...``: exit 0 when every file is valid, 2 otherwise."""
     checked = 0
     problems: list[Located] = []
+    empty: list[Path] = []
     for raw in parsed.positionals:
         path = Path(raw)
         if path.is_dir():
             count, found = _check_directory(path)
+            if not found and not _has_fixtures(path):
+                empty.append(fixtures_dir(path))
         elif path.name == MANIFEST:
             count, found = 1, _check_manifest(path)
         else:
@@ -271,7 +281,9 @@ def validate(parsed: Parsed) -> int:
         f"awaken-eval: {plural(checked, 'file')} checked — {checked - invalid} valid, "
         f"{invalid} invalid ({plural(len(problems), 'problem')})"
     )
-    return 2 if problems else 0
+    for directory in empty:
+        note(no_fixtures(directory))
+    return 2 if problems or empty else 0
 
 
 def schema(parsed: Parsed) -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "check_revisions",
     "check_samples",
     "check_start_shape",
+    "check_walltime",
 ]
 
 _LIVE_ONLY = 'requires mode="live"'
@@ -50,6 +51,22 @@ def check_revisions(judge: JudgeRequestSpec | None, limits: EvalLimits) -> None:
         raise InvalidRequest(msg)
 
 
+def check_walltime(walltime_secs: int | None, limits: EvalLimits) -> None:
+    """Check a requested cell deadline: at least 1 second, at most ``limits.max_walltime_secs``.
+
+    Raises:
+        InvalidRequest: naming the value and the bound it breaks.
+    """
+    if walltime_secs is None:
+        return
+    if walltime_secs == 0:
+        msg = "max_walltime_secs must be >= 1"
+        raise InvalidRequest(msg)
+    if walltime_secs > limits.max_walltime_secs:
+        msg = f"max_walltime_secs={walltime_secs} exceeds cap {limits.max_walltime_secs}"
+        raise InvalidRequest(msg)
+
+
 def check_start_shape(request: StartRunRequest, limits: EvalLimits) -> int:  # noqa: C901 - the spec's rules, in its order
     """Rules 2 to 11 of spec §4.4, in order; returns the sample count.
 
@@ -76,9 +93,8 @@ def check_start_shape(request: StartRunRequest, limits: EvalLimits) -> int:  # n
         if not live and value is not None:
             msg = f"{name} {_LIVE_ONLY}"
             raise InvalidRequest(msg)
-    if live and request.max_walltime_secs == 0:
-        msg = "max_walltime_secs must be >= 1"
-        raise InvalidRequest(msg)
+    if live:
+        check_walltime(request.max_walltime_secs, limits)
     agent_fields = (("agent_id", request.agent_id), ("agent_overrides", request.agent_overrides))
     for name, agent_value in agent_fields:
         if not live and agent_value is not None:

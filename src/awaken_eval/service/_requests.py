@@ -195,6 +195,8 @@ class EvalLimits:
         default_import_traces_max: Default number of traces one import curates.
         default_max_walltime_secs: Deadline of one live cell when a request gives none.
         default_max_total_tokens: Token budget of one live cell when a request gives none.
+        max_walltime_secs: The longest deadline of one live cell a request may ask for
+            (an hour by default; must be at least ``default_max_walltime_secs``).
     """
 
     max_cells_per_sync_run: int = attrs.field(default=100, validator=_positive)
@@ -206,3 +208,13 @@ class EvalLimits:
     default_import_traces_max: int = attrs.field(default=50, validator=_positive)
     default_max_walltime_secs: int = attrs.field(default=60, validator=_positive)
     default_max_total_tokens: int = attrs.field(default=10_000, validator=_positive)
+    max_walltime_secs: int = attrs.field(default=3600, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the default deadline is within the cap."""
+        if self.default_max_walltime_secs > self.max_walltime_secs:
+            msg = (
+                f"default_max_walltime_secs={self.default_max_walltime_secs} exceeds "
+                f"max_walltime_secs={self.max_walltime_secs}"
+            )
+            raise ValueError(msg)

@@ -81,7 +81,12 @@ from awaken_eval.protocols import (
     Replayer,
     TraceSink,
 )
-from awaken_eval.service._checks import check_revisions, check_samples, check_start_shape
+from awaken_eval.service._checks import (
+    check_revisions,
+    check_samples,
+    check_start_shape,
+    check_walltime,
+)
 from awaken_eval.service._held_sink import HeldTerminalSink
 from awaken_eval.service._requests import (
     AgentSpecPatch,
@@ -419,9 +424,7 @@ class EvalService:
             msg = "`models` must be a non-empty list of model ids"
             raise InvalidRequest(msg)
         validate_unique_models(request.models)
-        if request.max_walltime_secs == 0:
-            msg = "max_walltime_secs must be >= 1"
-            raise InvalidRequest(msg)
+        check_walltime(request.max_walltime_secs, limits)
         samples = check_samples(request.samples, limits)
         units = len(request.models) * samples
         cap = limits.max_cells_per_sync_online

@@ -2,7 +2,7 @@
 
 It honours the whole store contract: write-once ids, run-id validation, execution-shape
 and item-key validation, newest-first listings with a deterministic tie order, pruning,
-and streaming appends with resume.
+streaming appends with resume, and reads of open runs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import attrs
 from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.rules import validate_unique_item_keys
 from awaken_eval._records.runs import EvalRun, EvalRunFilter, EvalRunItem, EvalRunSummary, ItemKey
-from awaken_eval._records.store import RunHeader
+from awaken_eval._records.store import OpenRunSummary, RunHeader
 from awaken_eval.errors import AlreadyExists, Conflict, NotFound
 
 __all__ = [
@@ -32,7 +32,7 @@ class _OpenRun:
 
 
 class InMemoryRunStore:
-    """Keeps runs in memory; implements the write/read/list, prune and streaming protocols."""
+    """Keeps runs in memory: the write/read/list, prune, streaming and open-run protocols."""
 
     def __init__(self) -> None:
         """Create an empty store."""
@@ -159,6 +159,22 @@ class InMemoryRunStore:
             self._runs[run_id] = run
             return EvalRunSummary.from_run(run)
 
+    async def list_open(self) -> builtins.list[OpenRunSummary]:
+        """Summaries of the open runs, newest first (ties by id, descending)."""
+        runs = [_partial(open_run) for open_run in self._open.values()]
+        runs.sort(key=lambda run: (run.started_at_secs, run.id), reverse=True)
+        return [OpenRunSummary.from_run(run) for run in runs]
+
+    async def read_open(self, run_id: str) -> EvalRun:
+        """The items the open run ``run_id`` holds so far, in append order.
+
+        Raises:
+            InvalidRunId: for an id no store can hold.
+            NotFound: when no run with this id is open.
+        """
+        validate_run_id(run_id)
+        return _partial(self._require_open(run_id))
+
     async def present_keys(self, run_id: str) -> frozenset[ItemKey]:
         """Keys of the items an open run already holds (empty when it is not open)."""
         open_run = self._open.get(run_id)
@@ -170,6 +186,20 @@ class InMemoryRunStore:
         except KeyError:
             msg = f"no open eval run: {run_id}"
             raise NotFound(msg) from None
+
+
+def _partial(open_run: _OpenRun) -> EvalRun:
+    header = open_run.header
+    return EvalRun(
+        id=header.id,
+        dataset_id=header.dataset_id,
+        dataset_revision=header.dataset_revision,
+        execution_mode=header.execution_mode,
+        items=tuple(open_run.items),
+        started_at_secs=header.started_at_secs,
+        ended_at_secs=0,
+        fixture_digests=dict(header.fixture_digests),
+    )
 
 
 def _identity(header: RunHeader) -> tuple[str, int, str]:

@@ -144,7 +144,7 @@ def _file_system_errors_as_store_failures(
 
 
 @_file_system_errors_as_store_failures
-def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
+def open_run_store(url: str, *, create: bool = True, read_only: bool = False) -> EvalRunStore:
     """Open the run store ``url`` names.
 
     Args:
@@ -152,6 +152,10 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
         create: Create a missing database file or run directory (and its parent
             directories). When false, a store that does not exist yet is an error,
             so read-only commands leave no empty store behind.
+        read_only: Open the store only to read it (implies ``create=False``): a SQLite
+            database is opened with ``mode=ro`` and nothing is ever written, so a
+            store without write permission can be listed and read; every write
+            raises :class:`~awaken_eval.StoreFailure`.
 
     Returns:
         A :class:`~awaken_eval.stores.InMemoryRunStore`, a
@@ -173,21 +177,25 @@ def open_run_store(url: str, *, create: bool = True) -> EvalRunStore:
         return InMemoryRunStore()
     path = location.path
     assert path is not None  # noqa: S101 - set for every kind but memory
-    if not create and not path.exists():
+    if (read_only or not create) and not path.exists():
         msg = f"no run store at {url!r}: {str(path)!r} does not exist"
         raise NotFound(msg)
     if location.kind == "sqlite":
         if path.is_dir():
             msg = f"run store {url!r}: {str(path)!r} is a directory, not a SQLite database"
             raise InvalidRequest(msg)
-        path.parent.mkdir(parents=True, exist_ok=True)
         from awaken_eval.stores._sqlite.store import SqliteRunStore  # noqa: PLC0415
 
+        if read_only:
+            return SqliteRunStore(path, read_only=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteRunStore(path)
     if path.exists() and not path.is_dir():
         msg = f"run store {url!r}: {str(path)!r} is a file, not a run directory"
         raise InvalidRequest(msg)
-    path.mkdir(parents=True, exist_ok=True)
     from awaken_eval.stores._files.store import FileEvalRunStore  # noqa: PLC0415
 
+    if read_only:
+        return FileEvalRunStore(path, read_only=True)
+    path.mkdir(parents=True, exist_ok=True)
     return FileEvalRunStore(path)

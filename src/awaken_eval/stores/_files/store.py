@@ -44,7 +44,7 @@ from awaken_eval._records.runs import (
     EvalRunSummary,
     ItemKey,
 )
-from awaken_eval._records.store import RunHeader
+from awaken_eval._records.store import OpenRunSummary, RunHeader
 from awaken_eval._wire.converter import to_builtins
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval.errors import (
@@ -53,6 +53,7 @@ from awaken_eval.errors import (
     DuplicateItemKeys,
     InvalidExecutionShape,
     NotFound,
+    StoreFailure,
 )
 from awaken_eval.stores._files.checks import check_readable, run_skeleton, unserializable
 from awaken_eval.stores._files.index import index_journal, read_back, scan_summary, summary_of
@@ -70,6 +71,7 @@ from awaken_eval.stores._files.layout import (
     raw_identity,
     unlink_quietly,
 )
+from awaken_eval.stores._files.open_runs import list_open_runs, read_open_run
 from awaken_eval.stores._files.printer import write_document, write_run_document
 
 __all__ = ["FileEvalRunStore"]
@@ -93,12 +95,15 @@ class FileEvalRunStore:
     and errors of :class:`~awaken_eval.stores.InMemoryRunStore`: write-once run ids,
     run-id validation before any file is touched, execution-shape and item-key
     validation on write and on every read, newest-first listings (ties by id,
-    descending), pruning that frees the ids of deleted runs, and streaming appends
-    with resume.
+    descending), pruning that frees the ids of deleted runs, streaming appends
+    with resume, and reads of open runs.
 
     Args:
         root: The directory holding ``eval_runs`` (created when missing).
         clock: Epoch seconds, used for a run written with ``started_at_secs=0``.
+        read_only: Only read: nothing is created, and every write, prune or
+            streaming call raises :class:`~awaken_eval.StoreFailure` before touching
+            a file, so a store on a read-only file system can be listed and read.
 
     Example::
 
@@ -108,14 +113,25 @@ class FileEvalRunStore:
     """
 
     def __init__(
-        self, root: str | os.PathLike[str], *, clock: Callable[[], float] = time.time
+        self,
+        root: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         """Open the store at ``root``, creating ``<root>/eval_runs`` when missing."""
         self._clock = clock
         self._root = Path(root).absolute()
         self._layout = Layout(self._root)
-        self._layout.runs.mkdir(parents=True, exist_ok=True)
+        self._read_only = read_only
+        if not read_only:
+            self._layout.runs.mkdir(parents=True, exist_ok=True)
         self._journals = Journals(self._layout)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only."""
+        return self._read_only
 
     @property
     def root(self) -> Path:
@@ -140,6 +156,7 @@ class FileEvalRunStore:
                 back, e.g. an unsigned field out of range (nothing is written).
             StoreFailure: when the file system fails.
         """
+        self._writable(f"write eval run {run.id}")
         await self._in_thread(self._write, run)
 
     async def read(self, run_id: str) -> EvalRun:
@@ -175,6 +192,7 @@ class FileEvalRunStore:
         that are not ``*.json``, cannot be read or are not valid runs are kept (and
         keep their shard and marker); a shard left empty is removed.
         """
+        self._writable("prune eval runs")
         return await self._in_thread(self._prune, older_than_secs)
 
     async def begin(self, header: RunHeader, *, resume: bool = False) -> frozenset[ItemKey]:
@@ -194,6 +212,7 @@ class FileEvalRunStore:
                 read back (e.g. a negative ``started_at_secs``).
             StoreFailure: when the file system fails or the journal is corrupt.
         """
+        self._writable(f"begin eval run {header.id}")
         return await self._in_thread(self._begin, header, resume)
 
     async def append(self, run_id: str, items: tuple[EvalRunItem, ...]) -> None:
@@ -209,6 +228,7 @@ class FileEvalRunStore:
                 that could not be read back (e.g. a ``sample_index`` beyond u32).
             StoreFailure: when the file system fails (nothing is appended).
         """
+        self._writable(f"append to eval run {run_id}")
         await self._in_thread(self._append, run_id, items)
 
     async def finish(
@@ -234,6 +254,7 @@ class FileEvalRunStore:
                 corrupt, breaks the execution mode or repeats a listed key (the run
                 stays open; the message names the journal and the line).
         """
+        self._writable(f"finish eval run {run_id}")
         return await self._in_thread(self._finish, run_id, ended_at_secs, item_order)
 
     async def present_keys(self, run_id: str) -> frozenset[ItemKey]:
@@ -246,8 +267,33 @@ class FileEvalRunStore:
 
     # -- write / read -------------------------------------------------------------------
 
+    async def list_open(self) -> builtins.list[OpenRunSummary]:
+        """Summaries of the open runs, newest first (ties by id, descending).
+
+        Each journal is read without its lock; a torn last line is not counted, and
+        a journal that cannot be read is skipped with a warning on the
+        ``awaken_eval.stores`` logger.
+        """
+        return await self._in_thread(list_open_runs, self._layout)
+
+    async def read_open(self, run_id: str) -> EvalRun:
+        """The items the open run ``run_id`` holds so far, in append order.
+
+        Raises:
+            InvalidRunId: for an id no store can hold.
+            NotFound: when no run with this id is open.
+            StoreFailure: when the journal cannot be read or is corrupt.
+        """
+        validate_run_id(run_id)
+        return await self._in_thread(read_open_run, self._layout, run_id)
+
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(functools.partial(function, *args))
+
+    def _writable(self, what: str) -> None:
+        if self._read_only:
+            msg = f"{self._root}: cannot {what}: the run store is open read-only"
+            raise StoreFailure(msg)
 
     def _ensure_absent(self, run_id: str) -> None:
         """Write-once, before anything is written (see :meth:`Layout.ensure_absent`)."""

@@ -41,6 +41,8 @@ __all__ = [
     "begin_run",
     "finish_run",
     "open_run_keys",
+    "open_run_row",
+    "open_run_rows",
     "prune_runs",
     "run_state",
 ]
@@ -72,6 +74,27 @@ def open_run_keys(connection: sqlite3.Connection, run_id: str) -> frozenset[Item
         if run_state(connection, run_id) != "open":
             return frozenset()
         return _stored_keys(connection, run_id)
+
+
+def open_run_rows(connection: sqlite3.Connection) -> list[Any]:
+    """The run rows (columns of ``SELECT_RUN``) of the open runs, newest first.
+
+    An open run has no end time yet; its rows say 0, as ``read_open`` reports it.
+    """
+    rows = connection.execute(
+        SELECT_RUN + " WHERE state = 'open' ORDER BY started_at_secs DESC, id DESC"
+    ).fetchall()
+    return [_ended_now(row) for row in rows]
+
+
+def open_run_row(connection: sqlite3.Connection, run_id: str) -> Any:
+    """The run row of the open run ``run_id`` (end time 0), or ``None``."""
+    row = connection.execute(SELECT_RUN + " WHERE id = ? AND state = 'open'", (run_id,)).fetchone()
+    return None if row is None else _ended_now(row)
+
+
+def _ended_now(row: Any) -> tuple[Any, ...]:
+    return (*row[:5], u64_text(0, "$.ended_at_secs"), *row[6:])
 
 
 def prune_runs(connection: sqlite3.Connection, older_than_secs: int) -> int:

@@ -25,6 +25,15 @@ Durability and concurrency:
   one connection can be closed deterministically by :meth:`SqliteRunStore.close`,
   which connections held by pooled worker threads could not. Blocking calls run in
   worker threads (:func:`anyio.to_thread.run_sync`), never on the event loop.
+
+Read-only use: ``SqliteRunStore(path, read_only=True)`` opens the file with SQLite's
+``mode=ro`` and never creates, migrates or writes it (every write fails with
+:class:`~awaken_eval.StoreFailure` before touching the database), so a database that
+is not writable (a file without write permission, a read-only mount) can still be
+listed and read. When the directory is not writable either, SQLite cannot create the
+shared-memory file write-ahead logging needs; the store then opens the file as
+immutable (``immutable=1``), which reads it correctly as long as nobody writes it
+meanwhile.
 """
 
 from __future__ import annotations
@@ -51,7 +60,7 @@ from awaken_eval._records.runs import (
     EvalRunSummary,
     ItemKey,
 )
-from awaken_eval._records.store import RunHeader
+from awaken_eval._records.store import OpenRunSummary, RunHeader
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval.errors import (
     AlreadyExists,
@@ -66,6 +75,8 @@ from awaken_eval.stores._sqlite.operations import (
     begin_run,
     finish_run,
     open_run_keys,
+    open_run_row,
+    open_run_rows,
     prune_runs,
     run_state,
 )
@@ -83,6 +94,7 @@ from awaken_eval.stores._sqlite.rows import (
 from awaken_eval.stores._sqlite.schema import (
     INSERT_ITEM,
     INSERT_RUN,
+    SCHEMA_VERSION,
     SELECT_RUN,
     migrate,
     transaction,
@@ -99,7 +111,7 @@ _FETCH_ROWS = 512
 
 
 class SqliteRunStore:
-    """Keeps runs in one SQLite file; implements the write/read/list, prune and streaming protocols.
+    """Keeps runs in one SQLite file: the write/read/list, prune, streaming and open-run protocols.
 
     Several store objects, in one process or many, may share a file. Use the store as
     an async context manager, or call :meth:`close` (or :meth:`aclose`) when done::
@@ -119,6 +131,7 @@ class SqliteRunStore:
         synchronous: Literal["normal", "full"] = "normal",
         busy_timeout_secs: float = 30.0,
         clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         """Create a store over the database file at ``path`` (created when missing).
 
@@ -130,6 +143,9 @@ class SqliteRunStore:
             busy_timeout_secs: How long an operation waits for another connection's
                 write lock before failing with :class:`~awaken_eval.StoreFailure`.
             clock: Epoch seconds, used for a run written with ``started_at_secs=0``.
+            read_only: Open the database read-only: it must exist and have the
+                current schema, and every write raises
+                :class:`~awaken_eval.StoreFailure` (see the module documentation).
         """
         if synchronous not in {"normal", "full"}:
             msg = f"synchronous must be 'normal' or 'full', got {synchronous!r}"
@@ -142,11 +158,17 @@ class SqliteRunStore:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._closed = False
+        self._read_only = read_only
 
     @property
     def path(self) -> Path:
         """The database file."""
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only."""
+        return self._read_only
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -184,6 +206,10 @@ class SqliteRunStore:
             return self._connection
         # No connection yet, or one inherited through fork(), which the child must
         # neither use nor close: open one of our own.
+        if self._read_only:
+            connection = connect_read_only(self._path, self._busy_timeout_secs)
+            self._connection, self._pid = connection, os.getpid()
+            return connection
         self._path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             self._path,
@@ -223,6 +249,11 @@ class SqliteRunStore:
     async def _call(self, what: str, operation: Callable[[sqlite3.Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self._locked, what, operation)
 
+    def _writable(self, what: str) -> None:
+        if self._read_only:
+            msg = f"{self._path}: cannot {what}: the run store is open read-only"
+            raise StoreFailure(msg)
+
     def _locked(self, what: str, operation: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
             try:
@@ -255,6 +286,7 @@ class SqliteRunStore:
             StoreFailure: when the database fails.
         """
         validate_run_id(run.id)
+        self._writable(f"write eval run {run.id}")
         await self._call(f"write eval run {run.id}", lambda c: self._write(c, run))
 
     def _write(self, connection: sqlite3.Connection, run: EvalRun) -> None:
@@ -414,6 +446,7 @@ class SqliteRunStore:
 
         Open (streaming) runs are never pruned, nor rows whose start time is corrupt.
         """
+        self._writable("prune eval runs")
         return await self._call("prune eval runs", lambda c: prune_runs(c, older_than_secs))
 
     # -- streaming ---------------------------------------------------------------------
@@ -431,6 +464,7 @@ class SqliteRunStore:
                 the open run differs (dataset, revision or execution mode).
         """
         validate_run_id(header.id)
+        self._writable(f"begin eval run {header.id}")
         return await self._call(
             f"begin eval run {header.id}", lambda c: begin_run(c, header, resume=resume)
         )
@@ -444,6 +478,7 @@ class SqliteRunStore:
                 (nothing of the batch is written).
             StoreFailure: when the database fails.
         """
+        self._writable(f"append to eval run {run_id}")
         await self._call(f"append to eval run {run_id}", lambda c: append_items(c, run_id, items))
 
     async def finish(
@@ -469,11 +504,91 @@ class SqliteRunStore:
             except CorruptError as exc:
                 raise self._corrupt(run_id, exc) from None
 
+        self._writable(f"finish eval run {run_id}")
         return await self._call(f"finish eval run {run_id}", finish)
+
+    async def list_open(self) -> builtins.list[OpenRunSummary]:
+        """Summaries of the open runs, newest first (ties by id, descending).
+
+        Built from the run rows alone; a corrupt row is skipped with a warning.
+        """
+
+        def list_open(connection: sqlite3.Connection) -> builtins.list[OpenRunSummary]:
+            summaries: builtins.list[OpenRunSummary] = []
+            for row in open_run_rows(connection):
+                try:
+                    summary = run_summary(row)
+                except CorruptError as exc:
+                    self._skip(row[0], exc)
+                    continue
+                summaries.append(OpenRunSummary(**attrs.asdict(summary, recurse=False)))
+            return summaries
+
+        return await self._call("list open eval runs", list_open)
+
+    async def read_open(self, run_id: str) -> EvalRun:
+        """The items the open run ``run_id`` holds so far, in append order.
+
+        Raises:
+            InvalidRunId: for an id no store can hold.
+            NotFound: when no run with this id is open.
+            StoreFailure: when the stored run is corrupt or the database fails.
+        """
+        validate_run_id(run_id)
+
+        def read_open(connection: sqlite3.Connection) -> EvalRun:
+            with transaction(connection, write=False):
+                row = open_run_row(connection, run_id)
+                if row is None:
+                    msg = f"no open eval run: {run_id}"
+                    raise NotFound(msg)
+                try:
+                    return self._load(connection, row)
+                except CorruptError as exc:
+                    raise self._corrupt(run_id, exc) from None
+
+        return await self._call(f"read open eval run {run_id}", read_open)
 
     async def present_keys(self, run_id: str) -> frozenset[ItemKey]:
         """Keys of the items an open run already holds (empty when it is not open)."""
         return await self._call(f"read open eval run {run_id}", lambda c: open_run_keys(c, run_id))
+
+
+def connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    """Open ``path`` read-only (``mode=ro``), as immutable when SQLite cannot read it so.
+
+    Raises:
+        StoreFailure: when the file has another schema version than this release's.
+    """
+    uri = path.absolute().as_uri()
+    connection = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        # A database in write-ahead-log mode in a directory we cannot write: SQLite
+        # cannot create its shared-memory file, so it cannot coordinate with writers.
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_READONLY:
+            connection.close()
+            raise
+        connection.close()
+        connection = sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1",
+            uri=True,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        connection.close()
+        msg = (
+            f"{path}: the run store has schema version {version}, this awaken-eval reads "
+            f"version {SCHEMA_VERSION}; it cannot be migrated when opened read-only"
+        )
+        raise StoreFailure(msg)
+    return connection
 
 
 def _no_op(_: sqlite3.Connection) -> None:
