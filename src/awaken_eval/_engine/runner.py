@@ -1,7 +1,8 @@
 """``run_eval``: the only place that schedules work.
 
-A run expands fixtures x cells x samples into *units* (:mod:`._engine.plan`) and drives
-them through a fixed pool of workers (never one task per unit). Each live unit gets one
+A run expands fixtures x cells x samples into *units* (:mod:`._engine.plan`) and hands
+them to a dispatcher (:mod:`._engine.dispatch`: by default a fixed pool of workers in
+this process, never one task per unit). Each live unit gets one
 wall-clock deadline, from its own start, shared by replay and judging
 (:mod:`._engine.units`). Results come back in (fixture, cell, sample) order whatever the
 completion order. An exception raised by user code (executor, replayer, judge, tool,
@@ -10,9 +11,10 @@ loses an item. With a streaming store, items are written as they finish and an
 interrupted run can be resumed: only the missing units run again.
 
 ``run_eval`` reads as its four steps: plan the units, resume (open the run in a
-streaming store and skip the units it already holds), dispatch the rest to the worker
-pool, finish (skipped units, the last batch, the stored or built run, the terminal
-event). The mutable state of those steps lives in one :class:`_RunState`.
+streaming store and skip the units it already holds), dispatch the rest (where they
+execute is the dispatcher's business; recording them is the runner's), finish (skipped
+units, the last batch, the stored or built run, the terminal event). The mutable state
+of those steps lives in one :class:`_RunState`.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import anyio
 
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
+from awaken_eval._engine.dispatch import LocalDispatcher, UnitWork, build_unit_runner
 from awaken_eval._engine.emit import emit_safely, log_failure
 from awaken_eval._engine.options import RunOptions
-from awaken_eval._engine.plan import RunPlan, plan_run, resolve_models
+from awaken_eval._engine.plan import plan_run, resolve_models
 from awaken_eval._engine.run_ids import mint_run_id
-from awaken_eval._engine.units import UnitRunner, failed_item, live_units, scripted_units
+from awaken_eval._engine.units import failed_item
 from awaken_eval._records.events import ItemCompleted, RunCompleted, RunFailed, RunStarted
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
@@ -42,6 +45,7 @@ from awaken_eval.protocols import (
     Replayer,
     StreamingRunStore,
     TraceSink,
+    UnitDispatcher,
 )
 
 __all__ = ["SKIPPED_PREFIX", "run_eval", "run_eval_sync"]
@@ -70,6 +74,7 @@ async def run_eval(
     progress: Callable[[int, int], object] | None = None,
     digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    dispatcher: UnitDispatcher | None = None,
 ) -> EvalRun:
     """Run ``fixtures`` as ``options`` describe and return the finished run.
 
@@ -90,6 +95,10 @@ async def run_eval(
         digests: The fixtures' content digests, when the caller already computed them
             (:func:`~awaken_eval.wire.fixture_digests`); computed here otherwise.
         clock: Wall clock in epoch seconds (``started_at_secs``/``ended_at_secs``).
+        dispatcher: Where the units execute (default:
+            :class:`~awaken_eval.engine.LocalDispatcher`, a worker pool in this
+            process; ``awaken_eval.ray.RayDispatcher`` for a Ray cluster). Planning,
+            scoring, storing and events stay here whatever the dispatcher.
 
     Raises:
         InvalidRequest: when the fixtures, models, judge or store break a rule of
@@ -109,28 +118,21 @@ async def run_eval(
         raise InvalidRequest(msg)
     resolved = await resolve_models(options, models)
     replayer = replayer if replayer is not None else AgentLoopReplayer()
-    run_unit = (
-        live_units(
-            plan.fixtures,
-            plan.cells,
-            resolved,
-            samples=plan.samples,
-            replayer=replayer,
-            agent=agent,
-            judge=judge,
-            rubric=options.rubric,
-            revise_max_retries=options.revise_max_retries,
-            walltime=options.max_walltime_secs,
-            budget=options.max_total_tokens,
-            sink=sink,
-        )
-        if plan.live
-        else scripted_units(plan.fixtures, replayer=replayer, agent=agent, sink=sink)
+    run_unit = build_unit_runner(
+        plan, options, resolved, replayer=replayer, agent=agent, judge=judge, sink=sink
+    )
+    work = UnitWork(
+        plan=plan,
+        options=options,
+        models=resolved,
+        replayer=replayer,
+        agent=agent,
+        judge=judge,
+        run_unit=run_unit,
     )
     state = _RunState(
-        plan,
-        options,
-        run_unit,
+        work,
+        dispatcher if dispatcher is not None else LocalDispatcher(),
         store=store,
         streaming=streaming,
         sink=sink,
@@ -157,6 +159,7 @@ class _RunState:
         "budget",
         "clock",
         "digests",
+        "dispatcher",
         "done",
         "flush_due",
         "item_order",
@@ -167,7 +170,6 @@ class _RunState:
         "results",
         "resumed",
         "run_id",
-        "run_unit",
         "sink",
         "started_at",
         "stop_scheduling",
@@ -175,13 +177,13 @@ class _RunState:
         "streaming",
         "todo",
         "tokens",
+        "work",
     )
 
     def __init__(
         self,
-        plan: RunPlan,
-        options: RunOptions,
-        run_unit: UnitRunner,
+        work: UnitWork,
+        dispatcher: UnitDispatcher,
         *,
         store: EvalRunStore | None,
         streaming: StreamingRunStore | None,
@@ -190,9 +192,11 @@ class _RunState:
         digests: dict[str, str],
         clock: Callable[[], float],
     ) -> None:
+        plan, options = work.plan, work.options
+        self.work = work
+        self.dispatcher = dispatcher
         self.plan = plan
         self.options = options
-        self.run_unit = run_unit
         self.store = store
         self.streaming = streaming
         self.sink = sink
@@ -259,48 +263,31 @@ class _RunState:
             _report_progress(self.progress, self.done, self.plan.total)
 
     async def dispatch(self) -> None:
-        """Run the units left in ``todo`` on a fixed pool of workers.
+        """Hand the units left in ``todo`` to the dispatcher, which records each item.
 
         Raises:
             Exception: the store's error itself (not a group around it): a worker
                 fails only when the store does, user code failures are data.
         """
-        workers = min(self.options.max_concurrency, max(1, self.plan.total))
         plain = (
             self.streaming is None
             and self.sink is None
             and self.progress is None
             and self.budget is None
         )
-        work = self.work_plain if plain else self.work
-        try:
-            async with anyio.create_task_group() as group:
-                for _ in range(workers):
-                    group.start_soon(work)
-        except BaseExceptionGroup as group_error:
-            first = group_error.exceptions[0]
-            raise first from (group_error if len(group_error.exceptions) > 1 else None)
+        await self.dispatcher.dispatch(
+            self.work, self.todo, self.keep_plain if plain else self.record
+        )
 
-    async def work_plain(self) -> None:
-        """A worker without store, sink, progress or budget: run and keep each item."""
-        run_unit, results = self.run_unit, self.results
-        for index in self.todo:
-            results[index] = await run_unit(index)
+    async def keep_plain(self, index: int, item: EvalRunItem) -> bool:
+        """Record without store, sink, progress or budget: keep the item."""
+        self.results[index] = item
+        return True
 
-    async def work(self) -> None:
-        """A worker: pull the next unit from the shared ``todo``, run it, record it.
-
-        The run token budget is checked *before* pulling: a unit taken from ``todo`` is
-        always run (or it would be neither run nor marked as skipped).
-        """
-        run_unit = self.run_unit
-        for index in self.todo:
-            await self.record(index, await run_unit(index))
-            if self.stop_scheduling:
-                return
-
-    async def record(self, index: int, item: EvalRunItem) -> None:
+    async def record(self, index: int, item: EvalRunItem) -> bool:
         """Keep a finished item; count it, report it, and flush a full or due batch.
+
+        Returns whether units may still be scheduled (the run token budget).
 
         Everything before the first await happens at once for each item, so ``done``
         and the progress calls are monotonic and a cancellation arriving at an await
@@ -324,6 +311,7 @@ class _RunState:
             len(self.pending) >= _APPEND_BATCH or anyio.current_time() >= self.flush_due
         ):
             await self.flush()
+        return not self.stop_scheduling
 
     async def flush(self) -> None:
         """Append the pending items to the streaming store, as one batch.
@@ -420,6 +408,7 @@ def run_eval_sync(
     progress: Callable[[int, int], object] | None = None,
     digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    dispatcher: UnitDispatcher | None = None,
     backend: str = "asyncio",
 ) -> EvalRun:
     """Run :func:`run_eval` from synchronous code (one ``anyio.run`` at the edge).
@@ -438,6 +427,7 @@ def run_eval_sync(
         progress: See :func:`run_eval`.
         digests: See :func:`run_eval`.
         clock: See :func:`run_eval`.
+        dispatcher: See :func:`run_eval`.
         backend: The anyio backend: ``"asyncio"`` or ``"trio"``.
     """
     result: list[EvalRun] = []
@@ -458,6 +448,7 @@ def run_eval_sync(
             progress=progress,
             digests=digests,
             clock=clock,
+            dispatcher=dispatcher,
         )
         result.append(run)
 
