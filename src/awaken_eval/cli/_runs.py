@@ -307,6 +307,7 @@ def run(parsed: Parsed) -> int:
     from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline  # noqa: PLC0415
     from awaken_eval._wire.digests import fixture_digests  # noqa: PLC0415
     from awaken_eval.cli._dataset import load_dataset  # noqa: PLC0415
+    from awaken_eval.cli._ray import ray_dispatcher  # noqa: PLC0415
     from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
     live = parsed.get("--mode") == "live"
@@ -320,6 +321,7 @@ def run(parsed: Parsed) -> int:
     if not dataset.fixtures:
         note(f"no fixtures matched in {dataset.fixtures_dir}")
     options = _run_options(parsed, dataset.id, live=live)
+    dispatcher = ray_dispatcher(parsed)
 
     models, judge = _live_models(parsed, options.models) if live else ([], None)
     replayer_spec = parsed.get("--replayer")
@@ -345,6 +347,7 @@ def run(parsed: Parsed) -> int:
             store=store,
             progress=report,
             digests=digests,
+            dispatcher=dispatcher,
         )
         # Handed back through a list: asyncio formats a task's return value on shutdown,
         # which for a big run costs about a kilobyte per item.
