@@ -27,13 +27,13 @@ from awaken_eval import (
     EvalRunExecutionMode,
     EvalRunItem,
     Fixture,
+    InvalidRequest,
     ResolvedModel,
     RunOptions,
     load_directory,
     run_eval,
 )
 from awaken_eval.engine import LocalDispatcher, UnitSpec
-from awaken_eval.errors import InvalidRequest
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.ray import ACTOR_LOST_PREFIX, RayDispatcher
 from awaken_eval.stores import InMemoryRunStore, SqliteRunStore
