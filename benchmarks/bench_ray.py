@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 
 import anyio
+import attrs
 
 from awaken_eval import (
     ChatResponseEvent,
@@ -194,6 +195,15 @@ def io_bound(units: int, delay: float, concurrency: int) -> None:
     verdict = "PASS" if ratio <= IO_TARGET else "MISS"
     print(f"    ratio (run - start-up) / ideal {ratio:.3f} (target <= {IO_TARGET}): {verdict}")
     print(f"    ratio run / ideal {wall / ideal:.3f} (information: start-up included)")
+    local_options = attrs.evolve(options, max_concurrency=2 * concurrency)
+    began = time.perf_counter()
+    local = run_eval_sync(fixtures, local_options, models=models)
+    local_wall = time.perf_counter() - began
+    assert local.passed_count() == units
+    print(
+        f"    local pool, {2 * concurrency} at once (reference)   {local_wall:8.3f} s, "
+        f"ratio / ideal {local_wall / ideal:.3f}"
+    )
 
 
 def main() -> None:

@@ -105,8 +105,10 @@ def _with_marks(path: Path) -> Any:
     ids=lambda path: path.relative_to(ROOT).as_posix(),
 )
 def test_python_blocks_run_and_show_their_output(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
+    if path.name == "ray.md":
+        request.getfixturevalue("ray_cluster")  # the session's one Ray cluster
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_example_{path.stem}"}
     for block, shown in paired_blocks(path):

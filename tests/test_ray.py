@@ -1,7 +1,8 @@
 """Scale-out on a real Ray: ``RayDispatcher`` against the local worker pool.
 
-One local Ray cluster (``ray.init(num_cpus=2)``) is started for the module; the tests
-run in one xdist group, so under ``-n`` only one cluster starts. Every run is bounded
+One local Ray cluster (``ray.init(num_cpus=2)``, the ``ray_cluster`` fixture of
+conftest) serves the session; the tests run in one xdist group, so under ``-n`` only one
+cluster starts. Every run is bounded
 in time by ``anyio.fail_after``; nothing sleeps as a barrier: the parts in
 ``_ray_parts`` report what they did through files.
 """
@@ -12,14 +13,12 @@ import collections
 import functools
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import attrs
 import pytest
-import ray
 
 from _ray_parts import LoggingReplayer
 from awaken_eval import (
@@ -41,27 +40,17 @@ from awaken_eval.testing import FailingExecutor
 from builders import fixture as make_fixture
 from cli_support import Cli
 
-pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.xdist_group("ray"),
+    pytest.mark.usefixtures("ray_cluster"),
+]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 QUICKSTART = ROOT / "examples" / "quickstart"
 TIME_LIMIT = 120.0
 """Seconds any one run may take (a loaded 2-core machine included)."""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ray_cluster() -> Iterator[None]:
-    """A local Ray cluster whose workers can import this directory's modules."""
-    with pytest.MonkeyPatch.context() as patch:
-        paths = [str(HERE), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
-        patch.setenv("PYTHONPATH", os.pathsep.join(path for path in paths if path))
-        patch.setenv("RAY_AUTH_MODE", "disabled")
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            yield
-        finally:
-            ray.shutdown()
 
 
 @pytest.fixture
@@ -262,3 +251,11 @@ def test_cli_ray_flags_are_checked(cli: Cli) -> None:
     result = cli("run", str(QUICKSTART), "--ray", "elsewhere")
     assert 2 == result.code
     assert "--ray 'elsewhere'" in result.err
+
+
+def test_the_trio_backend_is_refused_with_a_clear_error() -> None:
+    async def run_on_trio() -> None:
+        await run_eval(_fixtures("t", 1), dispatcher=RayDispatcher(actors=1))
+
+    with pytest.raises(InvalidRequest, match="RayDispatcher needs the asyncio backend"):
+        anyio.run(run_on_trio, backend="trio")

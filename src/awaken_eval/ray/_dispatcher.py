@@ -14,6 +14,7 @@ recorded once: only units still outstanding in a batch are accepted from it.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 from collections.abc import Iterator, Mapping
@@ -44,6 +45,14 @@ def _import_ray() -> ModuleType:
         msg = "RayDispatcher needs Ray: pip install 'awaken-eval[ray]'"
         raise InvalidRequest(msg) from None
     return ray
+
+
+def _require_asyncio() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        msg = "RayDispatcher needs the asyncio backend (Ray's references are awaited there)"
+        raise InvalidRequest(msg) from None
 
 
 def _check_address(address: str | None) -> None:
@@ -110,6 +119,11 @@ class RayDispatcher:
                 factory's message), or the driver's objects not picklable.
             Exception: what ``record`` raises (the store's error).
         """
+        head = list(itertools.islice(units, 1))
+        if not head:  # a resumed run that holds every unit: no actor to start
+            return
+        units = itertools.chain(head, units)
+        _require_asyncio()
         ray = _import_ray()
         if not ray.is_initialized():
             address = None if self.address == "local" else self.address
@@ -162,7 +176,8 @@ class _Pool:
         self.retry: collections.deque[int] = collections.deque()
         self.attempts: dict[int, int] = {}
         self.stopped = False
-        self.lost_errors = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+        unavailable = getattr(ray.exceptions, "ActorUnavailableError", ray.exceptions.RayActorError)
+        self.lost_errors = (ray.exceptions.RayActorError, unavailable)
 
     def spawn(self) -> Any:
         options: dict[str, Any] = {"num_cpus": self.dispatcher.num_cpus}
