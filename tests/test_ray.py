@@ -22,6 +22,7 @@ import pytest
 
 from _ray_parts import LoggingReplayer
 from awaken_eval import (
+    ChatResponseEvent,
     EvalRun,
     EvalRunExecutionMode,
     EvalRunItem,
@@ -29,10 +30,11 @@ from awaken_eval import (
     InvalidRequest,
     ResolvedModel,
     RunOptions,
+    TokenUsage,
     load_directory,
     run_eval,
 )
-from awaken_eval.engine import LocalDispatcher, UnitSpec
+from awaken_eval.engine import SKIPPED_PREFIX, LocalDispatcher, UnitSpec
 from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.ray import ACTOR_LOST_PREFIX, RayDispatcher
 from awaken_eval.stores import InMemoryRunStore, SqliteRunStore
@@ -259,3 +261,27 @@ def test_the_trio_backend_is_refused_with_a_clear_error() -> None:
 
     with pytest.raises(InvalidRequest, match="RayDispatcher needs the asyncio backend"):
         anyio.run(run_on_trio, backend="trio")
+
+
+@pytest.mark.anyio
+async def test_the_run_token_budget_stays_global_no_batch_is_handed_out_once_spent() -> None:
+    usage = TokenUsage(prompt_tokens=6, completion_tokens=4, total_tokens=10)
+    fixtures = [
+        make_fixture(
+            fixture_id=f"spend-{index:02d}",
+            provider_script=[ChatResponseEvent("ok", tokens=usage)],
+        )
+        for index in range(40)
+    ]
+    # One actor, one batch of 2 at a time: 20 tokens after the first batch, 40 > 25
+    # after the second; the 36 units never handed out are skipped.
+    dispatcher = RayDispatcher(actors=1, batch_size=2, inflight=1)
+    run = await _run(fixtures, options=RunOptions(run_token_budget=25), dispatcher=dispatcher)
+    assert [f.id for f in fixtures] == [item.fixture_id for item in run.items]
+    assert [10] * 4 == [item.report.total_tokens for item in run.items[:4]]
+    assert all(item.report.passed for item in run.items[:4])
+    skipped = [item.report.runtime_failure for item in run.items[4:]]
+    assert all(
+        isinstance(failure, ReplayRuntimeError) and failure.message.startswith(SKIPPED_PREFIX)
+        for failure in skipped
+    )
