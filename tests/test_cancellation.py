@@ -17,7 +17,6 @@ from typing import Any
 
 import anyio
 import pytest
-import sniffio
 
 from awaken_eval import (
     EvalRunExecutionMode,
@@ -223,9 +222,8 @@ async def test_a_real_cancellation_propagates_and_the_run_can_be_resumed() -> No
     )
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # Task.cancel() is asyncio's
 async def test_an_asyncio_task_cancel_of_the_run_is_a_real_cancellation() -> None:
-    if sniffio.current_async_library() != "asyncio":
-        pytest.skip("Task.cancel() is asyncio's")
     store = InMemoryRunStore()
     outer: list[asyncio.Task[Any]] = []
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -91,10 +92,23 @@ def test_no_python_block_escapes_execution(path: Path) -> None:
     assert set() == languages & UNEXECUTED_PYTHON
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda path: path.relative_to(ROOT).as_posix())
+def _with_marks(path: Path) -> Any:
+    # docs/ray.md starts a Ray cluster: in the Ray tests' xdist group, so only one runs.
+    if path.name == "ray.md":
+        return pytest.param(path, marks=[pytest.mark.ray, pytest.mark.xdist_group("ray")])
+    return path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [_with_marks(path) for path in DOCUMENTS],
+    ids=lambda path: path.relative_to(ROOT).as_posix(),
+)
 def test_python_blocks_run_and_show_their_output(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
+    if path.name == "ray.md":
+        request.getfixturevalue("ray_cluster")  # the session's one Ray cluster
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_example_{path.stem}"}
     for block, shown in paired_blocks(path):

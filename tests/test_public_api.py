@@ -103,6 +103,7 @@ PUBLIC_MODULES = [
     "awaken_eval.failures",
     "awaken_eval.protocols",
     "awaken_eval.pytest_plugin",
+    "awaken_eval.ray",
     "awaken_eval.records",
     "awaken_eval.schema",
     "awaken_eval.service",

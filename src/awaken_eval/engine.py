@@ -1,11 +1,13 @@
 """The engine's defaults and building blocks beyond :func:`~awaken_eval.run_eval`.
 
-The revise loop, the judge's score parser, the matrix expansion and costs.
+The revise loop, the judge's score parser, the matrix expansion, costs, and the
+dispatcher seam (where a run's units execute).
 """
 
 from __future__ import annotations
 
 from awaken_eval._engine.agent_loop import *
+from awaken_eval._engine.dispatch import *
 from awaken_eval._engine.judging import *
 from awaken_eval._engine.options import *
 from awaken_eval._engine.run_ids import *
@@ -24,11 +26,15 @@ __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "MAX_AGENT_ROUNDS",
     "SKIPPED_PREFIX",
+    "LocalDispatcher",
     "ParsedScore",
     "RetryPolicy",
     "ReviseOutcome",
     "RevisionAnswer",
     "ScriptedError",
+    "UnitRecorder",
+    "UnitSpec",
+    "UnitWork",
     "cost_usd_for",
     "error_kind_for",
     "expand_cells",

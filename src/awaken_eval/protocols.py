@@ -12,6 +12,7 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
   :class:`OpenRunReader` — lists and reads streamed runs that never finished.
 * :class:`DatasetStore` — datasets with compare-and-swap revisions.
 * :class:`ModelResolver`, :class:`AgentResolver` — turn ids into executors and agent specs.
+* :class:`UnitDispatcher` — where a run's units execute (this process, a Ray cluster).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 # The records are only named in annotations: a Protocol's annotations are never resolved
 # at run time, so importing this module does not load the records it mentions.
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
+    from awaken_eval._engine.dispatch import UnitRecorder, UnitWork
     from awaken_eval._records.events import TraceEvent
     from awaken_eval._records.fixtures import DatasetSpec, Fixture
     from awaken_eval._records.grading import JudgeRequest, JudgeResult
@@ -56,6 +58,7 @@ __all__ = [
     "Replayer",
     "StreamingRunStore",
     "TraceSink",
+    "UnitDispatcher",
 ]
 
 
@@ -278,5 +281,30 @@ class DatasetStore(Protocol):
         Raises:
             Conflict: when the stored revision differs (stale write).
             InvalidRequest: when ``spec`` fails write validation.
+        """
+        ...
+
+
+# -- execution ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class UnitDispatcher(Protocol):
+    """Where the units of a run execute.
+
+    The runner plans the units, skips those a resumed run holds, and records, stores
+    and reports every item; a dispatcher only runs the units it pulls from ``units``
+    and hands each item to ``record``. The default is
+    :class:`~awaken_eval.engine.LocalDispatcher`; ``awaken_eval.ray.RayDispatcher``
+    runs units on a Ray cluster.
+    """
+
+    async def dispatch(self, work: UnitWork, units: Iterator[int], record: UnitRecorder) -> None:
+        """Execute units pulled from ``units`` and ``await record(index, item)`` for each.
+
+        Every unit pulled must be recorded exactly once (its item, or a failed item);
+        stop pulling once ``record`` returns ``False`` (the run token budget is spent):
+        the runner records the units left in ``units`` as skipped. Errors raised by
+        ``record`` (the store's) must propagate.
         """
         ...

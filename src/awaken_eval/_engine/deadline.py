@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +32,8 @@ __all__ = [
 
 def loop_clock() -> Callable[[], float]:
     """The current event loop's clock (the one ``anyio.current_time()`` reads)."""
+    import asyncio  # noqa: PLC0415 - loaded by the asyncio backend only
+
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio: trio's clock, through anyio
@@ -48,6 +49,8 @@ def cancelled_classes() -> tuple[type[BaseException], ...]:
     The backend's cancellation exception, and asyncio's ``CancelledError`` on any backend
     (on trio, user code raising it would otherwise escape every ``except Exception``).
     """
+    import asyncio  # noqa: PLC0415 - loaded by the asyncio backend only
+
     backend = anyio.get_cancelled_exc_class()
     if backend is asyncio.CancelledError:
         return (asyncio.CancelledError,)
@@ -62,6 +65,8 @@ def run_is_cancelled() -> bool:
     (``Task.cancel()``, as ``asyncio.run`` does on Ctrl-C). A cancellation exception
     raised while this is false came from user code: it is a stray one.
     """
+    import asyncio  # noqa: PLC0415 - loaded by the asyncio backend only
+
     if anyio.current_effective_deadline() == -math.inf:
         return True
     try:

@@ -20,7 +20,14 @@ from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
 from awaken_eval._records.runs import EvalRun
 from awaken_eval._wire.digests import fixture_digests
-from awaken_eval.protocols import EvalRunStore, Judge, ModelResolver, Replayer, TraceSink
+from awaken_eval.protocols import (
+    EvalRunStore,
+    Judge,
+    ModelResolver,
+    Replayer,
+    TraceSink,
+    UnitDispatcher,
+)
 
 __all__ = ["ComparedRun", "baseline_meta", "run_against_baseline"]
 
@@ -69,6 +76,7 @@ async def run_against_baseline(
     progress: Callable[[int, int], object] | None = None,
     digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    dispatcher: UnitDispatcher | None = None,
 ) -> ComparedRun[D]:
     """Check ``baseline`` against the planned run, run it, and diff it.
 
@@ -89,6 +97,7 @@ async def run_against_baseline(
         digests: The fixtures' digests (computed here once when absent, for both the
             baseline check and the run).
         clock: See :func:`~awaken_eval.run_eval`.
+        dispatcher: See :func:`~awaken_eval.run_eval`.
 
     Raises:
         InvalidRequest: an incomparable baseline (before any work), or what
@@ -109,6 +118,7 @@ async def run_against_baseline(
         progress=progress,
         digests=digests,
         clock=clock,
+        dispatcher=dispatcher,
     )
     compared = diff(baseline, run) if baseline is not None else None
     return ComparedRun(run=run, baseline_check=baseline_check, diff=compared)

@@ -1,7 +1,8 @@
 """``run_eval``: the only place that schedules work.
 
-A run expands fixtures x cells x samples into *units* (:mod:`._engine.plan`) and drives
-them through a fixed pool of workers (never one task per unit). Each live unit gets one
+A run expands fixtures x cells x samples into *units* (:mod:`._engine.plan`) and hands
+them to a dispatcher (:mod:`._engine.dispatch`: by default a fixed pool of workers in
+this process, never one task per unit). Each live unit gets one
 wall-clock deadline, from its own start, shared by replay and judging
 (:mod:`._engine.units`). Results come back in (fixture, cell, sample) order whatever the
 completion order. An exception raised by user code (executor, replayer, judge, tool,
@@ -10,38 +11,31 @@ loses an item. With a streaming store, items are written as they finish and an
 interrupted run can be resumed: only the missing units run again.
 
 ``run_eval`` reads as its four steps: plan the units, resume (open the run in a
-streaming store and skip the units it already holds), dispatch the rest to the worker
-pool, finish (skipped units, the last batch, the stored or built run, the terminal
-event). The mutable state of those steps lives in one :class:`_RunState`.
+streaming store and skip the units it already holds), dispatch the rest (where they
+execute is the dispatcher's business; recording them is the runner's), finish (skipped
+units, the last batch, the stored or built run, the terminal event). The mutable state
+of those steps lives in one :class:`_RunState`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import anyio
 
 from awaken_eval._engine.agent_loop import AgentLoopReplayer
-from awaken_eval._engine.deadline import Slot, Watchdog, cancelled_classes, loop_clock
+from awaken_eval._engine.deadline import cancelled_classes
+from awaken_eval._engine.dispatch import LocalDispatcher, UnitWork, build_unit_runner
 from awaken_eval._engine.emit import BoundedSink, emit_safely, log_failure
 from awaken_eval._engine.options import RunOptions
-from awaken_eval._engine.plan import RunPlan, plan_run, resolve_models
+from awaken_eval._engine.plan import plan_run, resolve_models
 from awaken_eval._engine.run_ids import mint_run_id
-from awaken_eval._engine.units import (
-    UnitRunner,
-    failed_item,
-    live_units,
-    scripted_units,
-    timeout_outcome,
-)
+from awaken_eval._engine.units import failed_item
 from awaken_eval._records.events import ItemCompleted, RunCompleted, RunFailed, RunStarted
-from awaken_eval._records.failures import ReplayRuntimeFailed
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.inference import AgentSpec, ResolvedModel
-from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey
 from awaken_eval._wire.digests import fixture_digests
 from awaken_eval.errors import InvalidRequest, RunIncomplete
@@ -52,6 +46,7 @@ from awaken_eval.protocols import (
     Replayer,
     StreamingRunStore,
     TraceSink,
+    UnitDispatcher,
 )
 
 __all__ = ["SKIPPED_PREFIX", "run_eval", "run_eval_sync"]
@@ -80,6 +75,7 @@ async def run_eval(
     progress: Callable[[int, int], object] | None = None,
     digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    dispatcher: UnitDispatcher | None = None,
 ) -> EvalRun:
     """Run ``fixtures`` as ``options`` describe and return the finished run.
 
@@ -100,6 +96,10 @@ async def run_eval(
         digests: The fixtures' content digests, when the caller already computed them
             (:func:`~awaken_eval.wire.fixture_digests`); computed here otherwise.
         clock: Wall clock in epoch seconds (``started_at_secs``/``ended_at_secs``).
+        dispatcher: Where the units execute (default:
+            :class:`~awaken_eval.engine.LocalDispatcher`, a worker pool in this
+            process; ``awaken_eval.ray.RayDispatcher`` for a Ray cluster). Planning,
+            scoring, storing and events stay here whatever the dispatcher.
 
     Raises:
         InvalidRequest: when the fixtures, models, judge or store break a rule of
@@ -121,35 +121,27 @@ async def run_eval(
     replayer = replayer if replayer is not None else AgentLoopReplayer()
     if sink is not None:  # every emit of the run, the replayer's spans too, is bounded
         sink = BoundedSink(sink, options.sink_timeout_secs)
-    run_unit = (
-        live_units(
-            plan.fixtures,
-            plan.cells,
-            resolved,
-            samples=plan.samples,
-            replayer=replayer,
-            agent=agent,
-            judge=judge,
-            rubric=options.rubric,
-            revise_max_retries=options.revise_max_retries,
-            walltime=options.max_walltime_secs,
-            budget=options.max_total_tokens,
-            sink=sink,
-        )
-        if plan.live
-        else scripted_units(plan.fixtures, replayer=replayer, agent=agent, sink=sink)
+    run_unit = build_unit_runner(
+        plan, options, resolved, replayer=replayer, agent=agent, judge=judge, sink=sink
+    )
+    work = UnitWork(
+        plan=plan,
+        options=options,
+        models=resolved,
+        replayer=replayer,
+        agent=agent,
+        judge=judge,
+        run_unit=run_unit,
     )
     state = _RunState(
-        plan,
-        options,
-        run_unit,
+        work,
+        dispatcher if dispatcher is not None else LocalDispatcher(),
         store=store,
         streaming=streaming,
         sink=sink,
         progress=progress,
         digests=dict(digests) if digests is not None else fixture_digests(plan.fixtures),
         clock=clock,
-        watchdog=None if plan.live else Watchdog(options.scripted_walltime_secs, loop_clock()),
     )
     await state.resume()
     try:
@@ -170,6 +162,7 @@ class _RunState:
         "budget",
         "clock",
         "digests",
+        "dispatcher",
         "done",
         "flush_due",
         "item_order",
@@ -180,7 +173,6 @@ class _RunState:
         "results",
         "resumed",
         "run_id",
-        "run_unit",
         "sink",
         "started_at",
         "stop_scheduling",
@@ -188,14 +180,13 @@ class _RunState:
         "streaming",
         "todo",
         "tokens",
-        "watchdog",
+        "work",
     )
 
     def __init__(
         self,
-        plan: RunPlan,
-        options: RunOptions,
-        run_unit: UnitRunner,
+        work: UnitWork,
+        dispatcher: UnitDispatcher,
         *,
         store: EvalRunStore | None,
         streaming: StreamingRunStore | None,
@@ -203,12 +194,12 @@ class _RunState:
         progress: Callable[[int, int], object] | None,
         digests: dict[str, str],
         clock: Callable[[], float],
-        watchdog: Watchdog | None,
     ) -> None:
+        plan, options = work.plan, work.options
+        self.work = work
+        self.dispatcher = dispatcher
         self.plan = plan
-        self.watchdog = watchdog
         self.options = options
-        self.run_unit = run_unit
         self.store = store
         self.streaming = streaming
         self.sink = sink
@@ -275,112 +266,31 @@ class _RunState:
             _report_progress(self.progress, self.done, self.plan.total)
 
     async def dispatch(self) -> None:
-        """Run the units left in ``todo`` on a fixed pool of workers.
+        """Hand the units left in ``todo`` to the dispatcher, which records each item.
 
         Raises:
             Exception: the store's error itself (not a group around it): a worker
                 fails only when the store does, user code failures are data.
         """
-        workers = min(self.options.max_concurrency, max(1, self.plan.total))
         plain = (
             self.streaming is None
             and self.sink is None
             and self.progress is None
             and self.budget is None
         )
-        work = self.work_plain if plain else self.work
-        watchdog = self.watchdog
-        if watchdog is not None:
-            work = self.work_watched_plain if plain else self.work_watched
-        try:
-            async with anyio.create_task_group() as group:
-                if watchdog is None:
-                    for _ in range(workers):
-                        group.start_soon(work)
-                else:
-                    group.start_soon(_watch_until_done, watchdog, [work] * workers)
-        except BaseExceptionGroup as group_error:
-            first = group_error.exceptions[0]
-            while isinstance(first, BaseExceptionGroup):  # the watchdog's nested groups
-                first = first.exceptions[0]
-            raise first from (group_error if len(group_error.exceptions) > 1 else None)
+        await self.dispatcher.dispatch(
+            self.work, self.todo, self.keep_plain if plain else self.record
+        )
 
-    async def work_plain(self) -> None:
-        """A worker without store, sink, progress or budget: run and keep each item."""
-        run_unit, results = self.run_unit, self.results
-        for index in self.todo:
-            results[index] = await run_unit(index)
+    async def keep_plain(self, index: int, item: EvalRunItem) -> bool:
+        """Record without store, sink, progress or budget: keep the item."""
+        self.results[index] = item
+        return True
 
-    async def work(self) -> None:
-        """A worker: pull the next unit from the shared ``todo``, run it, record it.
-
-        The run token budget is checked *before* pulling: a unit taken from ``todo`` is
-        always run (or it would be neither run nor marked as skipped).
-        """
-        run_unit = self.run_unit
-        for index in self.todo:
-            await self.record(index, await run_unit(index))
-            if self.stop_scheduling:
-                return
-
-    async def work_watched_plain(self) -> None:
-        """:meth:`work_plain` for scripted units: each under the run's watchdog."""
-        assert self.watchdog is not None  # noqa: S101 - only scripted runs have one
-        slot, results = self.watchdog.slot(), self.results
-        while (late := await self.run_watched(slot, plain=True)) is not None:
-            results[late] = self.timed_out(late)
-
-    async def work_watched(self) -> None:
-        """:meth:`work` for scripted units: each under the run's watchdog."""
-        assert self.watchdog is not None  # noqa: S101 - only scripted runs have one
-        slot = self.watchdog.slot()
-        while (late := await self.run_watched(slot, plain=False)) is not None:
-            await self.record(late, self.timed_out(late))
-            if self.stop_scheduling:
-                return
-
-    async def run_watched(self, slot: Slot, *, plain: bool) -> int | None:
-        """Run units from ``todo`` in one cancel scope the watchdog may cancel.
-
-        Each finished item is kept (``plain``) or recorded. Returns ``None`` when
-        ``todo`` is done (or the budget stops scheduling), or the index of a unit that
-        passed its deadline: cancelled by the watchdog, or returned late (it blocked
-        the event loop, shielded itself or ignored the cancellation). The caller
-        records that unit's timeout and calls again with a fresh scope.
-        """
-        watchdog = self.watchdog
-        assert watchdog is not None  # noqa: S101 - only scripted runs have one
-        clock, walltime = watchdog.clock, watchdog.walltime
-        run_unit, results = self.run_unit, self.results
-        index = -1
-        slot.cancelled = False
-        with anyio.CancelScope() as slot.scope:
-            for index in self.todo:
-                deadline = slot.deadline = clock() + walltime
-                item = await run_unit(index)
-                slot.deadline = math.inf
-                if clock() > deadline or slot.cancelled:
-                    return index
-                if plain:
-                    results[index] = item
-                    continue
-                await self.record(index, item)
-                if self.stop_scheduling:
-                    return None
-            return None
-        return index  # the watchdog's cancellation of this unit ended the scope
-
-    def timed_out(self, index: int) -> EvalRunItem:
-        """The item of a scripted unit past its deadline: only the timeout failure."""
-        fixture, cell, sample_index = self.plan.unit_at(index)
-        assert self.watchdog is not None  # noqa: S101 - only scripted runs time out here
-        outcome = timeout_outcome(fixture.id, self.watchdog.walltime)
-        assert outcome.runtime_failure is not None  # noqa: S101 - set by timeout_outcome
-        report = ReplayReport.from_outcome(outcome, [ReplayRuntimeFailed(outcome.runtime_failure)])
-        return EvalRunItem(fixture.id, cell=cell, report=report, sample_index=sample_index)
-
-    async def record(self, index: int, item: EvalRunItem) -> None:
+    async def record(self, index: int, item: EvalRunItem) -> bool:
         """Keep a finished item; count it, report it, and flush a full or due batch.
+
+        Returns whether units may still be scheduled (the run token budget).
 
         Everything before the first await happens at once for each item, so ``done``
         and the progress calls are monotonic and a cancellation arriving at an await
@@ -404,6 +314,7 @@ class _RunState:
             len(self.pending) >= _APPEND_BATCH or anyio.current_time() >= self.flush_due
         ):
             await self.flush()
+        return not self.stop_scheduling
 
     async def flush(self) -> None:
         """Append the pending items to the streaming store, as one batch.
@@ -432,7 +343,7 @@ class _RunState:
                 fixture, cell, sample_index = self.plan.unit_at(index)
                 message = f"{SKIPPED_PREFIX} (spent {self.tokens} > max {self.budget})"
                 await self.record(index, failed_item(fixture, cell, sample_index, message))
-        # A plain worker keeps items without counting them; a resumed run's stored
+        # A plain recorder keeps items without counting them; a resumed run's stored
         # items are counted but not in `results`.
         missing = self.plan.total - self.done if self.resumed else self.results.count(None)
         if missing:
@@ -511,6 +422,7 @@ def run_eval_sync(
     progress: Callable[[int, int], object] | None = None,
     digests: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    dispatcher: UnitDispatcher | None = None,
     backend: str = "asyncio",
 ) -> EvalRun:
     """Run :func:`run_eval` from synchronous code (one ``anyio.run`` at the edge).
@@ -529,6 +441,7 @@ def run_eval_sync(
         progress: See :func:`run_eval`.
         digests: See :func:`run_eval`.
         clock: See :func:`run_eval`.
+        dispatcher: See :func:`run_eval`.
         backend: The anyio backend: ``"asyncio"`` or ``"trio"``.
     """
     result: list[EvalRun] = []
@@ -549,23 +462,12 @@ def run_eval_sync(
             progress=progress,
             digests=digests,
             clock=clock,
+            dispatcher=dispatcher,
         )
         result.append(run)
 
     anyio.run(call, backend=backend)
     return result[0]
-
-
-async def _watch_until_done(
-    watchdog: Watchdog, workers: list[Callable[[], Coroutine[Any, Any, None]]]
-) -> None:
-    """Run ``workers`` and the watchdog until every worker is done."""
-    async with anyio.create_task_group() as group:
-        group.start_soon(watchdog.watch)
-        async with anyio.create_task_group() as pool:
-            for work in workers:
-                pool.start_soon(work)
-        group.cancel_scope.cancel()
 
 
 def _report_progress(progress: Callable[[int, int], object], done: int, total: int) -> None:

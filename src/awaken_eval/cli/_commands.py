@@ -188,6 +188,17 @@ RUN = Command(
             f"units run at once (default {DEFAULT_CONCURRENCY})",
             convert=integer("--concurrency", minimum=1),
         ),
+        Flag(
+            "--ray",
+            "local|auto|ray://HOST:PORT",
+            "run the units on Ray actors (pip install 'awaken-eval[ray]')",
+        ),
+        Flag(
+            "--ray-actors",
+            "N",
+            "with --ray: actors in the pool (default: the cluster's CPUs)",
+            convert=integer("--ray-actors", minimum=1),
+        ),
         _JSON,
     ),
     details=(

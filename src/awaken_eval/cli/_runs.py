@@ -309,6 +309,7 @@ def run(parsed: Parsed) -> int:
     from awaken_eval._engine.orchestrate import ComparedRun, run_against_baseline  # noqa: PLC0415
     from awaken_eval._wire.digests import fixture_digests  # noqa: PLC0415
     from awaken_eval.cli._dataset import load_dataset  # noqa: PLC0415
+    from awaken_eval.cli._ray import ray_dispatcher  # noqa: PLC0415
     from awaken_eval.stores._url import open_run_store  # noqa: PLC0415
 
     live = parsed.get("--mode") == "live"
@@ -325,6 +326,7 @@ def run(parsed: Parsed) -> int:
     if options.resume is None:  # known up front, so an interrupted run can be named
         options = attrs.evolve(options, run_id=mint_run_id())
     run_id = options.resume or options.run_id or ""
+    dispatcher = ray_dispatcher(parsed)
 
     models, judge = _live_models(parsed, options.models) if live else ([], None)
     replayer_spec = parsed.get("--replayer")
@@ -352,6 +354,7 @@ def run(parsed: Parsed) -> int:
             store=store,
             progress=report,
             digests=digests,
+            dispatcher=dispatcher,
         )
         # Handed back through a list: asyncio formats a task's return value on shutdown,
         # which for a big run costs about a kilobyte per item.
