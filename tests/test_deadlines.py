@@ -23,6 +23,7 @@ import anyio
 import pytest
 
 from awaken_eval import (
+    EvalRunExecutionMode,
     Expectation,
     Fixture,
     InferenceRequest,
@@ -39,7 +40,6 @@ from awaken_eval import (
 from awaken_eval.engine import DEFAULT_SCRIPTED_WALLTIME_SECS, DEFAULT_SINK_TIMEOUT_SECS
 from awaken_eval.events import ItemCompleted, RunCompleted, RunStarted, TraceEvent
 from awaken_eval.failures import ReplayRuntimeError, ReplayRuntimeFailed
-from awaken_eval import EvalRunExecutionMode
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, ExplodingJudge, HangingExecutor
 from clocks import JumpClock
