@@ -578,6 +578,10 @@ class AgentLoopReplayer:
         feedback = ""
         if dialogue.feed_recorded_results and call.recorded_result is not None:
             result = call.recorded_result
+        elif call.arguments_error is not None:  # the provider sent unusable arguments
+            error_type = "invalid_arguments"
+            result = None
+            feedback = f"error: invalid arguments for {call.name}: {call.arguments_error}"
         elif call.name not in dialogue.tools:
             error_type = "tool_not_found"
             result = None
@@ -694,6 +698,11 @@ def _inference_span(
         content=content,
         tool_calls=tool_calls,
         request=request,
+        request_id=result.request_id,
+        attempts=result.attempts,
+        retry_wait_ms=None
+        if result.retry_wait_secs is None
+        else int(result.retry_wait_secs * 1000),
     )
 
 
@@ -712,6 +721,9 @@ def _chat_span(
     content: JsonValue | None = None,
     tool_calls: JsonValue | None = None,
     request: JsonValue | None = None,
+    request_id: str | None = None,
+    attempts: int | None = None,
+    retry_wait_ms: int | None = None,
 ) -> InferenceSpan:
     """The span of one chat inference (both the general path and the scripted fast path)."""
     return new_span(
@@ -733,6 +745,9 @@ def _chat_span(
         response_content=content,
         response_tool_calls=tool_calls,
         request_messages=request,
+        request_id=request_id,
+        attempts=attempts,
+        retry_wait_ms=retry_wait_ms,
     )
 
 
