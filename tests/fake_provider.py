@@ -60,6 +60,8 @@ class FakeProvider:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.seen: Counter[str] = Counter()
         self.base_url = ""
+        self.active: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
 
     @property
     def openai_url(self) -> str:
@@ -80,14 +82,19 @@ class FakeProvider:
         return self.seen[key] == 1
 
     async def _delay(self, model: str) -> None:
-        if model == "slow":
-            await asyncio.sleep(5)
-        elif model.startswith("delay-"):
-            await asyncio.sleep(int(model.removeprefix("delay-")) / 1000)
+        self.active[model] += 1  # one event loop: no lock needed
+        self.peak[model] = max(self.peak[model], self.active[model])
+        try:
+            if model == "slow":
+                await asyncio.sleep(5)
+            elif model.startswith("delay-"):
+                await asyncio.sleep(int(model.removeprefix("delay-")) / 1000)
+        finally:
+            self.active[model] -= 1
 
     # -- OpenAI --------------------------------------------------------------------------
 
-    async def chat_completions(self, request: Request) -> JSONResponse:
+    async def chat_completions(self, request: Request) -> JSONResponse:  # noqa: C901 - one branch per scenario
         body = await request.json()
         if not (model := body.get("model", "")).startswith("delay-"):
             self.requests.append(("openai", body))
@@ -99,18 +106,40 @@ class FakeProvider:
             return JSONResponse(payload, status_code=status, headers=headers | extra)
 
         if request.headers.get("authorization") == "Bearer bad-key":
-            return error(401, "Incorrect API key provided: bad-key.", "invalid_request_error", "invalid_api_key")
+            return error(
+                401,
+                "Incorrect API key provided: bad-key.",
+                "invalid_request_error",
+                "invalid_api_key",
+            )
         if model not in KNOWN and not model.startswith("delay-"):
-            return error(404, f"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found")
+            return error(
+                404,
+                f"The model `{model}` does not exist or you do not have access to it.",
+                "invalid_request_error",
+                "model_not_found",
+            )
         await self._delay(model)
         if model == "always-429" or (model == "flaky" and self._first_time(body)):
             return error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded")
         if model == "always-500":
-            return error(500, "The server had an error while processing your request.", "server_error", None)
+            return error(
+                500, "The server had an error while processing your request.", "server_error", None
+            )
         if model == "overloaded":
-            return error(503, "The engine is currently overloaded, please try again later.", "server_error", None)
+            return error(
+                503,
+                "The engine is currently overloaded, please try again later.",
+                "server_error",
+                None,
+            )
         if model == "context":
-            return error(400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", "invalid_request_error", "context_length_exceeded")
+            return error(
+                400,
+                "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+                "invalid_request_error",
+                "context_length_exceeded",
+            )
         tool_results = [m for m in body["messages"] if m["role"] == "tool"]
         message: dict[str, Any] = {"role": "assistant", "content": ANSWER}
         finish = "stop"
@@ -119,29 +148,54 @@ class FakeProvider:
         elif model == "tools" and len(tool_results) < 2:
             n = len(tool_results)
             arguments = json.dumps({"a": n, "b": 1})
-            message = {"role": "assistant", "content": None, "tool_calls": [{"id": f"call_{n}", "type": "function", "function": {"name": "add", "arguments": arguments}}]}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call_{n}",
+                        "type": "function",
+                        "function": {"name": "add", "arguments": arguments},
+                    }
+                ],
+            }
             finish = "tool_calls"
         elif model == "tools":
             message = {"role": "assistant", "content": f"done: {tool_results[-1]['content']}"}
         elif model == "bad-args" and not tool_results:
-            message = {"role": "assistant", "content": None, "tool_calls": [{"id": "call_bad", "type": "function", "function": {"name": "add", "arguments": '{"a": 1,'}}]}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_bad",
+                        "type": "function",
+                        "function": {"name": "add", "arguments": '{"a": 1,'},
+                    }
+                ],
+            }
             finish = "tool_calls"
         usage: dict[str, Any] = {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
         if model == "cached":
-            usage |= {"prompt_tokens_details": {"cached_tokens": 12}, "completion_tokens_details": {"reasoning_tokens": 3}}
+            usage |= {
+                "prompt_tokens_details": {"cached_tokens": 12},
+                "completion_tokens_details": {"reasoning_tokens": 3},
+            }
         payload = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
             "created": 1700000000,
             "model": f"{model}-2025-01-01",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
             "usage": usage,
         }
         return JSONResponse(payload, headers=headers)
 
     # -- Anthropic -----------------------------------------------------------------------
 
-    async def messages(self, request: Request) -> JSONResponse:
+    async def messages(self, request: Request) -> JSONResponse:  # noqa: C901 - one branch per scenario
         body = await request.json()
         if not (model := body.get("model", "")).startswith("delay-"):
             self.requests.append(("anthropic", body))
@@ -152,19 +206,28 @@ class FakeProvider:
             extra = {"retry-after-ms": RETRY_AFTER_MS} if status == 429 or status >= 500 else {}
             return JSONResponse(payload, status_code=status, headers=headers | extra)
 
-        if request.headers.get("x-api-key") == "bad-key":
+        if "bad-key" in (
+            request.headers.get("x-api-key"),
+            request.headers.get("authorization", "").removeprefix("Bearer "),
+        ):
             return error(401, "authentication_error", "invalid x-api-key")
         if model not in KNOWN and not model.startswith("delay-"):
             return error(404, "not_found_error", f"model: {model}")
         await self._delay(model)
         if model == "always-429" or (model == "flaky" and self._first_time(body)):
-            return error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit")
+            return error(
+                429,
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit",
+            )
         if model == "always-500":
             return error(500, "api_error", "Internal server error")
         if model == "overloaded":
             return error(529, "overloaded_error", "Overloaded")
         if model == "context":
-            return error(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum")
+            return error(
+                400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"
+            )
         if model == "filter":
             return error(400, "invalid_request_error", "Output blocked by content filtering policy")
         results = [
@@ -178,7 +241,9 @@ class FakeProvider:
         stop = "end_turn"
         if model == "tools" and len(results) < 2:
             n = len(results)
-            content = [{"type": "tool_use", "id": f"toolu_{n}", "name": "add", "input": {"a": n, "b": 1}}]
+            content = [
+                {"type": "tool_use", "id": f"toolu_{n}", "name": "add", "input": {"a": n, "b": 1}}
+            ]
             stop = "tool_use"
         elif model == "tools":
             content = [{"type": "text", "text": f"done: {results[-1]['content']}"}]

@@ -88,10 +88,12 @@ def anthropic_messages(request: InferenceRequest, *, max_tokens: int) -> dict[st
             {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
             for tool in request.tools
         ]
-    if sampling.temperature is not None:
-        kwargs["temperature"] = sampling.temperature
-    if sampling.top_p is not None:
-        kwargs["top_p"] = sampling.top_p
+    # Sent as extra body fields: recent SDK releases no longer take them as arguments,
+    # while the Messages API still accepts them.
+    extra = {"temperature": sampling.temperature, "top_p": sampling.top_p}
+    extra_body = {name: value for name, value in extra.items() if value is not None}
+    if extra_body:
+        kwargs["extra_body"] = extra_body
     return kwargs
 
 

@@ -14,7 +14,13 @@ _CONTEXT_MARKERS = (
     "prompt is too long",
     "too many tokens",
 )
-_FILTER_MARKERS = ("content_filter", "content_policy", "content management policy", "safety system")
+_FILTER_MARKERS = (
+    "content_filter",
+    "content filtering",
+    "content_policy",
+    "content management policy",
+    "safety system",
+)
 
 
 def kind_for_status(status: int, code: str, message: str) -> InferenceErrorKind:

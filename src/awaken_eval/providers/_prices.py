@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -38,11 +37,16 @@ def _checked(table: PriceTable, source: str) -> PriceTable:
     return table
 
 
-@functools.cache
+_BUNDLED: list[PriceTable] = []
+
+
 def bundled_prices() -> PriceTable:
     """The price table shipped with awaken-eval (dated: see :attr:`PriceTable.as_of`)."""
-    text = resources.files("awaken_eval.providers").joinpath("prices.json").read_text("utf-8")
-    return _checked(from_json(PriceTable, text), "prices.json")
+    if not _BUNDLED:
+        files = resources.files("awaken_eval.providers")
+        text = files.joinpath("prices.json").read_text("utf-8")
+        _BUNDLED.append(_checked(from_json(PriceTable, text), "prices.json"))
+    return _BUNDLED[0]
 
 
 def load_prices(path: str | os.PathLike[str]) -> PriceTable:
