@@ -14,6 +14,7 @@ them):
 * ``context`` — 400 context length exceeded; ``filter`` — content filter (OpenAI:
   ``finish_reason`` ``content_filter``; Anthropic: 400 naming the filter);
 * ``cached`` — the plain answer with cached and reasoning tokens in the usage;
+* ``judge`` — a grade (``{"score": 0.9, ...}``) as a judge answers;
 * ``slow`` — answers after 5 s; ``delay-N`` — the plain answer after N ms;
 * any other model: 404 model not found. The key ``bad-key`` gets 401.
 """
@@ -50,7 +51,9 @@ KNOWN = {
     "filter",
     "cached",
     "slow",
+    "judge",
 }
+JUDGE_REPLY = '{"score": 0.9, "reasoning": "fine"}'
 
 
 class FakeProvider:
@@ -94,7 +97,7 @@ class FakeProvider:
 
     # -- OpenAI --------------------------------------------------------------------------
 
-    async def chat_completions(self, request: Request) -> JSONResponse:  # noqa: C901 - one branch per scenario
+    async def chat_completions(self, request: Request) -> JSONResponse:  # noqa: C901, PLR0912 - one branch per scenario
         body = await request.json()
         if not (model := body.get("model", "")).startswith("delay-"):
             self.requests.append(("openai", body))
@@ -145,6 +148,8 @@ class FakeProvider:
         finish = "stop"
         if model == "filter":
             message, finish = {"role": "assistant", "content": None}, "content_filter"
+        elif model == "judge":
+            message = {"role": "assistant", "content": JUDGE_REPLY}
         elif model == "tools" and len(tool_results) < 2:
             n = len(tool_results)
             arguments = json.dumps({"a": n, "b": 1})
@@ -239,7 +244,9 @@ class FakeProvider:
         ]
         content: list[dict[str, Any]] = [{"type": "text", "text": ANSWER}]
         stop = "end_turn"
-        if model == "tools" and len(results) < 2:
+        if model == "judge":
+            content = [{"type": "text", "text": JUDGE_REPLY}]
+        elif model == "tools" and len(results) < 2:
             n = len(results)
             content = [
                 {"type": "tool_use", "id": f"toolu_{n}", "name": "add", "input": {"a": n, "b": 1}}
