@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import Self
 
 from awaken_eval._records.inference import ResolvedModel
 from awaken_eval._records.pricing import PriceTable
@@ -114,6 +115,8 @@ class ProviderModelResolver:
 
     One resolver shares one executor and one connection limit per model among every
     run that resolves through it (the service's runs, the CLI's models and judge).
+    The executors hold SDK clients bound to the event loop that first used them: use
+    the resolver as an async context manager (or call :meth:`aclose`) in that loop.
 
     Args:
         options: Limits, retries, timeout, endpoint and key.
@@ -145,6 +148,14 @@ class ProviderModelResolver:
     async def resolve_model(self, model_id: str) -> ResolvedModel:
         """The resolved model of ``model_id`` (the :class:`~awaken_eval.ModelResolver` method)."""
         return self.resolve(model_id)
+
+    async def __aenter__(self) -> Self:
+        """Return the resolver; its clients are closed on exit."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the SDK clients (see :meth:`aclose`)."""
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the SDK clients of every resolved model."""
