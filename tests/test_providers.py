@@ -573,3 +573,24 @@ async def test_check_model_reports_latency_tokens_and_cost(
 async def test_check_model_raises_the_providers_message(fake: FakeProvider) -> None:
     with pytest.raises(InferenceError, match="does not exist"):
         await check_model("openai:gpt-nope", options=options_for(fake, "openai"))
+
+
+# -- import cost --------------------------------------------------------------------------
+
+
+def test_neither_the_package_nor_the_providers_namespace_imports_an_sdk() -> None:
+    import subprocess  # noqa: PLC0415
+
+    code = (
+        "import sys, awaken_eval, awaken_eval.providers\n"
+        "from awaken_eval.providers import executor_for, bundled_prices\n"
+        "bundled_prices()\n"
+        "print(sorted(m for m in ('openai', 'anthropic', 'httpx2') if m in sys.modules))\n"
+        "executor_for('openai:m')\n"
+        "print(sorted(m for m in ('openai', 'anthropic') if m in sys.modules))\n"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+
+    assert ["[]", "['openai']"] == out[:2]
