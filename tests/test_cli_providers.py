@@ -18,6 +18,8 @@ from awaken_eval.stores import SqliteRunStore
 from cli_support import Cli
 from fake_provider import FakeProvider, serve
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeProvider]:
@@ -296,3 +298,33 @@ def test_a_recorded_live_run_replays_offline_with_the_same_scores(
     for item in replay_run.items:
         assert 3 == item.report.inference_count  # two tool rounds and the answer
         assert 2 == item.report.tool_count
+
+
+# -- the pytest plugin --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_the_plugins_evaluator_resolves_provider_models(env: FakeProvider, provider: str) -> None:
+    from awaken_eval import AwakenEval, Expectation, Fixture  # noqa: PLC0415
+
+    fixture = Fixture("q", "six times seven?", expect=Expectation(final_answer_contains=("42",)))
+
+    reports = AwakenEval().check(fixture, model=f"{provider}:plain")
+
+    assert [(True, 25)] == [(report.passed, report.total_tokens) for report in reports]
+
+
+def test_plugin_items_run_on_provider_models_without_an_executor(
+    pytester: pytest.Pytester, env: FakeProvider
+) -> None:
+    directory = pytester.path / "fixtures"
+    directory.mkdir()
+    (directory / "q42.json").write_text(json.dumps(answer_42()))
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider\nawaken_fixtures = fixtures\n"
+        "awaken_models = openai:plain,anthropic:plain\n"
+    )
+
+    result = pytester.runpytest("fixtures", "-v")
+
+    result.assert_outcomes(passed=2)

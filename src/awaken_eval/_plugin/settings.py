@@ -131,11 +131,12 @@ def read_settings(config: pytest.Config) -> Settings | None:
             raise pytest.UsageError(msg)
     models = _models(models_text, models_label)
     samples = _samples(samples_text, samples_label)
-    if models and not executor:
+    providers = all(_is_provider_model(model) for model in models)
+    if models and not executor and not providers:
         msg = (
             f"{models_label} asks for a live run, which needs an executor: set "
             "awaken_executor (--awaken-executor module:factory) to a factory returning "
-            "an LlmExecutor"
+            "an LlmExecutor, or name provider models (openai:MODEL, anthropic:MODEL)"
         )
         raise pytest.UsageError(msg)
     if executor and not models:
@@ -283,3 +284,9 @@ def configure(config: pytest.Config) -> Settings | None:
         executor = (settings.executor, _load_factory(settings.executor, "awaken_executor"))
     config.stash[RUNTIME] = Runtime(settings, replayer_factory=replayer, executor_factory=executor)
     return settings
+
+
+def _is_provider_model(model: str) -> bool:
+    """Whether ``model`` names a built-in provider (``openai:...``, ``anthropic:...``)."""
+    provider, sep, name = model.partition(":")
+    return bool(sep) and provider in ("openai", "anthropic") and bool(name.strip())
