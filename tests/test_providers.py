@@ -594,3 +594,29 @@ def test_neither_the_package_nor_the_providers_namespace_imports_an_sdk() -> Non
     ).stdout.split("\n")
 
     assert ["[]", "['openai']"] == out[:2]
+
+
+# -- the service --------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_service_runs_provider_models_through_the_provider_resolver(
+    fake: FakeProvider,
+) -> None:
+    from awaken_eval import DatasetSpec  # noqa: PLC0415
+    from awaken_eval.service import EvalService, RequestedMode, StartRunRequest  # noqa: PLC0415
+    from awaken_eval.stores import InMemoryDatasetStore, InMemoryRunStore  # noqa: PLC0415
+
+    datasets = InMemoryDatasetStore()
+    spec = DatasetSpec(
+        fixtures=(fixture(fixture_id="svc", expect=Expectation(final_answer_contains=("42",))),)
+    )
+    await datasets.put("ds", spec, expected_revision=0)
+    async with ProviderModelResolver(options=options_for(fake, "openai")) as resolver:
+        service = EvalService(datasets=datasets, runs=InMemoryRunStore(), models=resolver)
+        response = await service.start_run(
+            StartRunRequest(dataset_id="ds", mode=RequestedMode.LIVE, models=("openai:plain",))
+        )
+
+    assert [True] == [item.report.passed for item in response.run.items]
+    assert response.run.items[0].report.cost_usd is None  # openai:plain has no price
