@@ -128,6 +128,8 @@ def test_a_model_that_always_answers_500_gives_provider_failures_and_exit_1(
     report = stored(store, result.totals()["id"]).items[0].report
     assert "provider" == report.error_type
     assert "HTTP 500" in report.runtime_failure.message
+    assert 1 == report.inference_retries  # the SDK's one retry, though no span was recorded
+    assert "retries: 1" in result.out
 
 
 def test_a_judge_is_picked_by_provider_id(cli: Cli, env: FakeProvider, tmp_path: Path) -> None:

@@ -196,6 +196,7 @@ class _Dialogue:
     duration_ms: int = 0
     tokens_spent: int = 0
     inference_errors: int = 0
+    failed_retries: int = 0
     last_error: InferenceError | None = None
     error_message: str | None = None
     budget_exceeded: bool = False
@@ -443,6 +444,7 @@ class AgentLoopReplayer:
             error_type=error.kind.value if error is not None else None,
             inference_error_count=dialogue.inference_errors,
             runtime_failure=failure,
+            failed_inference_retries=dialogue.failed_retries,
         )
         if revised is None:
             return outcome
@@ -558,6 +560,7 @@ class AgentLoopReplayer:
         attempt = 0
         while True:
             dialogue.inference_errors += 1
+            dialogue.failed_retries += max(0, (error.attempts or 1) - 1)
             if not error.retryable or attempt >= self.retry.max_retries:
                 dialogue.last_error = error
                 dialogue.error_message = str(error)

@@ -283,6 +283,8 @@ class ReplayOutcome:
         judge_reasoning: The judge's reasoning for that grade.
         judge_verdicts: Per-criterion verdicts of that grade.
         judge_attempts: Every answer the revise loop judged, in order.
+        failed_inference_retries: HTTP retries of inferences that failed in the end
+            (they leave no span); added to the report's ``inference_retries``.
     """
 
     fixture_id: str
@@ -297,6 +299,7 @@ class ReplayOutcome:
     judge_reasoning: str | None = None
     judge_verdicts: tuple[CriterionVerdict, ...] = ()
     judge_attempts: tuple[JudgeAttempt, ...] = ()
+    failed_inference_retries: int = 0
 
     def total_tokens(self) -> int:
         """Total tokens over every inference span, saturated to the u32 maximum.
@@ -407,7 +410,8 @@ class ReplayReport:
         metrics = outcome.metrics
         inferences = metrics.inferences
         tools = metrics.tools
-        input_tokens = output_tokens = total_tokens = retries = retry_wait_ms = 0
+        input_tokens = output_tokens = total_tokens = retry_wait_ms = 0
+        retries = outcome.failed_inference_retries
         for span in inferences:  # one pass for the sums (a hot path of big runs)
             span_input, span_output = span.input_tokens, span.output_tokens
             if span.attempts is not None:  # only executors that count attempts set it
