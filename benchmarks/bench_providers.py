@@ -63,7 +63,7 @@ def _raw_call(provider: str, client: Any, model: str) -> Callable[[str], Awaitab
 def _raw_client(provider: str, url: str, connections: int) -> Any:
     import httpx2  # noqa: PLC0415 - the SDKs' HTTP client
 
-    limits = httpx2.Limits(max_connections=connections)
+    limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
     if provider == "openai":
         import openai  # noqa: PLC0415
 
