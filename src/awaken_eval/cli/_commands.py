@@ -363,7 +363,7 @@ Exit status: 0 success, 1 failing fixtures or a blocking diff, 2 usage or input 
 
 def _overview() -> str:
     def rows(names: Sequence[str]) -> str:
-        return "\n".join(f"  {name:<11} {COMMANDS[name].summary}" for name in names)
+        return "\n".join(f"  {name:<12} {COMMANDS[name].summary}" for name in names)
 
     return _OVERVIEW.format(
         offline=rows(["replay", "check", "curate"]),
