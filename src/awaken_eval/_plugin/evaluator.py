@@ -261,6 +261,7 @@ class AwakenEval:
     def _call(self, samples: int, options: ReplayOptions) -> _RunCall:
         from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS, RunOptions  # noqa: PLC0415
         from awaken_eval._records.inference import ResolvedModel  # noqa: PLC0415
+        from awaken_eval._records.model_ids import is_provider_model  # noqa: PLC0415
         from awaken_eval._records.runs import EvalRunExecutionMode  # noqa: PLC0415
         from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
@@ -275,7 +276,7 @@ class AwakenEval:
                     "(scripted replays are deterministic)"
                 )
                 raise InvalidRequest(msg)
-        elif executor is None and _is_provider_model(model):  # openai:X, anthropic:Y
+        elif executor is None and is_provider_model(model):  # openai:X, anthropic:Y
             from awaken_eval.providers._resolve import resolve_model  # noqa: PLC0415
 
             models.append(resolve_model(model))
@@ -371,9 +372,3 @@ class _RunCall:
     judge: Judge | None
     sink: TraceSink | None
     owned: list[Any] = dataclasses.field(default_factory=list)
-
-
-def _is_provider_model(model: str) -> bool:
-    """Whether ``model`` names a built-in provider (``openai:...``, ``anthropic:...``)."""
-    provider, sep, name = model.partition(":")
-    return bool(sep) and provider in ("openai", "anthropic") and bool(name.strip())

@@ -131,7 +131,9 @@ def read_settings(config: pytest.Config) -> Settings | None:
             raise pytest.UsageError(msg)
     models = _models(models_text, models_label)
     samples = _samples(samples_text, samples_label)
-    providers = all(_is_provider_model(model) for model in models)
+    from awaken_eval._records.model_ids import is_provider_model  # noqa: PLC0415
+
+    providers = all(is_provider_model(model) for model in models)
     if models and not executor and not providers:
         msg = (
             f"{models_label} asks for a live run, which needs an executor: set "
@@ -284,9 +286,3 @@ def configure(config: pytest.Config) -> Settings | None:
         executor = (settings.executor, _load_factory(settings.executor, "awaken_executor"))
     config.stash[RUNTIME] = Runtime(settings, replayer_factory=replayer, executor_factory=executor)
     return settings
-
-
-def _is_provider_model(model: str) -> bool:
-    """Whether ``model`` names a built-in provider (``openai:...``, ``anthropic:...``)."""
-    provider, sep, name = model.partition(":")
-    return bool(sep) and provider in ("openai", "anthropic") and bool(name.strip())

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from awaken_eval._records.inference import ResolvedModel
+from awaken_eval._records.model_ids import is_provider_model
 from awaken_eval._records.runs import EvalRun, EvalRunItem
 from awaken_eval.cli._args import Parsed
 from awaken_eval.cli._errors import CliError
@@ -33,21 +34,11 @@ if TYPE_CHECKING:
 __all__ = [
     "LiveModels",
     "Recorder",
-    "is_provider_model",
     "live_models",
     "models_check",
     "print_costs",
     "recording",
 ]
-
-
-def is_provider_model(model_id: str) -> bool:
-    """Whether ``model_id`` names a built-in provider (``openai:...``, ``anthropic:...``).
-
-    Standard library only, so flag checks do not import the providers.
-    """
-    provider, sep, model = model_id.partition(":")
-    return bool(sep) and provider in ("openai", "anthropic") and bool(model.strip())
 
 
 def provider_options(parsed: Parsed) -> ProviderOptions:

@@ -16,6 +16,7 @@ import attrs
 
 from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
 from awaken_eval._records.inference import InferenceRequest, InferenceResult
+from awaken_eval._records.model_ids import is_provider_model
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
 from awaken_eval.cli._args import Parsed, quoted
 from awaken_eval.cli._commands import (
@@ -27,7 +28,6 @@ from awaken_eval.cli._commands import (
 from awaken_eval.cli._errors import CliError
 from awaken_eval.cli._models import (
     LiveModels,
-    is_provider_model,
     live_models,
     print_costs,
     recording,

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from awaken_eval._records.model_ids import *
 from awaken_eval._records.pricing import *
 from awaken_eval._scoring.cost import cost_by_model
 from awaken_eval.providers._check import *

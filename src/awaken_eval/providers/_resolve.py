@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Self
 
 from awaken_eval._records.inference import ResolvedModel
+from awaken_eval._records.model_ids import PROVIDERS
 from awaken_eval._records.pricing import PriceTable
 from awaken_eval.errors import InvalidRequest
 from awaken_eval.protocols import LlmExecutor
@@ -16,16 +17,11 @@ from awaken_eval.providers._options import ProviderOptions
 from awaken_eval.providers._prices import default_prices
 
 __all__ = [
-    "PROVIDERS",
     "ProviderModelResolver",
     "executor_for",
-    "is_provider_model",
     "resolve_model",
     "split_model_id",
 ]
-
-PROVIDERS = ("openai", "anthropic")
-"""The providers ``provider:model`` ids may name."""
 
 _BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
 
@@ -44,12 +40,6 @@ def split_model_id(model_id: str) -> tuple[str, str]:
         )
         raise InvalidRequest(msg)
     return provider, model.strip()
-
-
-def is_provider_model(model_id: str) -> bool:
-    """Whether ``model_id`` names a built-in provider (``openai:`` or ``anthropic:``)."""
-    provider, sep, model = model_id.partition(":")
-    return bool(sep) and provider in PROVIDERS and bool(model.strip())
 
 
 def executor_for(
