@@ -875,6 +875,9 @@ def inference_spans() -> st.SearchStrategy[InferenceSpan]:
         response_content=_optional_json(),
         response_tool_calls=_optional_json(),
         request_messages=_optional_json(),
+        request_id=st.none() | texts(),
+        attempts=st.none() | u32s(),
+        retry_wait_ms=st.none() | u64s(),
     )
 
 
@@ -1060,6 +1063,8 @@ def _replay_reports(
         inference_error_count=draw(_small_or(u32s(), 3)),
         runtime_failure=draw(_optional(replay_runtime_failures())),
         cost_usd=draw(_optional(finite_floats(min_value=0.0))),
+        inference_retries=draw(_small_or(u32s(), 3)),
+        retry_wait_ms=draw(_small_or(u64s(), 3)),
         **draw(_REPORT_JUDGING),
     )
 

@@ -270,7 +270,10 @@ def test_run_loading_errors_exit_2(cli: Any, store: str, tmp_path: Path) -> None
         (["--executor", "m:f"], "--executor requires --mode live"),
         (["--max-total-tokens", "9"], "--max-total-tokens requires --mode live"),
         (["--mode", "live", "--executor", "m:f"], "--mode live needs --models"),
-        (["--mode", "live", "--models", "a"], "--mode live needs --executor MODULE:FACTORY"),
+        (
+            ["--mode", "live", "--models", "a"],
+            "--mode live needs provider models (openai:MODEL, anthropic:MODEL), or --executor MODULE:FACTORY",
+        ),
         (["--mode", "live", "--models", "a,,b", "--executor", "m:f"], "empty model id"),
         (
             ["--mode", "live", "--models", "a", "--executor", "m:f", "--judge", "g"],
@@ -293,7 +296,7 @@ def test_run_loading_errors_exit_2(cli: Any, store: str, tmp_path: Path) -> None
                 "--rubric",
                 "r",
             ],
-            "--judge needs --executor",
+            "--judge needs a provider model (openai:MODEL, anthropic:MODEL) or --executor",
         ),
         (["--revise-max-retries", "2"], "--revise-max-retries requires --mode live"),
         (

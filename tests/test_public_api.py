@@ -102,6 +102,7 @@ PUBLIC_MODULES = [
     "awaken_eval.events",
     "awaken_eval.failures",
     "awaken_eval.protocols",
+    "awaken_eval.providers",
     "awaken_eval.pytest_plugin",
     "awaken_eval.ray",
     "awaken_eval.records",

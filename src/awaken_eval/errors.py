@@ -371,15 +371,28 @@ class InferenceError(AwakenEvalError):
         message: The provider's message.
         error_type: The type the outcome reports; defaults to ``kind.value`` (a
             scripted executor passes the fixture-authored type, e.g. ``rate_limit``).
+        status: The provider's HTTP status, when the failure was an HTTP answer.
+        request_id: The provider's request id, when it gave one.
+        attempts: HTTP attempts made before giving up (``None``: not counted).
     """
 
     def __init__(
-        self, kind: InferenceErrorKind, message: str, *, error_type: str | None = None
+        self,
+        kind: InferenceErrorKind,
+        message: str,
+        *,
+        error_type: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        attempts: int | None = None,
     ) -> None:
         """Create the error of ``kind`` with the provider's ``message``."""
         self.kind = kind
         self.message = message
         self.error_type = error_type if error_type is not None else kind.value
+        self.status = status
+        self.request_id = request_id
+        self.attempts = attempts
         super().__init__(f"{kind.value}: {message}" if message else kind.value)
 
     @property

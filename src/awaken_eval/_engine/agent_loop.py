@@ -207,6 +207,7 @@ class _Dialogue:
     duration_ms: int = 0
     tokens_spent: int = 0
     inference_errors: int = 0
+    failed_retries: int = 0
     last_error: InferenceError | None = None
     error_message: str | None = None
     budget_exceeded: bool = False
@@ -452,6 +453,7 @@ class AgentLoopReplayer:
             error_type=error.kind.value if error is not None else None,
             inference_error_count=dialogue.inference_errors,
             runtime_failure=failure,
+            failed_inference_retries=dialogue.failed_retries,
         )
         if revised is None:
             return outcome
@@ -571,6 +573,7 @@ class AgentLoopReplayer:
         attempt = 0
         while True:
             dialogue.inference_errors += 1
+            dialogue.failed_retries += max(0, (error.attempts or 1) - 1)
             if not error.retryable or attempt >= self.retry.max_retries:
                 dialogue.last_error = error
                 dialogue.error_message = str(error)
@@ -591,6 +594,10 @@ class AgentLoopReplayer:
         feedback = ""
         if dialogue.feed_recorded_results and call.recorded_result is not None:
             result = call.recorded_result
+        elif call.arguments_error is not None:  # the provider sent unusable arguments
+            error_type = "invalid_arguments"
+            result = None
+            feedback = f"error: invalid arguments for {call.name}: {call.arguments_error}"
         elif call.name not in dialogue.tools:
             error_type = "tool_not_found"
             result = None
@@ -726,6 +733,11 @@ def _inference_span(
         content=content,
         tool_calls=tool_calls,
         request=request,
+        request_id=result.request_id,
+        attempts=result.attempts,
+        retry_wait_ms=None
+        if result.retry_wait_secs is None
+        else int(result.retry_wait_secs * 1000),
     )
 
 
@@ -744,6 +756,9 @@ def _chat_span(
     content: JsonValue | None = None,
     tool_calls: JsonValue | None = None,
     request: JsonValue | None = None,
+    request_id: str | None = None,
+    attempts: int | None = None,
+    retry_wait_ms: int | None = None,
 ) -> InferenceSpan:
     """The span of one chat inference (both the general path and the scripted fast path)."""
     return new_span(
@@ -765,6 +780,9 @@ def _chat_span(
         response_content=content,
         response_tool_calls=tool_calls,
         request_messages=request,
+        request_id=request_id,
+        attempts=attempts,
+        retry_wait_ms=retry_wait_ms,
     )
 
 

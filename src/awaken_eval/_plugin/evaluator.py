@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -261,12 +261,14 @@ class AwakenEval:
     def _call(self, samples: int, options: ReplayOptions) -> _RunCall:
         from awaken_eval._engine.options import DEFAULT_MAX_WALLTIME_SECS, RunOptions  # noqa: PLC0415
         from awaken_eval._records.inference import ResolvedModel  # noqa: PLC0415
+        from awaken_eval._records.model_ids import is_provider_model  # noqa: PLC0415
         from awaken_eval._records.runs import EvalRunExecutionMode  # noqa: PLC0415
         from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
 
         model = options.get("model")
         executor = options.get("executor", self.executor)
         models: list[ResolvedModel] = []
+        owned: list[Any] = []  # provider executors this call opens and closes
         if model is None:
             if samples > 1:
                 msg = (
@@ -274,11 +276,17 @@ class AwakenEval:
                     "(scripted replays are deterministic)"
                 )
                 raise InvalidRequest(msg)
+        elif executor is None and is_provider_model(model):  # openai:X, anthropic:Y
+            from awaken_eval.providers._resolve import resolve_model  # noqa: PLC0415
+
+            models.append(resolve_model(model))
+            owned.append(models[-1].executor)
         else:
             if executor is None:
                 msg = (
-                    f"a live replay on model {model!r} needs an executor: pass executor=... "
-                    "or set awaken_executor"
+                    f"a live replay on model {model!r} needs an executor: pass executor=..., "
+                    "set awaken_executor, or name a provider model (openai:MODEL, "
+                    "anthropic:MODEL)"
                 )
                 raise InvalidRequest(msg)
             models.append(ResolvedModel(model_id=model, executor=executor, upstream_model=model))
@@ -298,6 +306,7 @@ class AwakenEval:
             agent=options.get("agent"),
             judge=options.get("judge"),
             sink=options.get("sink"),
+            owned=owned,
         )
 
     def _run(
@@ -314,6 +323,10 @@ class AwakenEval:
             raise InvalidRequest(msg)
         loaded = self._load(fixture)
         call = self._call(samples, options)
+        if call.owned:  # provider clients are closed in the loop that used them
+            import anyio  # noqa: PLC0415
+
+            return anyio.run(self._execute, loaded, call)
         return run_eval_sync(
             [loaded],
             call.options,
@@ -327,19 +340,25 @@ class AwakenEval:
     async def _arun(
         self, fixture: Fixture | str | os.PathLike[str], samples: int, options: ReplayOptions
     ) -> EvalRun:
+        return await self._execute(self._load(fixture), self._call(samples, options))
+
+    @staticmethod
+    async def _execute(loaded: Fixture, call: _RunCall) -> EvalRun:
         from awaken_eval._engine.runner import run_eval  # noqa: PLC0415
 
-        loaded = self._load(fixture)
-        call = self._call(samples, options)
-        return await run_eval(
-            [loaded],
-            call.options,
-            models=call.models,
-            replayer=call.replayer,
-            agent=call.agent,
-            judge=call.judge,
-            sink=call.sink,
-        )
+        try:
+            return await run_eval(
+                [loaded],
+                call.options,
+                models=call.models,
+                replayer=call.replayer,
+                agent=call.agent,
+                judge=call.judge,
+                sink=call.sink,
+            )
+        finally:
+            for executor in call.owned:
+                await executor.aclose()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -352,3 +371,4 @@ class _RunCall:
     agent: AgentSpec | None
     judge: Judge | None
     sink: TraceSink | None
+    owned: list[Any] = dataclasses.field(default_factory=list)

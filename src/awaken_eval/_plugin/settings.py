@@ -131,11 +131,14 @@ def read_settings(config: pytest.Config) -> Settings | None:
             raise pytest.UsageError(msg)
     models = _models(models_text, models_label)
     samples = _samples(samples_text, samples_label)
-    if models and not executor:
+    from awaken_eval._records.model_ids import is_provider_model  # noqa: PLC0415
+
+    providers = all(is_provider_model(model) for model in models)
+    if models and not executor and not providers:
         msg = (
             f"{models_label} asks for a live run, which needs an executor: set "
             "awaken_executor (--awaken-executor module:factory) to a factory returning "
-            "an LlmExecutor"
+            "an LlmExecutor, or name provider models (openai:MODEL, anthropic:MODEL)"
         )
         raise pytest.UsageError(msg)
     if executor and not models:

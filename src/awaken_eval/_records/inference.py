@@ -61,12 +61,16 @@ class ToolCall:
         arguments: The call arguments (any JSON).
         recorded_result: The tool result recorded with a provider script, when the call
             comes from one; a scripted replay feeds it back instead of calling a tool.
+        arguments_error: Why the provider's arguments could not be used (for example
+            text that is not JSON); ``arguments`` then holds the raw text and the agent
+            loop records the call as failed instead of running the tool.
     """
 
     id: str
     name: str
     arguments: JsonValue
     recorded_result: JsonValue | None = attrs.field(default=None, kw_only=True)
+    arguments_error: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -158,6 +162,12 @@ class InferenceResult:
         usage: Token usage reported by the provider.
         stop_reason: Why generation stopped.
         model: The model that answered, when the provider says.
+        response_id: The provider's id of the response, when it gives one.
+        request_id: The provider's request id (from its response headers), when given.
+        attempts: HTTP attempts the answer took (1 without retries; ``None``: the
+            executor does not count them).
+        retry_wait_secs: Time spent waiting between attempts, in seconds (``None``:
+            not measured).
     """
 
     text: str = ""
@@ -165,6 +175,10 @@ class InferenceResult:
     usage: TokenUsage = attrs.field(factory=TokenUsage)
     stop_reason: StopReason | None = None
     model: str = ""
+    response_id: str | None = None
+    request_id: str | None = None
+    attempts: int | None = None
+    retry_wait_secs: float | None = None
 
 
 @attrs.frozen(kw_only=True)

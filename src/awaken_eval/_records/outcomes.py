@@ -74,6 +74,10 @@ class InferenceSpan:
         response_content: Captured response content blocks (content capture only).
         response_tool_calls: Captured ``{id, name, arguments}`` calls (content capture only).
         request_messages: Captured request history (first inference of a run only).
+        request_id: The provider's request id (additive field, omitted when absent).
+        attempts: HTTP attempts the inference took, retries included (additive field,
+            omitted when absent: executors that do not count attempts).
+        retry_wait_ms: Time waited between those attempts (additive field).
     """
 
     run_id: str = ""
@@ -112,6 +116,9 @@ class InferenceSpan:
     response_content: JsonValue | None = None
     response_tool_calls: JsonValue | None = None
     request_messages: JsonValue | None = None
+    request_id: str | None = None
+    attempts: U32 | None = None
+    retry_wait_ms: U64 | None = None
 
     def token_total(self) -> int:
         """This span's contribution to an outcome's total tokens (never negative)."""
@@ -276,6 +283,8 @@ class ReplayOutcome:
         judge_reasoning: The judge's reasoning for that grade.
         judge_verdicts: Per-criterion verdicts of that grade.
         judge_attempts: Every answer the revise loop judged, in order.
+        failed_inference_retries: HTTP retries of inferences that failed in the end
+            (they leave no span); added to the report's ``inference_retries``.
     """
 
     fixture_id: str
@@ -290,6 +299,7 @@ class ReplayOutcome:
     judge_reasoning: str | None = None
     judge_verdicts: tuple[CriterionVerdict, ...] = ()
     judge_attempts: tuple[JudgeAttempt, ...] = ()
+    failed_inference_retries: int = 0
 
     def total_tokens(self) -> int:
         """Total tokens over every inference span, saturated to the u32 maximum.
@@ -361,6 +371,9 @@ class ReplayReport:
         judge_verdicts: Per-criterion verdicts (additive field, omitted when empty).
         judge_attempts: Every answer the revise loop judged (additive field, omitted
             when empty).
+        inference_retries: HTTP retries of the replay's inferences, summed over the
+            spans that count attempts (additive field, omitted when 0).
+        retry_wait_ms: Time those retries waited, in ms (additive field, omitted when 0).
     """
 
     fixture_id: str
@@ -385,6 +398,8 @@ class ReplayReport:
     judge_reasoning: str | None = None
     judge_verdicts: tuple[CriterionVerdict, ...] = ()
     judge_attempts: tuple[JudgeAttempt, ...] = ()
+    inference_retries: U32 = 0
+    retry_wait_ms: U64 = 0
 
     @classmethod
     def from_outcome(cls, outcome: ReplayOutcome, failures: Sequence[Failure]) -> ReplayReport:
@@ -395,9 +410,13 @@ class ReplayReport:
         metrics = outcome.metrics
         inferences = metrics.inferences
         tools = metrics.tools
-        input_tokens = output_tokens = total_tokens = 0
-        for span in inferences:  # one pass for the three sums (a hot path of big runs)
+        input_tokens = output_tokens = total_tokens = retry_wait_ms = 0
+        retries = outcome.failed_inference_retries
+        for span in inferences:  # one pass for the sums (a hot path of big runs)
             span_input, span_output = span.input_tokens, span.output_tokens
+            if span.attempts is not None:  # only executors that count attempts set it
+                retries += max(0, span.attempts - 1)
+                retry_wait_ms += span.retry_wait_ms or 0
             if span_input is not None and span_input > 0:
                 input_tokens += span_input
             if span_output is not None and span_output > 0:
@@ -437,4 +456,6 @@ class ReplayReport:
             judge_reasoning=outcome.judge_reasoning,
             judge_verdicts=outcome.judge_verdicts,
             judge_attempts=outcome.judge_attempts,
+            inference_retries=min(retries, U32_MAX),
+            retry_wait_ms=retry_wait_ms,
         )

@@ -121,6 +121,25 @@ DEFAULT_CONCURRENCY = 5
 DEFAULT_LIST_LIMIT = 20
 """Runs listed by ``runs list`` when ``--limit`` is not given."""
 
+_PROVIDER_FLAGS = (
+    Flag(
+        "--max-connections",
+        "N",
+        "live: requests in flight per provider model, across the run (default 10)",
+        convert=integer("--max-connections", minimum=1),
+    ),
+    Flag(
+        "--max-retries",
+        "N",
+        "live: retries of a rate-limited or failed provider request (default 2)",
+        convert=integer("--max-retries", minimum=0),
+    ),
+    Flag("--adaptive-concurrency", None, "live: halve a model's connections on 429"),
+    Flag("--prices", "FILE", "live: token prices overriding the bundled table (JSON)"),
+)
+PROVIDER_FLAGS = (*(flag.name for flag in _PROVIDER_FLAGS), "--record")
+"""The flags of provider models, live runs only."""
+
 _STORE = Flag("--store", "URL", f"run store URL or path (default {DEFAULT_STORE})")
 _JSON = Flag("--json", None, "print one JSON document instead of tables")
 _STORE_DETAILS = (
@@ -142,14 +161,23 @@ RUN = Command(
             "scripted replay (default) or live models",
             convert=choice("--mode", ("scripted", "live")),
         ),
-        Flag("--models", "A,B", "live: comma-separated model ids, one matrix cell each"),
+        Flag(
+            "--models",
+            "A,B",
+            "live: comma-separated model ids, one matrix cell each (openai:MODEL, "
+            "anthropic:MODEL, or ids your --executor knows)",
+        ),
         Flag(
             "--samples",
             "N",
             "live: samples per (fixture, model) (default 1)",
             convert=integer("--samples", minimum=1),
         ),
-        Flag("--judge", "MODEL", "live: grade min_judge_score fixtures with this model"),
+        Flag(
+            "--judge",
+            "MODEL",
+            "live: grade min_judge_score fixtures with this model (e.g. openai:gpt-4.1)",
+        ),
         Flag("--rubric", "TEXT", "live: the judge's grading instructions"),
         Flag(
             "--revise-max-retries",
@@ -198,6 +226,12 @@ RUN = Command(
             "N",
             "with --ray: actors in the pool (default: the cluster's CPUs)",
             convert=integer("--ray-actors", minimum=1),
+        ),
+        *_PROVIDER_FLAGS,
+        Flag(
+            "--record",
+            "OUT_DIR",
+            "live: write a scripted fixture per item, curated from its trace",
         ),
         _JSON,
     ),
@@ -267,6 +301,22 @@ DIFF = Command(
 )
 
 
+MODELS_CHECK = Command(
+    "models check",
+    "Send one tiny request to a model: latency, tokens, cost.",
+    handler="awaken_eval.cli._models:models_check",
+    positionals=("PROVIDER:MODEL",),
+    required_positionals=1,
+    flags=(*_PROVIDER_FLAGS, _JSON),
+    details=(
+        "PROVIDER:MODEL is openai:MODEL (OPENAI_API_KEY, OPENAI_BASE_URL) or\n"
+        "anthropic:MODEL (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).\n"
+        "Exit status: 0 the model answered, 1 it did not (the provider's message is\n"
+        "printed), 2 usage error."
+    ),
+)
+
+
 # -- files -----------------------------------------------------------------------------
 
 VALIDATE = Command(
@@ -294,7 +344,18 @@ SCHEMA = Command(
 
 COMMANDS: dict[str, Command] = {
     command.name: command
-    for command in (REPLAY, CHECK, CURATE, RUN, RUNS_LIST, RUNS_SHOW, DIFF, VALIDATE, SCHEMA)
+    for command in (
+        REPLAY,
+        CHECK,
+        CURATE,
+        RUN,
+        RUNS_LIST,
+        RUNS_SHOW,
+        DIFF,
+        MODELS_CHECK,
+        VALIDATE,
+        SCHEMA,
+    )
 }
 """The commands by name as typed (``runs list`` with its space)."""
 
@@ -315,11 +376,13 @@ Exit status: 0 success, 1 failing fixtures or a blocking diff, 2 usage or input 
 
 def _overview() -> str:
     def rows(names: Sequence[str]) -> str:
-        return "\n".join(f"  {name:<11} {COMMANDS[name].summary}" for name in names)
+        return "\n".join(f"  {name:<12} {COMMANDS[name].summary}" for name in names)
 
     return _OVERVIEW.format(
         offline=rows(["replay", "check", "curate"]),
-        stored=rows(["run", "runs list", "runs show", "diff", "validate", "schema"]),
+        stored=rows(
+            ["run", "runs list", "runs show", "diff", "models check", "validate", "schema"]
+        ),
     )
 
 
@@ -329,6 +392,8 @@ def help_text(args: Sequence[str]) -> str:
         return _overview()
     if args[0] == "runs":
         return "\n".join(COMMANDS[name].help() for name in ("runs list", "runs show"))
+    if args[0] == "models":
+        return COMMANDS["models check"].help()
     found = COMMANDS.get(args[0])
     return found.help() if found is not None else _overview()
 
@@ -347,6 +412,13 @@ def find_command(args: Sequence[str]) -> tuple[Command, Sequence[str]]:
             msg = f"runs: expected a subcommand, list or show (got {shown})"
             raise cli_error(msg)
         return COMMANDS[f"runs {sub}"], args[2:]
+    if name == "models":
+        sub = args[1] if len(args) > 1 else None
+        if sub != "check":
+            shown = "none" if sub is None else quoted(sub)
+            msg = f"models: expected a subcommand, check (got {shown})"
+            raise cli_error(msg)
+        return COMMANDS["models check"], args[2:]
     found = COMMANDS.get(name) if " " not in name else None
     if found is None:
         msg = f"unknown subcommand {quoted(name)} (try `awaken-eval --help`)"

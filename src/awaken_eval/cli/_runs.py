@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,12 +16,24 @@ import attrs
 
 from awaken_eval._engine.run_ids import mint_run_id
 from awaken_eval._records.comparison import DiffSummary, SampledDiffSummary
-from awaken_eval._records.inference import InferenceRequest, InferenceResult, ResolvedModel
+from awaken_eval._records.inference import InferenceRequest, InferenceResult
+from awaken_eval._records.model_ids import is_provider_model
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode, EvalRunFilter
 from awaken_eval.cli._args import Parsed, quoted
-from awaken_eval.cli._commands import DEFAULT_CONCURRENCY, DEFAULT_LIST_LIMIT, DEFAULT_STORE
+from awaken_eval.cli._commands import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LIST_LIMIT,
+    DEFAULT_STORE,
+    PROVIDER_FLAGS,
+)
 from awaken_eval.cli._dataset import no_fixtures
 from awaken_eval.cli._errors import CliError
+from awaken_eval.cli._models import (
+    LiveModels,
+    live_models,
+    print_costs,
+    recording,
+)
 from awaken_eval.cli._open_runs import check_resumable, resume_command
 from awaken_eval.cli._output import progress
 from awaken_eval.cli._render import (
@@ -131,7 +144,6 @@ _LIVE_FLAG_NEEDS = (
     ("--judge", "--rubric", "TEXT (the judge's grading instructions)"),
     ("--rubric", "--judge", "MODEL"),
     ("--revise-max-retries", "--judge", "MODEL (the judge decides what to revise)"),
-    ("--judge", "--executor", "MODULE:FACTORY (the judge runs on factory(MODEL))"),
 )
 """Live flags that need another flag: (flag, the flag it needs, what that one takes)."""
 
@@ -141,7 +153,7 @@ def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
     given = set(parsed.values)
     if not live:
         live_only = ["--models", "--judge", "--rubric", "--executor", "--revise-max-retries"]
-        live_only += ["--max-walltime-secs", "--max-total-tokens"]
+        live_only += ["--max-walltime-secs", "--max-total-tokens", *PROVIDER_FLAGS]
         if parsed.get("--samples") not in (None, 1):
             live_only.append("--samples")
         for flag in live_only:
@@ -152,11 +164,20 @@ def _check_run_flags(parsed: Parsed, *, live: bool) -> None:
     if "--models" not in given:
         msg = "--mode live needs --models MODEL[,MODEL...]"
         raise CliError(msg)
-    if "--executor" not in given and "--replayer" not in given:
+    custom = "--executor" in given or "--replayer" in given
+    models = [model.strip() for model in parsed.get("--models").split(",")]
+    if not custom and not all(is_provider_model(model) for model in models):
         msg = (
-            "--mode live needs --executor MODULE:FACTORY (factory(model_id) returns the "
-            "LlmExecutor of that model) or --replayer MODULE:FACTORY (factory() returns "
-            "your Replayer)"
+            "--mode live needs provider models (openai:MODEL, anthropic:MODEL), or "
+            "--executor MODULE:FACTORY (factory(model_id) returns the LlmExecutor of "
+            "that model) or --replayer MODULE:FACTORY (factory() returns your Replayer)"
+        )
+        raise CliError(msg)
+    judge = parsed.get("--judge")
+    if judge is not None and "--executor" not in given and not is_provider_model(judge):
+        msg = (
+            "--judge needs a provider model (openai:MODEL, anthropic:MODEL) or --executor "
+            "MODULE:FACTORY (the judge runs on factory(MODEL))"
         )
         raise CliError(msg)
     for flag, needed, what in _LIVE_FLAG_NEEDS:
@@ -249,6 +270,7 @@ def _show(
         print_json(document)
         return
     print_items(shown)
+    print_costs(shown)
     say(run_totals(shown, store_url))
     if diff is not None and check is not None:
         print_diff(diff, check.baseline_run_id, shown.id, show_unchanged=False)
@@ -256,25 +278,16 @@ def _show(
         print_aggregates(aggregates)
 
 
-def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> tuple[list[ResolvedModel], Any]:
-    """The models of a live run (``ResolvedModel(id, factory(id), upstream=id)``) and judge."""
-    from awaken_eval._engine.judging import ExecutorJudge  # noqa: PLC0415
-
+def _live_models(parsed: Parsed, model_ids: Sequence[str]) -> LiveModels:
+    """The models of a live run and its judge: provider ids (``openai:X``) through the
+    providers, others as ``ResolvedModel(id, factory(id), upstream=id)`` of ``--executor``.
+    """  # noqa: D205
     spec: str | None = parsed.get("--executor")
     factory = load_callable("--executor", spec) if spec is not None else None
-    models: list[ResolvedModel] = []
-    for model_id in model_ids:
-        executor: LlmExecutor = (
-            make_executor(spec, factory, model_id)
-            if spec is not None and factory is not None
-            else _NoExecutor()
-        )
-        models.append(ResolvedModel(model_id=model_id, executor=executor, upstream_model=model_id))
-    judge_model: str | None = parsed.get("--judge")
-    judge = None
-    if judge_model is not None and spec is not None and factory is not None:
-        judge = ExecutorJudge(make_executor(spec, factory, judge_model), model=judge_model)
-    return models, judge
+    custom = None
+    if spec is not None and factory is not None:
+        custom = functools.partial(make_executor, spec, factory)
+    return live_models(parsed, model_ids, custom, _NoExecutor)
 
 
 def _run_options(parsed: Parsed, dataset_id: str, *, live: bool) -> RunOptions:
@@ -296,7 +309,7 @@ def _run_options(parsed: Parsed, dataset_id: str, *, live: bool) -> RunOptions:
     return options if walltime is None else attrs.evolve(options, max_walltime_secs=walltime)
 
 
-def run(parsed: Parsed) -> int:
+def run(parsed: Parsed) -> int:  # noqa: PLR0915 - one linear script of the command
     """``run DATASET_DIR [options]``: run, store, diff, aggregate.
 
     A thin front of the service's path: the flags become a
@@ -328,9 +341,12 @@ def run(parsed: Parsed) -> int:
     run_id = options.resume or options.run_id or ""
     dispatcher = ray_dispatcher(parsed)
 
-    models, judge = _live_models(parsed, options.models) if live else ([], None)
+    resolved = _live_models(parsed, options.models) if live else LiveModels([], None)
+    models, judge = resolved.models, resolved.judge
     replayer_spec = parsed.get("--replayer")
-    replayer = make_replayer(replayer_spec) if replayer_spec is not None else None
+    recorder, replayer = recording(
+        parsed, make_replayer(replayer_spec) if replayer_spec is not None else None
+    )
 
     store_url: str = parsed.get("--store") or DEFAULT_STORE
     store = open_run_store(store_url)
@@ -343,19 +359,23 @@ def run(parsed: Parsed) -> int:
         if options.resume is not None:
             await check_resumable(store, options.resume, store_url)
         baseline = await _baseline(store, baseline_spec, dataset.id, options.mode, store_url)
-        compared = await run_against_baseline(
-            dataset.fixtures,
-            options,
-            baseline=baseline,
-            diff=diff_of,
-            models=models,
-            replayer=replayer,
-            judge=judge,
-            store=store,
-            progress=report,
-            digests=digests,
-            dispatcher=dispatcher,
-        )
+        try:
+            compared = await run_against_baseline(
+                dataset.fixtures,
+                options,
+                baseline=baseline,
+                diff=diff_of,
+                models=models,
+                replayer=replayer,
+                judge=judge,
+                store=store,
+                sink=recorder,
+                progress=report,
+                digests=digests,
+                dispatcher=dispatcher,
+            )
+        finally:
+            await resolved.aclose()
         # Handed back through a list: asyncio formats a task's return value on shutdown,
         # which for a big run costs about a kilobyte per item.
         outcome.append(compared)
@@ -369,6 +389,8 @@ def run(parsed: Parsed) -> int:
         close_store(store)
     compared = outcome[0]
     new_run = compared.run
+    if recorder is not None:
+        recorder.write(new_run, dataset.fixtures)
     aggregates = aggregate_samples(new_run) if options.samples >= 2 else None
     _show(
         parsed,
