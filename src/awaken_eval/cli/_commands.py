@@ -1,4 +1,4 @@
-"""The nine commands: their flags, help texts and where their handlers are.
+"""The ten commands: their flags, help texts and where their handlers are.
 
 Everything ``awaken-eval`` needs to parse its arguments and print help, and nothing
 more: like :mod:`awaken_eval.cli._args` this module imports only the standard library.
@@ -254,6 +254,26 @@ DIFF = Command(
 )
 
 
+REPORT = Command(
+    "report",
+    "Write a stored run as one self-contained HTML report.",
+    handler="awaken_eval.cli._report:report",
+    positionals=("RUN_ID|latest",),
+    required_positionals=1,
+    flags=(
+        Flag("--baseline", "RUN_ID|latest", "also show the diff against this stored run"),
+        Flag("-o", "FILE", "the HTML file to write (default report-<RUN_ID>.html)"),
+        Flag("--trace-root", "DIR", "show the transcripts captured in this trace store"),
+        _STORE,
+    ),
+    details=(
+        "latest is the newest stored run; --baseline latest the newest earlier run of\n"
+        "the same dataset and mode. The file works offline: scripts, styles and data\n"
+        "are inline and it makes no network request.\n\n" + _STORE_DETAILS
+    ),
+)
+
+
 # -- files -----------------------------------------------------------------------------
 
 VALIDATE = Command(
@@ -281,7 +301,18 @@ SCHEMA = Command(
 
 COMMANDS: dict[str, Command] = {
     command.name: command
-    for command in (REPLAY, CHECK, CURATE, RUN, RUNS_LIST, RUNS_SHOW, DIFF, VALIDATE, SCHEMA)
+    for command in (
+        REPLAY,
+        CHECK,
+        CURATE,
+        RUN,
+        RUNS_LIST,
+        RUNS_SHOW,
+        DIFF,
+        REPORT,
+        VALIDATE,
+        SCHEMA,
+    )
 }
 """The commands by name as typed (``runs list`` with its space)."""
 
@@ -306,7 +337,7 @@ def _overview() -> str:
 
     return _OVERVIEW.format(
         offline=rows(["replay", "check", "curate"]),
-        stored=rows(["run", "runs list", "runs show", "diff", "validate", "schema"]),
+        stored=rows(["run", "runs list", "runs show", "diff", "report", "validate", "schema"]),
     )
 
 
