@@ -25,12 +25,14 @@ from typing import Any
 __all__ = ["SCRIPT_ASSETS", "page"]
 
 SCRIPT_ASSETS: tuple[str, ...] = (
+    "report.js",
     "vega.min.js",
     "vega-lite.min.js",
     "vega-interpreter.js",
-    "report.js",
 )
-"""The inline scripts of a page, in load order."""
+"""The inline scripts of a page, in load order: the page's own script first, so that
+the header and the table are drawn before the chart libraries are parsed; it draws the
+charts once the page has loaded."""
 
 _STYLE_ASSET = "report.css"
 

@@ -303,5 +303,7 @@
   setupTable();
   document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   document.body.setAttribute("data-ready", "1");
-  window.setTimeout(renderCharts, 0);
+  // The chart libraries come after this script: draw the charts once they have run.
+  if (document.readyState === "complete") { renderCharts(); }
+  else { window.addEventListener("load", renderCharts); }
 })();
