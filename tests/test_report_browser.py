@@ -229,3 +229,17 @@ def test_the_diff_view_lists_the_regression_first(open_report: Any, big_run: Any
         assert float(row[5]) > 0
     assert [] == opened.errors()
     assert [opened.url] == opened.requests
+
+
+def test_a_long_diff_is_drawn_a_hundred_rows_at_a_time(open_report: Any) -> None:
+    baseline = synthetic_run(300, seed=7, quality=(1.0, 1.0, 1.0))
+    new = synthetic_run(300, seed=8, quality=(0.0, 0.0, 0.0), run_id="01JREPORTRUN0000000000009")
+    opened = open_report(render_report(new, baseline), "long-diff.html")
+    page = opened.page
+    assert 100 == page.locator("#diff-table tbody tr").count()
+    assert f"show 100 more ({len(new.items) - 100} left)" == page.text_content("#diff-more")
+    page.click("#diff-more")
+    page.click("#diff-more")
+    assert len(new.items) == page.locator("#diff-table tbody tr").count()
+    assert page.is_hidden("#diff-more")
+    assert [] == opened.errors()

@@ -130,7 +130,7 @@ def page(document: dict[str, Any]) -> str:
     header = document["header"]
     title = f"awaken-eval report · {header['dataset_id']} · run {header['run_id']}"
     return _TEMPLATE.format(
-        csp=html.escape(csp),
+        csp=html.escape(csp, quote=False),  # the policy holds no double quote
         title=html.escape(title),
         style=style,
         data=_json_for_script(document),

@@ -76,7 +76,8 @@ SAMPLED_ORDER: tuple[str, ...] = (
     "newly_added",
     "unchanged",
 )
-"""How the sampled diff lists its groups: significant drops first."""
+"""How the sampled diff counts its groups: significant drops first (unchanged groups are
+counted, not listed)."""
 
 MAX_ANSWER_CHARS = 20_000
 """Longest final answer kept in the report (longer ones are cut, with their length)."""
@@ -234,6 +235,7 @@ def _rate(rate: GroupPassRate | None) -> list[Any] | None:
 def _sampled_rows(entries: Sequence[SampledDiffEntry]) -> list[list[Any]]:
     rank = {kind: index for index, kind in enumerate(SAMPLED_ORDER)}
     ordered = sorted(entries, key=lambda entry: rank[entry.kind])
+    ordered = [entry for entry in ordered if entry.kind != "unchanged"]
     return [
         [
             entry.kind,
@@ -292,8 +294,12 @@ def _diff(baseline: EvalRun, run: EvalRun) -> dict[str, Any]:
     }
     if sampled:
         sampled_summary = diff_sampled(baseline, run)
+        sampled_counts = dict.fromkeys(SAMPLED_ORDER, 0)
+        for group in sampled_summary.entries:
+            sampled_counts[group.kind] += 1
         document["sampled"] = {
             "alpha": sampled_summary.alpha,
+            "counts": sampled_counts,
             "entries": _sampled_rows(sampled_summary.entries),
         }
     return document

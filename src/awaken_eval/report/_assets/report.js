@@ -230,6 +230,22 @@
   }
 
   // -- diff ------------------------------------------------------------------------------
+  var CHUNK = 100;
+
+  // Rows are drawn CHUNK at a time, more on request: a diff of a huge run stays fast.
+  function showInChunks(section, body, entries, id, makeRow) {
+    var shown = 0;
+    var more = el("button", { type: "button", id: id });
+    function next() {
+      var end = Math.min(entries.length, shown + CHUNK);
+      for (; shown < end; shown++) { body.appendChild(makeRow(entries[shown])); }
+      more.hidden = shown >= entries.length;
+      more.textContent = "show " + Math.min(CHUNK, entries.length - shown) + " more (" + fmtInt(entries.length - shown) + " left)";
+    }
+    more.addEventListener("click", next);
+    section.appendChild(more);
+    next();
+  }
   function renderDiff() {
     var diff = data.diff;
     var section = document.getElementById("diff");
@@ -251,30 +267,35 @@
     } else {
       var table = el("table", { id: "diff-table" }, [el("thead", null, [el("tr", null, ["change", "fixture", "model", "sample", "what", "why"].map(function (name) { return el("th", { text: name }); }))])]);
       var body = el("tbody");
-      diff.entries.forEach(function (entry) {
-        body.appendChild(el("tr", { "data-kind": entry[0] }, [
-          el("td", null, [badge(entry[0])]), el("td", { text: entry[1] }), el("td", { text: entry[2] }),
-          el("td", { className: "num", text: entry[3] === null ? "" : String(entry[3]) }), el("td", { text: entry[4] }),
-          el("td", null, [el("ul", { className: "explain" }, entry[5].map(function (line) { return el("li", { text: line }); }))])
-        ]));
-      });
       table.appendChild(body);
       section.appendChild(table);
+      showInChunks(section, body, diff.entries, "diff-more", function (entry) {
+        return el("tr", { "data-kind": entry[0] }, [
+          el("td", null, [badge(entry[0])]), el("td", { className: "nowrap", text: entry[1] }), el("td", { className: "nowrap", text: entry[2] }),
+          el("td", { className: "num", text: entry[3] === null ? "" : String(entry[3]) }), el("td", { text: entry[4] }),
+          el("td", null, [el("ul", { className: "explain" }, entry[5].map(function (line) { return el("li", { text: line }); }))])
+        ]);
+      });
     }
     if (diff.sampled) {
       section.appendChild(el("h3", { text: "Sampled diff (one-sided Fisher exact test, alpha " + diff.sampled.alpha + ")" }));
       var sampled = el("table", { id: "sampled-table" }, [el("thead", null, [el("tr", null, ["change", "fixture", "model", "baseline", "new", "p-value"].map(function (name) { return el("th", { text: name }); }))])]);
       var sbody = el("tbody");
       var rate = function (r) { return r ? r[0] + "/" + r[1] + " [" + fmtPct(r[2]) + ", " + fmtPct(r[3]) + "]" : "–"; };
-      diff.sampled.entries.forEach(function (entry) {
-        sbody.appendChild(el("tr", { "data-kind": entry[0] }, [
-          el("td", null, [badge(entry[0])]), el("td", { text: entry[1] }), el("td", { text: entry[2] }),
-          el("td", { text: rate(entry[3]) }), el("td", { text: rate(entry[4]) }),
-          el("td", { className: "num", text: entry[5] === null ? "–" : entry[5].toPrecision(3) })
-        ]));
+      var scounts = el("div", { className: "counts" });
+      Object.keys(diff.sampled.counts).forEach(function (kind) {
+        scounts.appendChild(el("span", { "data-kind": kind }, [badge(kind), " " + diff.sampled.counts[kind]]));
       });
+      section.appendChild(scounts);
       sampled.appendChild(sbody);
       section.appendChild(sampled);
+      showInChunks(section, sbody, diff.sampled.entries, "sampled-more", function (entry) {
+        return el("tr", { "data-kind": entry[0] }, [
+          el("td", null, [badge(entry[0])]), el("td", { className: "nowrap", text: entry[1] }), el("td", { className: "nowrap", text: entry[2] }),
+          el("td", { text: rate(entry[3]) }), el("td", { text: rate(entry[4]) }),
+          el("td", { className: "num", text: entry[5] === null ? "–" : entry[5].toPrecision(3) })
+        ]);
+      });
     }
   }
 
