@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awaken_eval import EvalRunItem, InvalidRequest, MatrixCell, ModelPricing
@@ -93,6 +93,7 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
     assert "@import" not in outside_scripts
 
 
+@settings(max_examples=50, deadline=None)  # a page per example: no per-example deadline
 @given(st.text())
 def test_no_text_of_a_run_can_end_the_data_block(text: str) -> None:
     hostile = f"</script><script>alert(1)</script><!-- {text}"
@@ -322,6 +323,7 @@ def test_a_run_without_items_has_no_charts() -> None:
     assert [] == document_of(render_report(run()))["charts"]
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=200), st.integers(1, 30))
 def test_histogram_bins_hold_every_value_once(values: list[int], bins: int) -> None:
     found = histogram(values, bins=bins)
@@ -403,3 +405,9 @@ def test_a_thousand_item_report_with_transcripts_stays_under_five_megabytes() ->
 def test_cells_without_a_model_are_the_default_model() -> None:
     items = [EvalRunItem("a", cell=MatrixCell(), report=report(fixture_id="a"))]
     assert ["default"] == document_of(render_report(run(items=items)))["header"]["models"]
+
+
+def test_a_non_finite_float_shows_as_missing_rather_than_breaking_the_page() -> None:
+    odd = report(fixture_id="a", judge_score=float("nan"), cost_usd=float("inf"))
+    row = rows_of(render_report(run(items=[item(report=odd)])))[0]
+    assert (None, None) == (row["cost_usd"], row["details"]["judge"]["score"])

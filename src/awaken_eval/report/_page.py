@@ -18,6 +18,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -117,9 +118,29 @@ def _static_parts() -> tuple[str, str, str]:
     return tags, style, csp
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by ``None`` (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def _json_for_script(document: Any) -> str:
-    """``document`` as JSON that cannot end its ``<script>`` block early."""
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """``document`` as JSON that cannot end its ``<script>`` block early.
+
+    A record built in Python may hold a NaN or an infinite float (a score, a cost): it
+    is shown as missing rather than breaking the page.
+    """
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a non-finite float somewhere: the rare path walks the document
+        text = json.dumps(
+            _finite(document), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
     # "<" only occurs inside JSON strings, where \u003c means the same character.
     return text.replace("<", "\\u003c")
 

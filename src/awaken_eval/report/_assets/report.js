@@ -28,6 +28,7 @@
 
   function fmtInt(value) { return value === null || value === undefined ? "–" : Number(value).toLocaleString("en-US"); }
   function fmtCost(value) { return value === null || value === undefined ? "–" : "$" + value.toFixed(value < 1 ? 4 : 2); }
+  function fmtScore(value) { return value === null || value === undefined ? "–" : value.toFixed(3); }
   function fmtPct(value) { return (100 * value).toFixed(1) + "%"; }
   function fmtSecs(secs) {
     if (secs < 60) { return secs + " s"; }
@@ -96,7 +97,7 @@
     var table = el("table", null, [el("thead", null, [el("tr", null, [el("th", { text: first }), el("th", { className: "num", text: "score" }), el("th", { text: "reasoning" })])])]);
     var body = el("tbody");
     rows.forEach(function (row) {
-      body.appendChild(el("tr", null, [el("td", { text: String(row[0]) }), el("td", { className: "num", text: row[1].toFixed(3) }), el("td", { text: row[2] || "" })]));
+      body.appendChild(el("tr", null, [el("td", { text: String(row[0]) }), el("td", { className: "num", text: fmtScore(row[1]) }), el("td", { text: row[2] || "" })]));
     });
     table.appendChild(body);
     return table;
@@ -113,7 +114,7 @@
     if (d.answer !== undefined) { box.appendChild(el("h4", { text: "Final answer" })); box.appendChild(pre(d.answer)); }
     if (d.judge) {
       box.appendChild(el("h4", { text: "Judge" }));
-      box.appendChild(el("div", { text: "score " + d.judge.score.toFixed(3) + (d.judge.reasoning ? " — " + d.judge.reasoning : "") }));
+      box.appendChild(el("div", { text: "score " + fmtScore(d.judge.score) + (d.judge.reasoning ? " — " + d.judge.reasoning : "") }));
     }
     if (d.verdicts) { box.appendChild(el("h4", { text: "Criterion verdicts" })); box.appendChild(scoreTable(d.verdicts, "criterion")); }
     if (d.attempts) { box.appendChild(el("h4", { text: "Judge attempts" })); box.appendChild(scoreTable(d.attempts, "revision")); }
