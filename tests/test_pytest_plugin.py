@@ -232,8 +232,9 @@ def test_a_dataset_run_shows_readable_failures_and_no_traceback(
             "*_ capital _*",
             "fixture 'capital' failed (2 failures):",
             "  - final_answer_contains: expected 'Paris' in the final answer, not found",
+            "    final answer: 'It is Lyon.'",
             "  - max_tokens_total: expected at most 20 tokens, got 50",
-            "  final answer: 'It is Lyon.'",
+            "    30 tokens over the budget (input * + output * over 1 inference)",
             "*_ judged _*",
             "fixture 'judged' could not be replayed: *min_judge_score*",
         ]
