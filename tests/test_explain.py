@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from hypothesis import given
 
@@ -26,6 +27,7 @@ from awaken_eval.failures import (
     TokenBudgetExceeded,
     ToolSequenceMismatch,
     ToolSequenceMode,
+    ValueMismatch,
     excerpt,
     explain,
     explain_item,
@@ -113,6 +115,22 @@ def test_a_required_call_with_a_filter_says_how_many_calls_did_not_match() -> No
     assert ("calls to 'weather': 2, of which 0 matched",) == shown.details
 
 
+def test_a_required_call_names_the_argument_that_differed() -> None:
+    failure = RequiredToolCallNotSatisfied(
+        "weather",
+        actual_matches=0,
+        args_filter_set=True,
+        mismatch=ValueMismatch(call="arguments", path="$.city", expected="Paris", actual="Lyon"),
+    )
+    assert ('closest call: arguments at $.city: expected "Paris", got "Lyon"',) == explain(
+        failure
+    ).details
+    absent = ValueMismatch(call="result", path="$.ok", expected=True, found=False)
+    assert ("closest call: result at $.ok: expected true, got nothing",) == explain(
+        attrs.evolve(failure, mismatch=absent)
+    ).details
+
+
 def test_tokens_against_the_budget_with_the_split() -> None:
     spent = report(total_input_tokens=200, total_output_tokens=50, inference_count=2)
     shown = explain(TokenBudgetExceeded(100, 250), report=spent)
@@ -178,7 +196,7 @@ def test_runtime_failures(
 ) -> None:
     shown = explain(ReplayRuntimeFailed(failure), report=report(error_type="timeout"))
     assert (summary, "replay") == (shown.summary, shown.expectation)
-    assert ("error type: timeout",) == shown.details
+    assert ("error type: 'timeout'",) == shown.details
 
 
 @given(s.failures(), s.replay_reports())
@@ -190,6 +208,7 @@ def test_every_failure_kind_has_a_one_line_summary_naming_its_expectation(
         assert failure.kind in FAILURE_KINDS
         assert shown.summary.startswith(shown.expectation)
         assert "\n" not in shown.summary
+        assert all("\n" not in line for line in shown.details)
         assert (shown.summary, *shown.details) == shown.lines()
         assert str(shown) == "\n".join(shown.lines())
 
@@ -220,3 +239,9 @@ def test_explain_item_of_a_pass_is_empty_and_of_an_unexplained_failure_says_so()
 def test_excerpt_keeps_short_texts_and_cuts_long_ones() -> None:
     assert "'short'" == excerpt("short")
     assert f"{'x' * 10!r}... (25 characters)" == excerpt("x" * 25, limit=10)
+
+
+def test_a_multi_line_runtime_message_keeps_the_summary_on_one_line() -> None:
+    shown = explain(ReplayRuntimeFailed(ReplayRuntimeError("executor raised\n  at line 3\n")))
+    assert "replay failed: runtime_error: executor raised (more below)" == shown.summary
+    assert ("  at line 3",) == shown.details

@@ -36,6 +36,7 @@ __all__ = [
     "TokenBudgetExceeded",
     "ToolSequenceMismatch",
     "ToolSequenceMode",
+    "ValueMismatch",
     "excerpt",
     "explain",
     "explain_item",

@@ -9,6 +9,7 @@ records out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from awaken_eval._records.failures import (
 )
 from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import EvalRunItem
+from awaken_eval._records.types import JsonValue
 
 __all__ = ["EXCERPT_CHARS", "excerpt", "explain", "explain_item", "item_label"]
 
@@ -43,6 +45,9 @@ EXCERPT_CHARS = 300
 
 _REASON_CHARS = 500
 """Longest judge reasoning quoted in an explanation."""
+
+_VALUE_CHARS = 200
+"""Longest JSON value (of a tool call's arguments or result) quoted in an explanation."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -79,6 +84,13 @@ def excerpt(text: str, *, around: str | None = None, limit: int = EXCERPT_CHARS)
     cut = text[start : start + limit]
     before = "..." if start > 0 else ""
     return f"{before}{cut!r}... ({len(text)} characters)"
+
+
+def _json(value: JsonValue | None) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return (
+        text if len(text) <= _VALUE_CHARS else f"{text[:_VALUE_CHARS]}... ({len(text)} characters)"
+    )
 
 
 def _answer(report: ReplayReport | None, *, around: str | None = None) -> tuple[str, ...]:
@@ -141,13 +153,15 @@ def _runtime(failure: ReplayRuntimeFailure) -> tuple[str, str]:
     if isinstance(failure, ProviderScriptUnused):
         events = _plural(failure.remaining, "provider script event")
         return f"provider_script_unused: {events} left unconsumed", f"{events} left unconsumed"
-    return f"runtime_error: {failure.message}", failure.message
+    first, *rest = failure.message.splitlines() or [""]
+    more = " (more below)" if any(line.strip() for line in rest) else ""
+    return f"runtime_error: {first}{more}", failure.message
 
 
 def _error_details(report: ReplayReport | None) -> tuple[str, ...]:
     if report is None or report.error_type is None:
         return ()
-    return (f"error type: {report.error_type}",)
+    return (f"error type: {report.error_type!r}",)
 
 
 def _made(
@@ -233,14 +247,21 @@ def _required_call(
     matching = f" matching {' and '.join(filters)}" if filters else ""
     expected = f"{_count(failure.expected_count)} calls to {failure.name!r}{matching}"
     summary = f"expected {expected}, got {failure.actual_matches}"
-    details: tuple[str, ...] = ()
+    details: list[str] = []
     calls = _tool_calls(report, failure.name)
     if calls is not None and filters:
-        details = (
-            f"calls to {failure.name!r}: {calls}, of which {failure.actual_matches} matched",
+        details.append(
+            f"calls to {failure.name!r}: {calls}, of which {failure.actual_matches} matched"
+        )
+    mismatch = failure.mismatch
+    if mismatch is not None:
+        got = _json(mismatch.actual) if mismatch.found else "nothing"
+        details.append(
+            f"closest call: {mismatch.call} at {mismatch.path}: expected "
+            f"{_json(mismatch.expected)}, got {got}"
         )
     actual = f"{failure.actual_matches} matching"
-    return _made(failure, "required_tool_calls", summary, expected, actual, details=details)
+    return _made(failure, "required_tool_calls", summary, expected, actual, details=tuple(details))
 
 
 def _token_budget(failure: TokenBudgetExceeded, report: ReplayReport | None) -> Explanation:
@@ -289,7 +310,11 @@ def _replay_failed(failure: ReplayRuntimeFailed, report: ReplayReport | None) ->
     text, actual = _runtime(failure.failure)
     summary = f"replay failed: {text}"
     expected = "a replay that completes"
-    return _made(failure, "replay", summary, expected, actual, details=_error_details(report))
+    details = _error_details(report)
+    if text.endswith("(more below)"):
+        more = actual.splitlines()[1:]
+        details = (*(line.rstrip() for line in more if line.strip()), *details)
+    return _made(failure, "replay", summary, expected, actual, details=details)
 
 
 _RENDERERS: dict[type[Any], Callable[[Any, ReplayReport | None], Explanation]] = {
