@@ -15,7 +15,14 @@ from awaken_eval.cli._args import Parsed
 from awaken_eval.cli._commands import CHECK, CURATE, REPLAY
 from awaken_eval.cli._dataset import fixtures_dir
 from awaken_eval.cli._errors import CliError
-from awaken_eval.cli._render import check_header, entry_line, note, say
+from awaken_eval.cli._render import (
+    check_header,
+    note,
+    print_entries,
+    print_failing,
+    reports_by_key,
+    say,
+)
 from awaken_eval.errors import AwakenEvalError
 
 
@@ -47,6 +54,7 @@ def replay(parsed: Parsed) -> int:
         raise CliError(msg) from None
     passed = sum(1 for report in reports if report.passed)
     failed = len(reports) - passed
+    print_failing(reports)
     say(
         f"awaken-eval: {len(reports)} fixture(s) replayed — {passed} passed, "
         f"{failed} failed → {report_path}"
@@ -71,8 +79,7 @@ def check(parsed: Parsed) -> int:
             raise CliError(msg) from None
     summary = diff_against_baseline_checked(reports["baseline"], reports["new"])
     say(check_header(summary))
-    for entry in summary.entries:
-        say(entry_line(entry))
+    print_entries(summary.entries, reports_by_key(reports["new"]), show_unchanged=True)
     return 0 if summary.is_clean else 1
 
 

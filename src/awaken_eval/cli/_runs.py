@@ -25,6 +25,7 @@ from awaken_eval.cli._render import (
     note,
     print_aggregates,
     print_diff,
+    print_failing,
     print_items,
     print_json,
     print_summaries,
@@ -247,6 +248,7 @@ def _show(
         print_json(document)
         return
     print_items(shown)
+    print_failing(shown.items)
     say(run_totals(shown, store_url))
     if diff is not None and check is not None:
         print_diff(diff, check.baseline_run_id, shown.id, show_unchanged=False)
@@ -467,5 +469,5 @@ def diff(parsed: Parsed) -> int:
             }
         )
     else:
-        print_diff(summary, baseline.id, new_run.id, show_unchanged=True)
+        print_diff(summary, baseline.id, new_run.id, show_unchanged=True, new=new_run.items)
     return 0 if summary.is_clean else 1
