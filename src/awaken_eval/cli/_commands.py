@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from awaken_eval.cli._args import Command, Flag, choice, cli_error, integer, positive_number, quoted
+from awaken_eval.cli._args import (
+    Command,
+    Flag,
+    choice,
+    cli_error,
+    did_you_mean,
+    integer,
+    positive_number,
+    quoted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -289,6 +298,7 @@ _OVERVIEW = """\
 awaken-eval — evaluate AI agents from fixtures: replay, score, store, diff
 
 usage: awaken-eval <command> [options]    (awaken-eval <command> --help for details)
+       awaken-eval --version
 
 Offline, file-based (the reference CLI's commands):
 {offline}
@@ -315,6 +325,9 @@ def help_text(args: Sequence[str]) -> str:
     if not args:
         return _overview()
     if args[0] == "runs":
+        sub = f"runs {args[1]}" if len(args) > 1 else ""
+        if sub in COMMANDS:
+            return COMMANDS[sub].help()
         return "\n".join(COMMANDS[name].help() for name in ("runs list", "runs show"))
     found = COMMANDS.get(args[0])
     return found.help() if found is not None else _overview()
@@ -331,11 +344,14 @@ def find_command(args: Sequence[str]) -> tuple[Command, Sequence[str]]:
         sub = args[1] if len(args) > 1 else None
         if sub not in ("list", "show"):
             shown = "none" if sub is None else quoted(sub)
-            msg = f"runs: expected a subcommand, list or show (got {shown})"
+            hint = "" if sub is None else did_you_mean(sub, ("list", "show"))
+            msg = f"runs: expected a subcommand, list or show (got {shown}){hint}"
             raise cli_error(msg)
         return COMMANDS[f"runs {sub}"], args[2:]
     found = COMMANDS.get(name) if " " not in name else None
     if found is None:
-        msg = f"unknown subcommand {quoted(name)} (try `awaken-eval --help`)"
+        names = [command.split(" ")[0] for command in COMMANDS]
+        hint = did_you_mean(name, list(dict.fromkeys(names)))
+        msg = f"unknown subcommand {quoted(name)}{hint} (try `awaken-eval --help`)"
         raise cli_error(msg)
     return found, args[1:]

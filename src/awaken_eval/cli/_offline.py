@@ -39,7 +39,9 @@ def replay(parsed: Parsed) -> int:
     try:
         fixtures = load_directory(directory)
     except AwakenEvalError as exc:
-        msg = f"loading fixtures: {exc}"
+        from awaken_eval.cli._validate import located_message  # noqa: PLC0415
+
+        msg = f"loading fixtures: {located_message(exc)}"
         raise CliError(msg) from None
     for fixture in fixtures:
         validate_offline_expectation(fixture.expect, f"fixture {fixture.id}")

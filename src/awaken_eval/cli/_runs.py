@@ -317,7 +317,9 @@ def run(parsed: Parsed) -> int:
     try:
         dataset = load_dataset(directory)
     except AwakenEvalError as exc:
-        msg = f"loading fixtures: {exc}"
+        from awaken_eval.cli._validate import located_message  # noqa: PLC0415
+
+        msg = f"loading fixtures: {located_message(exc)}"
         raise CliError(msg) from None
     if not dataset.fixtures:
         note(f"no fixtures matched in {dataset.fixtures_dir}")
