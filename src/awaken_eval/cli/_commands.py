@@ -41,6 +41,16 @@ def _expectation(raw: str) -> Expectation:
         raise cli_error(msg) from None
 
 
+_JUNIT = Flag(
+    "--junit-xml",
+    "FILE",
+    "also write a JUnit XML report: one test case per item, failures explained",
+)
+_CI_DETAILS = (
+    "When $GITHUB_STEP_SUMMARY is set, a Markdown summary (counts, failing items and\n"
+    "why) is appended to that file."
+)
+
 # -- offline, file-based (the reference CLI's commands) ---------------------------------
 
 REPLAY = Command(
@@ -60,10 +70,11 @@ REPLAY = Command(
             "NDJSON report to write (parent directories are created)",
             required=True,
         ),
+        _JUNIT,
     ),
     details=(
         "Exit status: 0 every fixture passed (or none matched), 1 a fixture failed,\n"
-        "2 usage, loading or validation error (no report is written then)."
+        "2 usage, loading or validation error (no report is written then).\n" + _CI_DETAILS
     ),
 )
 
@@ -74,12 +85,14 @@ CHECK = Command(
     flags=(
         Flag("--baseline", "FILE", "the baseline NDJSON report", required=True),
         Flag("--new", "FILE", "the new NDJSON report", required=True),
+        _JUNIT,
     ),
     details=(
-        "Prints a header line with the counts of regressions, drift, missing and added\n"
-        "fixtures, then one line per fixture. Exit status: 0 clean, 1 a blocking entry\n"
-        "(regression, drift, missing, failing new fixture, worsened still-failing),\n"
-        "2 unreadable or invalid input."
+        "Prints a header line counting every class of entry (regressions, fixed, still\n"
+        "failing, drift, missing, added, unchanged), then one line per fixture, a failing\n"
+        "one explained. Exit status: 0 clean, 1 a blocking entry (regression, drift,\n"
+        "missing, failing new fixture, worsened still-failing), 2 unreadable or invalid\n"
+        "input. With --junit-xml a blocking entry is a failed test case.\n" + _CI_DETAILS
     ),
 )
 
@@ -197,6 +210,7 @@ RUN = Command(
             f"units run at once (default {DEFAULT_CONCURRENCY})",
             convert=integer("--concurrency", minimum=1),
         ),
+        _JUNIT,
         _JSON,
     ),
     details=(
@@ -206,7 +220,7 @@ RUN = Command(
         "same dataset and mode. MODULE:FACTORY names a callable importable from the\n"
         "working directory.\n"
         "Exit status: 0 every item passed and the diff is clean, 1 a failing item or a\n"
-        "blocking diff entry, 2 usage or input error.\n\n" + _STORE_DETAILS
+        "blocking diff entry, 2 usage or input error.\n" + _CI_DETAILS + "\n\n" + _STORE_DETAILS
     ),
 )
 

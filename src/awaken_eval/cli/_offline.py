@@ -12,6 +12,7 @@ import attrs
 
 from awaken_eval._records.expectations import Expectation
 from awaken_eval.cli._args import Parsed
+from awaken_eval.cli._ci import check_cases, item_cases, report_cases
 from awaken_eval.cli._commands import CHECK, CURATE, REPLAY
 from awaken_eval.cli._dataset import fixtures_dir
 from awaken_eval.cli._errors import CliError
@@ -61,6 +62,12 @@ def replay(parsed: Parsed) -> int:
         f"awaken-eval: {len(reports)} fixture(s) replayed — {passed} passed, "
         f"{failed} failed → {report_path}"
     )
+    report_cases(
+        item_cases(reports, "replay"),
+        junit_path=parsed.get("--junit-xml"),
+        suite="replay",
+        title=f"awaken-eval replay {fixtures_arg}",
+    )
     return 1 if failed else 0
 
 
@@ -82,6 +89,14 @@ def check(parsed: Parsed) -> int:
     summary = diff_against_baseline_checked(reports["baseline"], reports["new"])
     say(check_header(summary))
     print_entries(summary.entries, reports_by_key(reports["new"]), show_unchanged=True)
+    new_reports = {report.fixture_id: report for report in reports["new"]}
+    report_cases(
+        check_cases(summary, new_reports),
+        junit_path=parsed.get("--junit-xml"),
+        suite="check",
+        title=f"awaken-eval check {new_path} against {baseline_path}",
+        diff=summary,
+    )
     return 0 if summary.is_clean else 1
 
 

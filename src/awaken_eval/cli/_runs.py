@@ -370,6 +370,9 @@ def run(parsed: Parsed) -> int:
         diff=compared.diff,
         aggregates=aggregates,
     )
+    from awaken_eval.cli._ci import report_run  # noqa: PLC0415
+
+    report_run(new_run, junit_path=parsed.get("--junit-xml"), diff=compared.diff)
     failed = new_run.passed_count() < len(new_run.items)
     blocking = compared.diff is not None and not compared.diff.is_clean
     return 1 if failed or blocking else 0
