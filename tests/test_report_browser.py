@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import pytest
 
+from awaken_eval.failures import explain_item
 from awaken_eval.report import render_report
 from report_support import regressed, synthetic_run, transcripts_of
 
@@ -199,10 +200,11 @@ def test_an_item_expands_to_its_explanation_and_transcript(open_report: Any, big
     page.select_option("#filter-status", "fail")
     page.click("#items-body tr.item >> nth=0")
     details = page.locator("#items-body td.details")
-    explanation = details.locator("ul.explain li").first.text_content()
-    phrase = missing.report.failures[0].phrase
-    assert f"expected the final answer to contain {phrase!r}" in explanation
-    assert "final answer:" in explanation
+    (explained,) = explain_item(missing.report)
+    assert explained.summary == details.locator("ul.explain .summary").first.text_content()
+    evidence = details.locator("ul.explain ul.evidence li").all_text_contents()
+    assert list(explained.details) == evidence
+    assert any("It is" in line or "I think" in line for line in evidence)  # the answer
     text = details.text_content()
     assert "Transcript" in text
     assert "What is the capital of the country of" in text  # the captured request

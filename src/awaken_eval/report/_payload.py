@@ -14,6 +14,7 @@ from typing import Any, assert_never
 
 from awaken_eval._analysis.baseline import NewRunMeta, validate_baseline
 from awaken_eval._analysis.diff import diff_runs
+from awaken_eval._analysis.explain import explain_item
 from awaken_eval._analysis.sampled import diff_sampled
 from awaken_eval._records.comparison import (
     DiffEntry,
@@ -34,13 +35,13 @@ from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey, MatrixCell
 from awaken_eval._scoring.cost import cost_usd_for
 from awaken_eval._wire.converter import to_builtins
 from awaken_eval.report._charts import DEFAULT_MODEL, chart_specs
-from awaken_eval.report._explain import item_explanations
 
 __all__ = [
     "DIFF_ORDER",
     "ITEM_COLUMNS",
     "MAX_ANSWER_CHARS",
     "SAMPLED_ORDER",
+    "explanations",
     "report_payload",
 ]
 
@@ -101,6 +102,11 @@ def status_of(report: ReplayReport) -> str:
     return "pass" if report.passed else "fail"
 
 
+def explanations(report: ReplayReport) -> list[list[str]]:
+    """Each failure's explanation as its lines: the summary, then the evidence."""
+    return [list(explanation.lines()) for explanation in explain_item(report)]
+
+
 def _answer(text: str) -> str:
     if len(text) <= MAX_ANSWER_CHARS:
         return text
@@ -111,9 +117,9 @@ def _details(
     report: ReplayReport, trace_id: str | None, transcripts: Transcripts
 ) -> dict[str, Any]:
     details: dict[str, Any] = {}
-    explanations = item_explanations(report)
-    if explanations:
-        details["explain"] = list(explanations)
+    explained = explanations(report)
+    if explained:
+        details["explain"] = explained
     if report.final_text:
         details["answer"] = _answer(report.final_text)
     if report.error_type is not None:
@@ -269,7 +275,7 @@ def _diff(baseline: EvalRun, run: EvalRun) -> dict[str, Any]:
             continue
         key = _entry_key(entry)
         found = items.get(key)
-        explain = list(item_explanations(found.report)) if found is not None else []
+        explain = explanations(found.report) if found is not None else []
         entries.append(
             [
                 entry.kind,

@@ -35,6 +35,16 @@
     var m = Math.floor(secs / 60), s = secs % 60;
     return m < 60 ? m + " min " + s + " s" : Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
+  // One explanation per failure: its summary, then its evidence lines.
+  function explainList(explanations) {
+    return el("ul", { className: "explain" }, explanations.map(function (lines) {
+      var item = el("li", null, [el("span", { className: "summary", text: lines[0] })]);
+      if (lines.length > 1) {
+        item.appendChild(el("ul", { className: "evidence" }, lines.slice(1).map(function (line) { return el("li", { text: line }); })));
+      }
+      return item;
+    }));
+  }
   function badge(kind) { return el("span", { className: "badge " + kind, text: DIFF_LABELS[kind] || kind }); }
 
   var data = JSON.parse(document.getElementById("report-data").textContent);
@@ -108,7 +118,7 @@
     var box = el("div", { className: "details" });
     if (d.explain) {
       box.appendChild(el("h4", { text: "Why it failed" }));
-      box.appendChild(el("ul", { className: "explain" }, d.explain.map(function (line) { return el("li", { text: line }); })));
+      box.appendChild(explainList(d.explain));
     }
     if (d.error_type) { box.appendChild(el("h4", { text: "Error type" })); box.appendChild(el("code", { text: d.error_type })); }
     if (d.answer !== undefined) { box.appendChild(el("h4", { text: "Final answer" })); box.appendChild(pre(d.answer)); }
@@ -274,7 +284,7 @@
         return el("tr", { "data-kind": entry[0] }, [
           el("td", null, [badge(entry[0])]), el("td", { className: "nowrap", text: entry[1] }), el("td", { className: "nowrap", text: entry[2] }),
           el("td", { className: "num", text: entry[3] === null ? "" : String(entry[3]) }), el("td", { text: entry[4] }),
-          el("td", null, [el("ul", { className: "explain" }, entry[5].map(function (line) { return el("li", { text: line }); }))])
+          el("td", null, [explainList(entry[5])])
         ]);
       });
     }
