@@ -210,6 +210,7 @@ def test_an_item_expands_to_its_explanation_and_transcript(open_report: Any, big
     assert "What is the capital of the country of" in text  # the captured request
     assert f'"q": "{missing.fixture_id}"' in text  # the tool call's arguments
     assert "Criterion verdicts" in text
+    assert "Judge attempts" in text
     page.click("#items-body tr.item >> nth=0")
     assert 0 == page.locator("#items-body td.details").count()
     assert [] == opened.errors()

@@ -109,7 +109,6 @@ def _static_parts() -> tuple[str, str, str]:
             "default-src 'none'",
             "script-src " + " ".join(_hash(script) for script in scripts),
             "style-src " + _hash(style),
-            "img-src data:",
             "base-uri 'none'",
             "form-action 'none'",
         )

@@ -95,7 +95,7 @@ def _model(item: EvalRunItem) -> str:
     return _cell_model(item.cell)
 
 
-def status_of(report: ReplayReport) -> str:
+def _status(report: ReplayReport) -> str:
     """``pass``, ``fail``, or ``error`` (the replay itself failed)."""
     if report.runtime_failure is not None:
         return "error"
@@ -161,7 +161,7 @@ def _item_rows(
                 item.fixture_id,
                 model,
                 item.sample_index,
-                status_of(report),
+                _status(report),
                 report.total_tokens,
                 report.session_duration_ms,
                 _cost(report, model, pricing),
