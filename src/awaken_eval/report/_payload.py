@@ -33,7 +33,6 @@ from awaken_eval._records.outcomes import InferenceSpan, ReplayReport, ToolSpan
 from awaken_eval._records.rules import live_run_sample_count
 from awaken_eval._records.runs import EvalRun, EvalRunItem, ItemKey, MatrixCell
 from awaken_eval._scoring.cost import cost_usd_for
-from awaken_eval._wire.converter import to_builtins
 from awaken_eval.report._charts import DEFAULT_MODEL, chart_specs
 
 __all__ = [
@@ -311,30 +310,33 @@ def _diff(baseline: EvalRun, run: EvalRun) -> dict[str, Any]:
     return document
 
 
+def _present(**fields: Any) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def _transcript(spans: Sequence[InferenceSpan | ToolSpan]) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    for span in spans:
-        if isinstance(span, InferenceSpan):
-            event: dict[str, Any] = {"type": "inference", "model": span.model}
-            for key, value in (
-                ("messages", span.request_messages),
-                ("content", span.response_content),
-                ("tool_calls", span.response_tool_calls),
-            ):
-                if value is not None:
-                    event[key] = to_builtins(value)
-            event["tokens"] = span.token_total()
-        else:
-            event = {"type": "tool", "name": span.name}
-            for key, value in (
-                ("arguments", span.call_arguments),
-                ("result", span.call_result),
-                ("error", span.error_type),
-            ):
-                if value is not None:
-                    event[key] = to_builtins(value)
-        events.append(event)
-    return events
+    """The spans as the page shows them; their JSON values are used as they are."""
+    return [
+        {
+            "type": "inference",
+            "model": span.model,
+            **_present(
+                messages=span.request_messages,
+                content=span.response_content,
+                tool_calls=span.response_tool_calls,
+            ),
+            "tokens": span.token_total(),
+        }
+        if isinstance(span, InferenceSpan)
+        else {
+            "type": "tool",
+            "name": span.name,
+            **_present(
+                arguments=span.call_arguments, result=span.call_result, error=span.error_type
+            ),
+        }
+        for span in spans
+    ]
 
 
 def report_payload(
