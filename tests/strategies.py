@@ -150,6 +150,7 @@ from awaken_eval.failures import (
     TokenBudgetExceeded,
     ToolSequenceMismatch,
     ToolSequenceMode,
+    ValueMismatch,
 )
 from awaken_eval.records import (
     AgentMetrics,
@@ -771,6 +772,20 @@ def required_tool_calls_not_satisfied() -> st.SearchStrategy[RequiredToolCallNot
         actual_matches=u32s(),
         args_filter_set=st.booleans(),
         result_filter_set=st.booleans(),
+        mismatch=st.none() | value_mismatches(),
+    )
+
+
+@cache
+def value_mismatches() -> st.SearchStrategy[ValueMismatch]:
+    """:class:`~awaken_eval.failures.ValueMismatch`: where a call differs from a filter."""
+    return st.builds(
+        ValueMismatch,
+        call=st.sampled_from(["arguments", "result"]),
+        path=st.sampled_from(["$", "$.city", "$.items[0]"]),
+        expected=json_values(),
+        actual=st.none() | json_values(),
+        found=st.booleans(),
     )
 
 

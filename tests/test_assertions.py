@@ -189,8 +189,8 @@ def test_assert_passes_lists_every_failure_and_the_final_answer() -> None:
     assert (
         "fixture 'capital' failed (2 failures):\n"
         "  - final_answer_contains: expected 'Paris' in the final answer, not found\n"
-        "  - max_tokens_total: expected at most 100 tokens, got 250\n"
-        "  final answer: 'Lyon.'"
+        "    final answer: 'Lyon.'\n"
+        "  - max_tokens_total: expected at most 100 tokens, got 250"
     ) == str(caught.value)
     assert isinstance(caught.value, AssertionError)
     assert 4 == len(caught.value.lines)
@@ -205,7 +205,7 @@ def test_the_final_answer_is_shown_only_for_answer_failures() -> None:
 def test_a_long_final_answer_is_cut() -> None:
     with pytest.raises(EvalAssertionError) as caught:
         assert_passes(report(fixture_id="long", failures=(MISSING,), final_text="x" * 1000))
-    assert f"  final answer: {'x' * 300!r}... (1000 characters)" == caught.value.lines[-1]
+    assert f"    final answer: {'x' * 300!r}... (1000 characters)" == caught.value.lines[-1]
 
 
 def test_a_failed_report_without_failures_still_fails() -> None:
@@ -245,6 +245,7 @@ def test_assert_passes_on_a_run_lists_each_failing_item() -> None:
         "  - max_tokens_total: expected at most 100 tokens, got 250",
         "fixture 'c' failed (1 failure):",
         "  - expected_error_type: expected error 'timeout', got no error",
+        "    final answer: ''",
     ] == list(caught.value.lines)
 
 

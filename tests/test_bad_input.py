@@ -57,8 +57,9 @@ def test_typo_in_an_expectation_key_is_rejected_with_its_path() -> None:
     text = '{"id":"x","user_input":"y","expect":{"final_answer_contain":["a"]}}'
     with pytest.raises(InvalidInput) as caught:
         from_json(Fixture, text)
-    assert [Problem("$.expect.final_answer_contain", "unknown key")] == list(caught.value.problems)
-    assert "$.expect.final_answer_contain: unknown key" == str(caught.value)
+    suggestion = 'unknown key (did you mean "final_answer_contains"?)'
+    assert [Problem("$.expect.final_answer_contain", suggestion)] == list(caught.value.problems)
+    assert f"$.expect.final_answer_contain: {suggestion}" == str(caught.value)
 
 
 def test_wrong_type_message_names_path_and_value() -> None:
@@ -336,7 +337,15 @@ def test_sample_index_must_be_unsigned() -> None:
     ],
 )
 def test_unknown_keys_are_rejected_at_every_depth(extra: str, path: str) -> None:
-    assert [(path, "unknown key")] == problems_of(Fixture, fixture_json(extra))
+    ((found, message),) = problems_of(Fixture, fixture_json(extra))
+    assert (path, True) == (found, message.startswith("unknown key"))
+
+
+def test_an_unknown_key_suggests_the_closest_known_key() -> None:
+    assert [
+        ("$.expect.final_answer_contain", 'unknown key (did you mean "final_answer_contains"?)')
+    ] == problems_of(Fixture, fixture_json('"expect":{"final_answer_contain":["a"]}'))
+    assert [("$.zzz", "unknown key")] == problems_of(Fixture, fixture_json('"zzz":1'))
 
 
 def test_unknown_key_deep_in_a_run() -> None:
@@ -359,7 +368,7 @@ def test_unknown_key_deep_in_a_run() -> None:
     with pytest.raises(InvalidInput) as caught:
         from_builtins(EvalRun, run)
     assert [
-        ("$.items[0].cell.model", "unknown key"),
+        ("$.items[0].cell.model", 'unknown key (did you mean "model_id"?)'),
         ("$.items[0].report.failures[0].failure.code", "unknown key"),
     ] == sorted((p.path, p.message) for p in caught.value.problems)
 
@@ -808,7 +817,9 @@ def test_load_fixture_names_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidInput) as caught:
         load_fixture(path)
-    assert f"{path}: $.expect.final_answer_contain: unknown key" == str(caught.value)
+    assert (
+        f'{path}: $.expect.final_answer_contain: unknown key (did you mean "final_answer_contains"?)'
+    ) == str(caught.value)
 
 
 @settings(max_examples=30, deadline=None)

@@ -317,7 +317,10 @@ def test_check_clean_prints_the_header_and_one_line_per_fixture(cli: Any) -> Non
     result = cli("check", "--baseline", baseline, "--new", baseline)
     assert (0, "") == (result.code, result.err)
     expected = [
-        "awaken-eval check: 0 regression(s), 0 drift, 0 missing, 0 added",
+        (
+            "awaken-eval check: 0 regression(s), 0 fixed, 0 still failing, 0 drift, 0 missing,"
+            " 0 added, 5 unchanged"
+        ),
         "  unchanged                 01_simple_qa",
         "  unchanged                 02_phrase_recall",
         "  unchanged                 03_token_budget",
@@ -341,8 +344,13 @@ def test_check_reports_every_kind_and_exits_1(cli: Any, tmp_path: Path) -> None:
     result = cli("check", "--baseline", str(BUNDLED / "baseline.ndjson"), "--new", str(new_path))
     assert (1, "") == (result.code, result.err)
     expected = [
-        "awaken-eval check: 1 regression(s), 1 drift, 1 missing, 1 added",
+        (
+            "awaken-eval check: 1 regression(s), 0 fixed, 0 still failing, 1 drift, 1 missing,"
+            " 1 added, 2 unchanged"
+        ),
         "  regression                01_simple_qa",
+        "      - final_answer_contains: expected '4' in the final answer, not found",
+        "        final answer: '4'",
         '  drift                     02_phrase_recall  fields=["final_text", "total_tokens"]',
         "  missing_from_new          03_token_budget",
         "  unchanged                 04_excludes_secret",
@@ -368,9 +376,14 @@ def test_check_fixed_and_still_failing_are_not_blocking(cli: Any, tmp_path: Path
     )
     assert 0 == result.code
     assert [
-        "awaken-eval check: 0 regression(s), 0 drift, 0 missing, 0 added",
+        (
+            "awaken-eval check: 0 regression(s), 1 fixed, 1 still failing, 0 drift, 0 missing,"
+            " 0 added, 0 unchanged"
+        ),
         "  fixed                     01_simple_qa",
         "  still_failing             02_phrase_recall",
+        "      - final_answer_contains: expected '4' in the final answer, not found",
+        "        final answer: 'A green pelican.'",
     ] == result.out.splitlines()
 
 
@@ -388,8 +401,15 @@ def test_check_a_worsened_still_failing_entry_blocks(cli: Any, tmp_path: Path) -
     )
     assert 1 == result.code
     assert [
-        "awaken-eval check: 0 regression(s), 0 drift, 0 missing, 0 added",
+        (
+            "awaken-eval check: 0 regression(s), 0 fixed, 1 still failing, 0 drift, 0 missing,"
+            " 0 added, 0 unchanged"
+        ),
         '  still_failing             01_simple_qa  worsened added=["token_budget_exceeded"]',
+        "      - final_answer_contains: expected '4' in the final answer, not found",
+        "        final answer: '4'",
+        "      - max_tokens_total: expected at most 1 tokens, got 11",
+        "        10 tokens over the budget (input 10 + output 1 over 1 inference)",
     ] == result.out.splitlines()
 
 

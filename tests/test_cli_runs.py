@@ -163,8 +163,8 @@ def test_run_against_the_latest_baseline(cli: Any, store: str) -> None:
     assert (0, "") == (second.code, second.err)
     header = (
         f"awaken-eval: run {second.totals()['id']} against baseline run "
-        f"{first.totals()['id']} (clean): 0 regression(s), 0 drift, 0 missing, 0 added, "
-        "5 unchanged"
+        f"{first.totals()['id']} (clean): 0 regression(s), 0 fixed, 0 still failing, 0 drift, "
+        "0 missing, 0 added, 5 unchanged"
     )
     assert header == second.out.splitlines()[-1]
     explicit = cli("run", str(BUNDLED), "--store", store, "--baseline", first.totals()["id"])
@@ -192,6 +192,11 @@ def test_run_with_a_failing_fixture_exits_1(cli: Any, store: str, tmp_path: Path
     result = cli("run", str(dataset), "--store", store)
     assert 1 == result.code
     assert ["wrong", "FAIL", "0", "answer_missing_phrase"] == result.out.splitlines()[2].split()
+    assert [
+        "FAIL wrong",
+        "  - final_answer_contains: expected '4' in the final answer, not found",
+        "    final answer: 'five'",
+    ] == result.out.splitlines()[3:6]
     assert ("1", "1") == (result.totals()["passed"], result.totals()["failed"])
 
 
@@ -206,7 +211,12 @@ def test_a_regression_against_the_baseline_exits_1(cli: Any, store: str, tmp_pat
     assert 1 == second.code
     baseline_id = first.totals()["id"]
     assert f"fixtures differ from baseline run {baseline_id} (changed: b)" in second.err
-    assert "(BLOCKING): 1 regression(s), 0 drift, 0 missing, 0 added, 1 unchanged" in second.out
+    assert (
+        "(BLOCKING): 1 regression(s), 0 fixed, 0 still failing, 0 drift, 0 missing, 0 added,"
+        " 1 unchanged"
+    ) in second.out
+    # the failing item is explained once, above the totals; the diff only names it
+    assert 1 == second.out.count("final answer: 'five'")
     assert second.out.endswith("  regression                b\n")
 
 
@@ -601,7 +611,7 @@ def test_diff_two_runs(cli: Any, store: str, tmp_path: Path) -> None:
     assert (0, "") == (clean.code, clean.err)
     header = (
         f"awaken-eval: run {second} against baseline run {first} (clean): 0 regression(s), "
-        "0 drift, 0 missing, 0 added, 2 unchanged"
+        "0 fixed, 0 still failing, 0 drift, 0 missing, 0 added, 2 unchanged"
     )
     assert [
         header,
@@ -612,7 +622,11 @@ def test_diff_two_runs(cli: Any, store: str, tmp_path: Path) -> None:
     third = cli("run", str(dataset), "--store", store).totals()["id"]
     blocking = cli("diff", second, third, "--store", store)
     assert 1 == blocking.code
-    assert "  regression                b" in blocking.out.splitlines()
+    assert [
+        "  regression                b",
+        "      - final_answer_contains: expected '4' in the final answer, not found",
+        "        final answer: 'five'",
+    ] == blocking.out.splitlines()[2:5]
     document = cli("diff", second, third, "--store", store, "--json").json()
     assert {"baseline_run_id", "run_id", "baseline", "diff"} == set(document)
     assert ("b",) == tuple(document["baseline"]["changed_fixtures"])

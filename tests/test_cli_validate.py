@@ -42,7 +42,7 @@ def test_every_problem_is_printed_with_file_line_and_path(cli: Any, tmp_path: Pa
     assert 2 == result.code
     assert [
         f"{broken}:5: $.provider_script[0].content: expected a string, got 7",
-        f"{broken}:8: $.expect.final_answer_contain: unknown key",
+        f'{broken}:8: $.expect.final_answer_contain: unknown key (did you mean "final_answer_contains"?)',
         f'{broken}:9: $.expect.max_tokens_total: expected an integer, got "ten"',
         "awaken-eval: 2 files checked — 1 valid, 1 invalid (3 problems)",
     ] == result.out.splitlines()

@@ -5,7 +5,8 @@ directory set to a fresh temporary directory. A ```text block that directly foll
 ```python block (only blank lines between them) is that block's expected standard
 output and must match it exactly (trailing whitespace aside). Other spellings of a
 Python fence (``py``, ``python3``, ``pycon``, ...) are rejected, so no snippet can
-silently escape execution. The quickstart output shown in README.md is checked too.
+silently escape execution. The shell sessions (```console blocks) of README.md and the
+tutorial are run by ``test_tutorial.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,31 +134,3 @@ def test_block_extraction() -> None:
     assert [("python", 3, "x = 1\n"), ("text", 7, "1\n"), ("md", 10, "```python\nno\n```\n")] == [
         (block.language, block.line, block.code) for block in blocks
     ]
-
-
-RUN_ID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
-"""A ULID run id: it differs on every run, so it is masked before comparing."""
-
-
-def test_readme_shows_the_real_quickstart_output(tmp_path: Path) -> None:
-    blocks = list(fenced_blocks((ROOT / "README.md").read_text(encoding="utf-8")))
-    command_at = next(
-        index
-        for index, block in enumerate(blocks)
-        if block.language == "bash" and "awaken-eval run examples/quickstart" in block.code
-    )
-    shown = next(block for block in blocks[command_at + 1 :] if block.language == "text")
-    # Run from a scratch directory so the default store lands there, not in the clone.
-    (tmp_path / "examples").symlink_to(ROOT / "examples")
-    completed = subprocess.run(
-        [sys.executable, "-m", "awaken_eval.cli", "run", "examples/quickstart"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (0, "") == (completed.returncode, completed.stderr)
-    assert RUN_ID.sub("<run id>", _normalise(shown.code)) == RUN_ID.sub(
-        "<run id>", _normalise(completed.stdout)
-    )
-    assert (tmp_path / ".awaken-eval" / "runs.sqlite3").is_file()

@@ -129,6 +129,7 @@ ROUTES = [
     ("POST", "/v1/eval/runs"),
     ("GET", "/v1/eval/runs"),
     ("GET", f"/v1/eval/runs/{UNKNOWN_RUN_ID}"),
+    ("GET", f"/v1/eval/runs/{UNKNOWN_RUN_ID}/report"),
     ("POST", "/v1/eval/online"),
 ]
 
@@ -969,3 +970,35 @@ async def test_seeding_keeps_an_existing_dataset(tmp_path: Path) -> None:
     assert 1 == await host.seed_quickstart(store)
     record = await store.get("quickstart")
     assert 14 == len(record.spec.fixtures)
+
+
+# -- the HTML report -----------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_get_report_serves_the_run_as_one_html_page(client: httpx.AsyncClient) -> None:
+    first = (await client.post("/v1/eval/runs", json={"dataset_id": "quickstart"})).json()
+    second = (await client.post("/v1/eval/runs", json={"dataset_id": "quickstart"})).json()
+    url = f"/v1/eval/runs/{second['run']['id']}/report"
+    response = await client.get(url, params={"baseline": first["run"]["id"]})
+    assert (200, "text/html; charset=utf-8") == (
+        response.status_code,
+        response.headers["content-type"],
+    )
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert second["run"]["id"] in response.text
+    assert first["run"]["id"] in response.text  # the diff names its baseline
+
+
+@pytest.mark.anyio
+async def test_get_report_errors_are_json(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/v1/eval/runs/{UNKNOWN_RUN_ID}/report")
+    assert f"eval run not found: {UNKNOWN_RUN_ID}" == error_of(response, 404)
+    run = (await client.post("/v1/eval/runs", json={"dataset_id": "quickstart"})).json()["run"]
+    response = await client.get(f"/v1/eval/runs/{run['id']}/report", params={"aggregate": "x"})
+    assert "unknown query parameter 'aggregate'" in error_of(response, 400)
+    small = (await client.post("/v1/eval/runs", json={"dataset_id": "small"})).json()["run"]
+    response = await client.get(
+        f"/v1/eval/runs/{run['id']}/report", params={"baseline": small["id"]}
+    )
+    assert "cannot diff across datasets" in error_of(response, 400)

@@ -106,6 +106,7 @@ PUBLIC_MODULES = [
     "awaken_eval.pytest_plugin",
     "awaken_eval.ray",
     "awaken_eval.records",
+    "awaken_eval.report",
     "awaken_eval.schema",
     "awaken_eval.service",
     "awaken_eval.sinks",

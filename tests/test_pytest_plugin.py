@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -17,7 +18,7 @@ import awaken_eval
 from awaken_eval import AwakenEval, ChatResponseEvent, Expectation, Fixture, InvalidRequest
 from awaken_eval._plugin.settings import RUNTIME
 from awaken_eval.errors import InputUnreadable
-from awaken_eval.testing import CannedTextExecutor, EvalAssertionError
+from awaken_eval.testing import CannedTextExecutor, EvalAssertionError, ScriptedJudge
 
 pytest_plugins = ["pytester"]
 
@@ -232,8 +233,9 @@ def test_a_dataset_run_shows_readable_failures_and_no_traceback(
             "*_ capital _*",
             "fixture 'capital' failed (2 failures):",
             "  - final_answer_contains: expected 'Paris' in the final answer, not found",
+            "    final answer: 'It is Lyon.'",
             "  - max_tokens_total: expected at most 20 tokens, got 50",
-            "  final answer: 'It is Lyon.'",
+            "    30 tokens over the budget (input * + output * over 1 inference)",
             "*_ judged _*",
             "fixture 'judged' could not be replayed: *min_judge_score*",
         ]
@@ -558,3 +560,108 @@ async def test_async_helpers_and_the_sync_guard() -> None:
     assert [True, False] == sorted(report.passed for report in reports)[::-1]
     more = await evaluator.areplay_samples(fixture, model="m", executor=CannedTextExecutor(["4"]))
     assert 2 == len(more)
+
+
+# -- judged fixtures ---------------------------------------------------------------------------
+
+GRADING = """
+from awaken_eval import InferenceResult
+
+GRADES = {"lenient": '{"score": 0.9, "reasoning": "fine"}', "strict": '{"score": 0.2, "reasoning": "vague"}'}
+
+
+class Grading:
+    async def execute(self, request):
+        text = GRADES.get(request.model, "4")
+        return InferenceResult(text=text, model=request.model)
+
+
+def grading():
+    return Grading()
+"""
+
+JUDGED = '{"id": "judged", "user_input": "What is 2 + 2?", "expect": {"min_judge_score": 0.5}}'
+
+
+@pytest.mark.parametrize(("judge", "passed"), [("lenient", True), ("strict", False)])
+def test_judged_fixtures_are_collected_with_a_judge_and_a_rubric(
+    pytester: pytest.Pytester, judge: str, passed: bool
+) -> None:
+    pytester.makepyfile(grading=GRADING)
+    pytester.syspathinsert()
+    ini(pytester, awaken_executor="grading:grading", awaken_models="m")
+    write_fixture(pytester.path / "fixtures", "judged.json", JUDGED)
+    result = pytester.runpytest(
+        "--awaken-fixtures", "fixtures", "--awaken-judge", judge, "--awaken-rubric", "Is it 4?"
+    )
+    if passed:
+        result.assert_outcomes(passed=1)
+        return
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fixture 'judged' on model 'm' failed (1 failure):",
+            "  - min_judge_score: expected a judge score of at least 0.5, got 0.2",
+            "    judge's reasons: 'vague'",
+            "    final answer: '4'",
+        ]
+    )
+
+
+def test_the_judge_options_come_from_the_ini_file_and_reach_the_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(grading=GRADING)
+    pytester.syspathinsert()
+    ini(
+        pytester,
+        awaken_executor="grading:grading",
+        awaken_models="m",
+        awaken_judge="strict",
+        awaken_rubric="Is it 4?",
+    )
+    write_fixture(pytester.path, "judged.json", JUDGED)
+    pytester.makepyfile(
+        test_judged="""
+        def test_judged(awaken_eval):
+            report = awaken_eval.replay("judged.json", model="m")
+            assert (False, 0.2) == (report.passed, report.judge_score)
+        """
+    )
+    pytester.runpytest("test_judged.py").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"awaken_judge": "j"},
+            "*awaken_judge needs the judge's instructions: set awaken_rubric*",
+        ),
+        ({"awaken_rubric": "r"}, "*awaken_rubric needs a judge: set awaken_judge*"),
+        (
+            {"awaken_judge": "j", "awaken_rubric": "r"},
+            "*awaken_judge grades live replays: set awaken_models and awaken_executor*",
+        ),
+    ],
+)
+def test_judge_options_that_cannot_work_are_usage_errors(
+    pytester: pytest.Pytester, options: dict[str, str], message: str
+) -> None:
+    ini(pytester, **options)
+    result = pytester.runpytest()
+    assert pytest.ExitCode.USAGE_ERROR == result.ret
+    result.stderr.fnmatch_lines([message])
+
+
+def test_awaken_eval_takes_a_judge_and_a_rubric() -> None:
+    fixture = Fixture(
+        id="judged", user_input="What is 2 + 2?", expect=Expectation(min_judge_score=0.5)
+    )
+    judge = ScriptedJudge([0.3])
+    evaluator = AwakenEval(executor=CannedTextExecutor(["4"]), judge=judge, rubric="Is it 4?")
+    with pytest.raises(EvalAssertionError, match=re.escape("at least 0.5, got 0.3")):
+        evaluator.check(fixture, model="m")
+    assert "Is it 4?" == judge.requests[0].rubric
+    (report,) = evaluator.check(fixture, model="m", judge=ScriptedJudge([0.9]))
+    assert 0.9 == report.judge_score

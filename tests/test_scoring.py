@@ -40,6 +40,7 @@ from awaken_eval.failures import (
     TokenBudgetExceeded,
     ToolSequenceMismatch,
     ToolSequenceMode,
+    ValueMismatch,
 )
 from awaken_eval.records import AgentMetrics
 from builders import outcome
@@ -412,8 +413,11 @@ def test_required_tool_calls_args_subset_fails_when_value_differs() -> None:
     matcher = ToolCallMatcher("weather", args_subset={"city": "Paris"})
     run = outcome(tools=(tool("weather", args={"city": "Rome"}),))
     failures = score(run, Expectation(required_tool_calls=(matcher,)))
+    differs = ValueMismatch(call="arguments", path="$.city", expected="Paris", actual="Rome")
     assert failures == [
-        RequiredToolCallNotSatisfied("weather", actual_matches=0, args_filter_set=True)
+        RequiredToolCallNotSatisfied(
+            "weather", actual_matches=0, args_filter_set=True, mismatch=differs
+        )
     ]
 
 
@@ -421,8 +425,11 @@ def test_required_tool_calls_args_subset_fails_when_call_args_not_captured() -> 
     matcher = ToolCallMatcher("weather", args_subset={})
     run = outcome(tools=(tool("weather"),))
     failures = score(run, Expectation(required_tool_calls=(matcher,)))
+    absent = ValueMismatch(call="arguments", path="$", expected={}, found=False)
     assert failures == [
-        RequiredToolCallNotSatisfied("weather", actual_matches=0, args_filter_set=True)
+        RequiredToolCallNotSatisfied(
+            "weather", actual_matches=0, args_filter_set=True, mismatch=absent
+        )
     ]
 
 
@@ -464,8 +471,11 @@ def test_required_tool_calls_result_subset_fails_when_result_mismatch() -> None:
     matcher = ToolCallMatcher("fetch", result_subset={"status": 200})
     run = outcome(tools=(tool("fetch", result={"status": 404}),))
     failures = score(run, Expectation(required_tool_calls=(matcher,)))
+    differs = ValueMismatch(call="result", path="$.status", expected=200, actual=404)
     assert failures == [
-        RequiredToolCallNotSatisfied("fetch", actual_matches=0, result_filter_set=True)
+        RequiredToolCallNotSatisfied(
+            "fetch", actual_matches=0, result_filter_set=True, mismatch=differs
+        )
     ]
 
 
@@ -473,8 +483,11 @@ def test_required_tool_calls_result_subset_fails_when_result_not_captured() -> N
     matcher = ToolCallMatcher("fetch", result_subset={"status": 200})
     run = outcome(tools=(tool("fetch", args={"status": 200}),))
     failures = score(run, Expectation(required_tool_calls=(matcher,)))
+    absent = ValueMismatch(call="result", path="$", expected={"status": 200}, found=False)
     assert failures == [
-        RequiredToolCallNotSatisfied("fetch", actual_matches=0, result_filter_set=True)
+        RequiredToolCallNotSatisfied(
+            "fetch", actual_matches=0, result_filter_set=True, mismatch=absent
+        )
     ]
 
 
@@ -487,9 +500,14 @@ def test_required_tool_calls_args_and_result_both_required() -> None:
             tool("fetch", args={"url": "b"}, result={"ok": True}),
         )
     )
+    first = ValueMismatch(call="result", path="$.ok", expected=True, actual=False)
     assert score(split, expectation) == [
         RequiredToolCallNotSatisfied(
-            "fetch", actual_matches=0, args_filter_set=True, result_filter_set=True
+            "fetch",
+            actual_matches=0,
+            args_filter_set=True,
+            result_filter_set=True,
+            mismatch=first,
         )
     ]
     together = outcome(tools=(tool("fetch", args={"url": "a"}, result={"ok": True}),))
@@ -742,7 +760,11 @@ def test_required_call_count_agrees_with_json_subset(
     if matcher.effective_count.allows(expected):
         assert failures == []
     else:
-        assert failures == [
+        assert [
+            attrs.evolve(failure, mismatch=None)
+            for failure in failures
+            if isinstance(failure, RequiredToolCallNotSatisfied)
+        ] == [
             RequiredToolCallNotSatisfied(
                 matcher.name,
                 expected_count=matcher.count,
@@ -751,6 +773,14 @@ def test_required_call_count_agrees_with_json_subset(
                 result_filter_set=matcher.result_subset is not None,
             )
         ]
+        (failure,) = failures
+        assert isinstance(failure, RequiredToolCallNotSatisfied)
+        needed = matcher.effective_count.n
+        called = any(span.name == matcher.name for span in spans)
+        if failure.mismatch is not None:  # only when too few matched a filter of a called tool
+            assert called
+            assert expected < needed
+            assert matcher.args_subset is not None or matcher.result_subset is not None
 
 
 @given(s.json_values(), s.json_values())
@@ -766,3 +796,45 @@ def test_fast_subset_accepts_every_sub_object(actual: dict[str, Any], data: st.D
     subset = {key: actual[key] for key in keys}
     assert scoring._covers(subset, actual)
     assert json_subset(subset, actual)
+
+
+# -- the argument that differed ------------------------------------------------------------
+
+
+def _mismatch(matcher: ToolCallMatcher, *calls: ToolSpan) -> Any:
+    (failure,) = score(outcome(tools=calls), Expectation(required_tool_calls=(matcher,)))
+    assert isinstance(failure, RequiredToolCallNotSatisfied)
+    return failure.mismatch
+
+
+def test_a_failed_args_filter_names_the_first_difference_of_the_closest_call() -> None:
+    matcher = ToolCallMatcher("weather", args_subset={"city": "Paris", "unit": "C"})
+    far = tool("weather", args={"city": "Rome", "unit": "F"})
+    close = tool("weather", args={"city": "Lyon", "unit": "C"})
+    assert ValueMismatch(call="arguments", path="$.city", expected="Paris", actual="Lyon") == (
+        _mismatch(matcher, far, close)
+    )
+
+
+def test_a_missing_key_or_capture_is_not_found() -> None:
+    matcher = ToolCallMatcher("weather", args_subset={"days": [1, {"the key": 2}]})
+    shown = _mismatch(matcher, tool("weather", args={"days": [1, {}]}))
+    assert (
+        ValueMismatch(call="arguments", path='$.days[1]["the key"]', expected=2, found=False)
+        == shown
+    )
+    uncaptured = _mismatch(ToolCallMatcher("w", result_subset={"ok": True}), tool("w"))
+    assert ValueMismatch(call="result", path="$", expected={"ok": True}, found=False) == uncaptured
+
+
+def test_no_mismatch_without_a_call_a_filter_or_when_too_many_matched() -> None:
+    assert _mismatch(ToolCallMatcher("weather", args_subset={"a": 1}), tool("other")) is None
+    assert _mismatch(ToolCallMatcher("weather", count=CountConstraint.exactly(2))) is None
+    forbidding = ToolCallMatcher("weather", args_subset={"a": 1}, count=CountConstraint.at_most(0))
+    assert (
+        _mismatch(forbidding, tool("weather", args={"a": 1}), tool("weather", args={"a": 2}))
+        is None
+    )
+    too_many = ToolCallMatcher("weather", args_subset={"a": 1}, count=CountConstraint.exactly(1))
+    calls = (tool("weather", args={"a": 1}),) * 2 + (tool("weather", args={"a": 3}),)
+    assert _mismatch(too_many, *calls) is None

@@ -8,6 +8,8 @@ app you can copy into your service:
   ``limit``);
 * ``GET /v1/eval/runs/{run_id}`` reads one run (query ``baseline`` for a diff,
   ``aggregate=samples`` for pass@k roll-ups);
+* ``GET /v1/eval/runs/{run_id}/report`` the run as a self-contained HTML report (query
+  ``baseline`` for its diff);
 * ``POST /v1/eval/online`` runs one ad-hoc prompt against live models.
 
 Every route requires ``Authorization: Bearer <admin token>`` (exactly one header,
@@ -74,6 +76,7 @@ from awaken_eval import (
     to_builtins,
 )
 from awaken_eval.records import EvalRunFilter
+from awaken_eval.report import REPORT_MEDIA_TYPE
 from awaken_eval.service import (
     DEFAULT_BODY_TIMEOUT_SECS,
     DEFAULT_MAX_BODY_BYTES,
@@ -104,9 +107,10 @@ DEMO_MODEL = "demo"
 LIST_QUERY = ("dataset_id", "since_secs", "until_secs", "limit")
 INTEGER_QUERY = frozenset({"since_secs", "until_secs", "limit"})
 GET_QUERY = ("baseline", "aggregate")
+REPORT_QUERY = ("baseline",)
 
 Handler = Callable[[Request], Awaitable[Any]]
-"""A route body: returns JSON-ready builtins, raises to refuse."""
+"""A route body: returns JSON-ready builtins (or a finished response), raises to refuse."""
 
 # -- the HTTP layer ---------------------------------------------------------------------
 
@@ -152,9 +156,10 @@ def endpoint(handler: Handler, admin_token: str | None) -> Callable[[Request], A
         if reason is not None:
             return error_response(401, reason, {"WWW-Authenticate": "Bearer"})
         try:
-            return JSONResponse(await handler(request))
+            result = await handler(request)
         except Exception as exc:  # noqa: BLE001 - every failure is answered as JSON
             return answer_error(exc)
+        return result if isinstance(result, Response) else JSONResponse(result)
 
     return respond
 
@@ -223,6 +228,13 @@ def create_app(
         )
         return to_builtins(response)
 
+    async def get_report(request: Request) -> Response:
+        query = strict_query(request.query_params, REPORT_QUERY)
+        page = await service.get_report(
+            request.path_params["run_id"], baseline=query.get("baseline")
+        )
+        return Response(page, media_type=REPORT_MEDIA_TYPE)
+
     async def online_eval(request: Request) -> Any:
         body = parse_request(OnlineEvalRequest, await json_body(request))
         return to_builtins(await service.online_eval(body))
@@ -235,6 +247,7 @@ def create_app(
             route("/v1/eval/runs", start_run, "POST"),
             route("/v1/eval/runs", list_runs, "GET"),
             route("/v1/eval/runs/{run_id}", get_run, "GET"),
+            route("/v1/eval/runs/{run_id}/report", get_report, "GET"),
             route("/v1/eval/online", online_eval, "POST"),
         ],
         exception_handlers={HTTPException: http_error},

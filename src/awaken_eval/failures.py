@@ -2,11 +2,15 @@
 
 A :class:`~awaken_eval.ReplayReport` lists its failures in a fixed order;
 ``FAILURE_KINDS`` lists the kinds, ``ERROR_KINDS`` the error kinds an
-``expected_error`` may name.
+``expected_error`` may name. :func:`explain` and :func:`explain_item` put a failure
+into words (an :class:`Explanation`): the CLI, the pytest plugin, the JUnit output and
+the HTML report all show these.
 """
 
 from __future__ import annotations
 
+from awaken_eval._analysis.explain import excerpt, explain, explain_item, item_label
+from awaken_eval._records.explanations import Explanation
 from awaken_eval._records.failures import *
 from awaken_eval._scoring.score import *
 
@@ -20,6 +24,7 @@ __all__ = [
     "DurationExceeded",
     "ErrorTypeMismatch",
     "ExpectedErrorMissing",
+    "Explanation",
     "ForbiddenToolUsed",
     "JudgeBelowThreshold",
     "ProviderScriptUnused",
@@ -31,4 +36,9 @@ __all__ = [
     "TokenBudgetExceeded",
     "ToolSequenceMismatch",
     "ToolSequenceMode",
+    "ValueMismatch",
+    "excerpt",
+    "explain",
+    "explain_item",
+    "item_label",
 ]

@@ -21,6 +21,10 @@ Options (ini option, command-line flag; the flag wins):
 * ``awaken_samples`` / ``--awaken-samples N``: live samples per item; an item passes
   when its pass rate is at least ``awaken_min_pass_rate`` /
   ``--awaken-min-pass-rate`` (default 1.0).
+* ``awaken_judge`` / ``--awaken-judge MODEL`` and ``awaken_rubric`` /
+  ``--awaken-rubric TEXT``: grade fixtures with ``min_judge_score`` (live only): the
+  judge is the executor on model ``MODEL``, instructed by the rubric. Without them a
+  judged fixture cannot be collected as a passing test.
 
 Import strings are resolved when pytest starts (a bad one is a usage error naming it);
 factories are called once per process, when the first test needs them. Every item
@@ -213,6 +217,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="live samples per fixture test (default 1)",
     )
     group.addoption(
+        "--awaken-judge",
+        dest="awaken_judge",
+        metavar="MODEL",
+        help="live: grade min_judge_score fixtures with this model (on the executor)",
+    )
+    group.addoption(
+        "--awaken-rubric",
+        dest="awaken_rubric",
+        metavar="TEXT",
+        help="live: the judge's grading instructions (needed with --awaken-judge)",
+    )
+    group.addoption(
         "--awaken-min-pass-rate",
         dest="awaken_min_pass_rate",
         metavar="RATE",
@@ -222,6 +238,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("awaken_replayer", "module:factory returning the Replayer", default="")
     parser.addini("awaken_executor", "module:factory returning the LlmExecutor", default="")
     parser.addini("awaken_models", "live models (comma- or space-separated)", type="args")
+    parser.addini("awaken_judge", "live: the judge's model (graded on the executor)", default="")
+    parser.addini("awaken_rubric", "live: the judge's grading instructions", default="")
     # Typed numbers where pytest has them (8.4+), so TOML may hold plain numbers.
     typed = pytest.version_tuple >= (8, 4)
     int_type: Literal["int", "string"] = "int" if typed else "string"
@@ -296,6 +314,7 @@ def awaken_eval(request: pytest.FixtureRequest) -> AwakenEval:
         samples, min_pass_rate, confidence = _marker_arguments(*bound.args, **bound.kwargs)
     try:
         replayer, executor = configured.replayer(), configured.executor()
+        judge = configured.judge()
     except PluginError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
@@ -306,6 +325,8 @@ def awaken_eval(request: pytest.FixtureRequest) -> AwakenEval:
             samples=samples,
             min_pass_rate=min_pass_rate,
             confidence=confidence,
+            judge=judge,
+            rubric=configured.rubric(),
         )
     except AwakenEvalError as exc:
         pytest.fail(f"@pytest.mark.{_MARKER}: {exc}", pytrace=False)

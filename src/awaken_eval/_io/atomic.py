@@ -23,7 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["fsync_directory", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+__all__ = [
+    "append_text",
+    "fsync_directory",
+    "write_atomic",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
 
 _CREATE_RETRIES = 5
 """Attempts to create the temp file when its directory is removed meanwhile."""
@@ -127,3 +133,22 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, overwrite: boo
 def _remove_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):  # the directory vanished or turned read-only
         path.unlink(missing_ok=True)
+
+
+def append_text(path: str | os.PathLike[str], text: str) -> None:
+    """Append ``text`` (UTF-8) to ``path``, creating it, and flush it to the disk.
+
+    For files that other programs append to as well, such as GitHub Actions'
+    ``$GITHUB_STEP_SUMMARY``: replacing the file (as :func:`write_atomic` does) would
+    drop what another writer appended meanwhile, so the text is appended in one
+    ``O_APPEND`` write instead; a reader sees the file without it or with all of it.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        data = text.encode()
+        written = 0
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -94,6 +94,9 @@ class AwakenEval:
         min_pass_rate: The pass rate :meth:`check` requires of sampled replays.
         confidence: When set, :meth:`check` requires the lower bound of the Wilson
             interval at this confidence to reach ``min_pass_rate``.
+        judge: Grades fixtures with ``min_judge_score`` in live replays (a replay's
+            ``judge=`` option wins).
+        rubric: The judge's instructions (a replay's ``rubric=`` option wins).
 
     Raises:
         InvalidRequest: when ``samples``, ``min_pass_rate`` or ``confidence`` is out of
@@ -109,6 +112,8 @@ class AwakenEval:
         samples: int | None = None,
         min_pass_rate: float = 1.0,
         confidence: float | None = None,
+        judge: Judge | None = None,
+        rubric: str | None = None,
     ) -> None:
         """Configure the evaluator (see the class docstring)."""
         from awaken_eval.errors import InvalidRequest  # noqa: PLC0415
@@ -128,6 +133,8 @@ class AwakenEval:
         self.samples = samples
         self.min_pass_rate = min_pass_rate
         self.confidence = confidence
+        self.judge = judge
+        self.rubric = rubric
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -294,7 +301,7 @@ class AwakenEval:
             mode=EvalRunExecutionMode.SCRIPTED if model is None else EvalRunExecutionMode.LIVE,
             models=[resolved.model_id for resolved in models],
             samples=samples,
-            rubric=options.get("rubric"),
+            rubric=options.get("rubric", self.rubric),
             revise_max_retries=options.get("revise_max_retries"),
             max_walltime_secs=options.get("max_walltime_secs", DEFAULT_MAX_WALLTIME_SECS),
             max_total_tokens=options.get("max_total_tokens"),
@@ -304,7 +311,7 @@ class AwakenEval:
             models=models,
             replayer=options.get("replayer", self.replayer),
             agent=options.get("agent"),
-            judge=options.get("judge"),
+            judge=options.get("judge", self.judge),
             sink=options.get("sink"),
             owned=owned,
         )

@@ -19,7 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     from awaken_eval._plugin.evaluator import AwakenEval
-    from awaken_eval.protocols import LlmExecutor, Replayer
+    from awaken_eval.protocols import Judge, LlmExecutor, Replayer
 
 __all__ = ["RUNTIME", "PluginError", "Runtime", "Settings", "configure", "read_settings", "runtime"]
 
@@ -40,6 +40,8 @@ class Settings:
     models: tuple[str, ...]
     samples: int
     min_pass_rate: float
+    judge: str | None = None
+    rubric: str | None = None
 
 
 def _flag(name: str) -> str:
@@ -110,6 +112,28 @@ def _pass_rate(text: str, label: str) -> float:
     return rate
 
 
+def _check_judge(
+    judge: str, judge_label: str, rubric: str, rubric_label: str, *, live: bool
+) -> None:
+    """A judge needs a rubric and a live run (it grades with the live executor)."""
+    if judge and not rubric:
+        msg = (
+            f"{judge_label} needs the judge's instructions: set awaken_rubric "
+            "(--awaken-rubric TEXT)"
+        )
+        raise pytest.UsageError(msg)
+    if rubric and not judge:
+        msg = f"{rubric_label} needs a judge: set awaken_judge (--awaken-judge MODEL)"
+        raise pytest.UsageError(msg)
+    if judge and not live:
+        msg = (
+            f"{judge_label} grades live replays: set awaken_models and awaken_executor "
+            "(the judge runs on the executor with model "
+            f"{judge!r})"
+        )
+        raise pytest.UsageError(msg)
+
+
 def read_settings(config: pytest.Config) -> Settings | None:
     """The validated options, or ``None`` when no ``awaken_*`` option is set.
 
@@ -122,7 +146,10 @@ def read_settings(config: pytest.Config) -> Settings | None:
     models_text, models_label = _value(config, "awaken_models")
     samples_text, samples_label = _value(config, "awaken_samples")
     rate_text, rate_label = _value(config, "awaken_min_pass_rate")
-    if not (dirs or replayer or executor or models_text or samples_text or rate_text):
+    judge, judge_label = _value(config, "awaken_judge")
+    rubric, rubric_label = _value(config, "awaken_rubric")
+    given = (replayer, executor, models_text, samples_text, rate_text, judge, rubric)
+    if not (dirs or any(given)):
         return None
     for directory in dirs:
         if not directory.is_dir():
@@ -147,6 +174,7 @@ def read_settings(config: pytest.Config) -> Settings | None:
             "(--awaken-models a,b)"
         )
         raise pytest.UsageError(msg)
+    _check_judge(judge, judge_label, rubric, rubric_label, live=bool(models))
     if samples > 1 and not models:
         msg = (
             f"{samples_label}={samples} needs a live run (awaken_models and "
@@ -160,6 +188,8 @@ def read_settings(config: pytest.Config) -> Settings | None:
         models=models,
         samples=samples,
         min_pass_rate=_pass_rate(rate_text, rate_label),
+        judge=judge or None,
+        rubric=rubric or None,
     )
 
 
@@ -238,6 +268,22 @@ class Runtime:
         )
         return executor
 
+    def judge(self) -> Judge | None:
+        """The judge of judged fixtures: the configured model graded on the executor."""
+        settings = self.settings
+        if settings is None or settings.judge is None:
+            return None
+        executor = self.executor()
+        if executor is None:  # pragma: no cover - settings require an executor
+            return None
+        from awaken_eval._engine.judging import ExecutorJudge  # noqa: PLC0415
+
+        return ExecutorJudge(executor, model=settings.judge)
+
+    def rubric(self) -> str | None:
+        """The judge's instructions, if configured."""
+        return None if self.settings is None else self.settings.rubric
+
     def item_evaluator(self) -> AwakenEval:
         """The evaluator collected fixture items run through."""
         from awaken_eval._plugin.evaluator import AwakenEval  # noqa: PLC0415
@@ -250,6 +296,8 @@ class Runtime:
                 executor=self.executor(),
                 samples=settings.samples,
                 min_pass_rate=settings.min_pass_rate,
+                judge=self.judge(),
+                rubric=self.rubric(),
             )
         return self._items
 

@@ -11,7 +11,7 @@ from typing import ClassVar, Union, get_args
 
 import attrs
 
-from awaken_eval._records.types import U32, U64
+from awaken_eval._records.types import U32, U64, JsonValue
 
 __all__ = [
     "FAILURE_KINDS",
@@ -34,6 +34,7 @@ __all__ = [
     "TokenBudgetExceeded",
     "ToolSequenceMismatch",
     "ToolSequenceMode",
+    "ValueMismatch",
 ]
 
 
@@ -195,6 +196,27 @@ class ForbiddenToolUsed:
     tool: str
 
 
+@attrs.frozen(kw_only=True)
+class ValueMismatch:
+    """Where a recorded tool call differs from a matcher's filter (the first difference).
+
+    Additive wire field of :class:`RequiredToolCallNotSatisfied` (omitted when absent).
+
+    Attributes:
+        call: Which capture differs: ``arguments`` or ``result``.
+        path: JSON path of the differing value inside that capture, e.g. ``$.city``.
+        expected: The filter's value there.
+        actual: The call's value there (``None`` also when absent, see ``found``).
+        found: ``False`` when the call has no value at ``path`` (or none was captured).
+    """
+
+    call: str
+    path: str
+    expected: JsonValue
+    actual: JsonValue | None = None
+    found: bool = True
+
+
 @attrs.frozen
 class RequiredToolCallNotSatisfied:
     """A ``required_tool_calls`` matcher's count constraint failed.
@@ -205,6 +227,9 @@ class RequiredToolCallNotSatisfied:
         expected_count: The matcher's explicit count (absent: the implicit "at least 1").
         args_filter_set: Whether the matcher had an ``args_subset``.
         result_filter_set: Whether the matcher had a ``result_subset``.
+        mismatch: When too few calls matched a filter although the tool was called,
+            the first difference of the closest call (additive field, omitted when
+            absent).
     """
 
     kind: ClassVar[str] = "required_tool_call_not_satisfied"
@@ -213,6 +238,7 @@ class RequiredToolCallNotSatisfied:
     actual_matches: U32
     args_filter_set: bool = attrs.field(default=False, kw_only=True)
     result_filter_set: bool = attrs.field(default=False, kw_only=True)
+    mismatch: ValueMismatch | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

@@ -34,6 +34,7 @@ letter case), see :func:`error_kind`. Unknown strings still match only verbatim.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from awaken_eval._records.expectations import Expectation, json_subset
@@ -52,8 +53,9 @@ from awaken_eval._records.failures import (
     TokenBudgetExceeded,
     ToolSequenceMismatch,
     ToolSequenceMode,
+    ValueMismatch,
 )
-from awaken_eval._records.outcomes import InferenceSpan, ReplayOutcome
+from awaken_eval._records.outcomes import InferenceSpan, ReplayOutcome, ToolSpan
 from awaken_eval._records.types import U32_MAX, JsonValue
 
 __all__ = [
@@ -145,6 +147,62 @@ def _covers(subset: JsonValue, actual: JsonValue) -> bool:
         elif not json_subset(value, actual[key]):
             return False
     return True
+
+
+def _key_path(path: str, key: str) -> str:
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _differences(
+    subset: JsonValue, actual: JsonValue, path: str
+) -> list[tuple[str, JsonValue, JsonValue | None, bool]]:
+    """Every place where ``actual`` fails to cover ``subset``: (path, expected, actual, found)."""
+    if isinstance(subset, dict) and isinstance(actual, dict):
+        found: list[tuple[str, JsonValue, JsonValue | None, bool]] = []
+        for key, value in subset.items():
+            where = _key_path(path, key)
+            if key not in actual:
+                found.append((where, value, None, False))
+            else:
+                found.extend(_differences(value, actual[key], where))
+        return found
+    if isinstance(subset, list) and isinstance(actual, list) and len(subset) == len(actual):
+        return [
+            difference
+            for index, (want, got) in enumerate(zip(subset, actual, strict=True))
+            for difference in _differences(want, got, f"{path}[{index}]")
+        ]
+    return [] if json_subset(subset, actual) else [(path, subset, actual, True)]
+
+
+def _closest_mismatch(
+    tools: Sequence[ToolSpan], name: str, args: JsonValue | None, result: JsonValue | None
+) -> ValueMismatch | None:
+    """The first difference of the call to ``name`` that comes closest to the filters."""
+    best: tuple[int, ValueMismatch] | None = None
+    for tool in tools:
+        if tool.name != name:
+            continue
+        differences: list[tuple[str, str, JsonValue, JsonValue | None, bool]] = []
+        for call, wanted, captured in (
+            ("arguments", args, tool.call_arguments),
+            ("result", result, tool.call_result),
+        ):
+            if wanted is None:
+                continue
+            if captured is None:
+                differences.append((call, "$", wanted, None, False))
+            else:
+                differences.extend((call, *found) for found in _differences(wanted, captured, "$"))
+        if differences and (best is None or len(differences) < best[0]):
+            call, where, expected, actual, present = differences[0]
+            mismatch = ValueMismatch(
+                call=call, path=where, expected=expected, actual=actual, found=present
+            )
+            best = (len(differences), mismatch)
+    return None if best is None else best[1]
 
 
 def _total_tokens(inferences: Sequence[InferenceSpan]) -> int:
@@ -253,6 +311,14 @@ def score(outcome: ReplayOutcome, expectation: Expectation) -> list[Failure]:  #
         else:
             satisfied = count <= constraint.n
         if not satisfied:
+            mismatch = None
+            needed = 1 if constraint is None else constraint.n
+            too_few = count < needed and (
+                constraint is None or constraint.op is not CountOp.AT_MOST
+            )
+            if too_few and (args is not None or result is not None):
+                # show how the call that came closest to the filters differs
+                mismatch = _closest_mismatch(tools, name, args, result)
             failures.append(
                 RequiredToolCallNotSatisfied(
                     name,
@@ -260,6 +326,7 @@ def score(outcome: ReplayOutcome, expectation: Expectation) -> list[Failure]:  #
                     actual_matches=count,
                     args_filter_set=args is not None,
                     result_filter_set=result is not None,
+                    mismatch=mismatch,
                 )
             )
 

@@ -13,11 +13,12 @@ collects every problem, used only to explain a document the fast one rejected.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import types
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, overload
 
@@ -77,6 +78,7 @@ __all__ = [
     "make_converter",
     "to_builtins",
     "to_json",
+    "unknown_key",
 ]
 
 T = TypeVar("T")
@@ -153,6 +155,17 @@ def _describe(value: object) -> str:
 def _key_path(key: str) -> str:
     """JSON path of an object key; a key with control characters is quoted and escaped."""
     return f"$.{key}" if key.isprintable() else f"$[{json.dumps(key)}]"
+
+
+def unknown_key(key: str, allowed: Iterable[str]) -> str:
+    """The problem of an unknown key, suggesting the closest allowed key (difflib).
+
+    Only keys with the same first letter are suggested: a typo rarely changes it, and
+    a foreign key (``extra``) should not be matched to an unrelated one (``text``).
+    """
+    same_start = sorted(name for name in allowed if name[:1] == key[:1])
+    close = difflib.get_close_matches(key, same_start, n=1)
+    return f"unknown key (did you mean {json.dumps(close[0])}?)" if close else "unknown key"
 
 
 def _join(prefix: str, path: str) -> str:
@@ -529,7 +542,7 @@ def _record_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[
         if type(value) is not dict:
             raise _expected("a JSON object", value)
         unknown = sorted(value.keys() - allowed)
-        problems = [Problem(_key_path(key), "unknown key") for key in unknown]
+        problems = [Problem(_key_path(key), unknown_key(key, allowed)) for key in unknown]
         if detailed:
             try:
                 generated({k: v for k, v in value.items() if k in allowed}, cls)

@@ -10,8 +10,9 @@ error as ``awaken-eval: <message>`` and exits 2; exit 1 means failing fixtures o
 blocking diff. A flag takes the next argument as its value; repeating a single-valued
 flag keeps the last value.
 
-Use it as the ``awaken-eval`` console script, as ``python -m awaken_eval.cli``, or call
-:func:`main` with an argument list.
+Use it as the ``awaken-eval`` console script, as ``python -m awaken_eval`` (or
+``python -m awaken_eval.cli``), or call :func:`main` with an argument list.
+``awaken-eval --version`` prints the version.
 
 Parsing the arguments and printing help import only the standard library and the
 command specs (``awaken_eval.cli._commands``); a command's handler module, and the
@@ -55,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ``awaken-eval: <message>``).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        from awaken_eval import __version__  # noqa: PLC0415 - a constant, nothing else loads
+
+        sys.stdout.write(f"awaken-eval {__version__}\n")
+        return 0
     if not args or any(arg in HELP_FLAGS for arg in args):
         sys.stdout.write(help_text(args))
         return 0

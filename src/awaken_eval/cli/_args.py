@@ -13,7 +13,9 @@ when one is raised (see :func:`cli_error`).
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import textwrap
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -22,6 +24,28 @@ if TYPE_CHECKING:
     from awaken_eval.cli._errors import CliError
 
 HELP_FLAGS = frozenset({"--help", "-h"})
+
+HELP_WIDTH = 79
+"""Help text is wrapped to this many columns."""
+
+_FLAG_COLUMN = 30
+"""Widest flag column of a command's help; a longer flag has its help on the next line."""
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean --mode?)`` for the closest of ``choices``, or ``""`` (difflib)."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _wrapped(text: str, *, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=HELP_WIDTH,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def cli_error(message: str) -> CliError:
@@ -91,24 +115,48 @@ class Command(NamedTuple):
         """The flag called ``name``, if this command has one."""
         return next((flag for flag in self.flags if flag.name == name), None)
 
-    def usage(self) -> str:
-        """The usage line of the command."""
+    def _usage_parts(self) -> list[str]:
         parts = [f"awaken-eval {self.name}"]
         for index, name in enumerate(self.positionals):
             shown = f"{name}..." if self.variadic and index == len(self.positionals) - 1 else name
             parts.append(shown if index < self.required_positionals else f"[{shown}]")
         parts.extend(flag.usage() if flag.required else f"[{flag.usage()}]" for flag in self.flags)
-        return " ".join(parts)
+        return parts
+
+    def usage(self) -> str:
+        """The usage line of the command (one line)."""
+        return " ".join(self._usage_parts())
+
+    def _usage_lines(self) -> list[str]:
+        """The usage, wrapped: continuation lines start under the first argument."""
+        first, *rest = self._usage_parts()
+        indent = " " * len(f"usage: {first} ")
+        lines = [f"usage: {first}"]
+        for part in rest:
+            if len(lines[-1]) + 1 + len(part) > HELP_WIDTH and lines[-1].strip() != first:
+                lines.append(indent + part)
+            else:
+                lines[-1] += " " + part
+        return lines
 
     def help(self) -> str:
-        """The full help text of the command."""
-        width = max((len(flag.usage()) for flag in self.flags), default=0)
-        lines = [f"usage: {self.usage()}", "", self.summary]
+        """The full help text of the command, wrapped to :data:`HELP_WIDTH` columns."""
+        lines = [*self._usage_lines(), "", *_wrapped(self.summary, indent="")]
         if self.flags:
+            width = min(max(len(flag.usage()) for flag in self.flags), _FLAG_COLUMN)
+            indent = " " * (width + 4)
             lines.extend(["", "options:"])
-            lines.extend(f"  {flag.usage():<{width}}  {flag.help}" for flag in self.flags)
+            for flag in self.flags:
+                shown = flag.usage()
+                if len(shown) > width:
+                    lines.append(f"  {shown}")
+                    lines.extend(_wrapped(indent + flag.help, indent=indent))
+                else:
+                    lines.extend(_wrapped(f"  {shown:<{width}}  {flag.help}", indent=indent))
         if self.details:
-            lines.extend(["", self.details.rstrip("\n")])
+            lines.append("")
+            for line in self.details.rstrip("\n").split("\n"):
+                lines.extend(_wrapped(line, indent="") or [""])
         return "\n".join(lines) + "\n"
 
     def load_handler(self) -> Callable[[Parsed], int]:
@@ -174,7 +222,8 @@ def parse(command: Command, args: Sequence[str]) -> Parsed:
         if arg.startswith("-") and arg != "-":
             flag = command.flag(arg)
             if flag is None:
-                msg = f"unknown argument {quoted(arg)}"
+                names = [known.name for known in command.flags]
+                msg = f"unknown argument {quoted(arg)}{did_you_mean(arg, names)}"
                 raise cli_error(msg)
             if flag.metavar is None:
                 parsed.switches.add(flag.name)

@@ -1,4 +1,4 @@
-"""The nine commands: their flags, help texts and where their handlers are.
+"""The ten commands: their flags, help texts and where their handlers are.
 
 Everything ``awaken-eval`` needs to parse its arguments and print help, and nothing
 more: like :mod:`awaken_eval.cli._args` this module imports only the standard library.
@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from awaken_eval.cli._args import Command, Flag, choice, cli_error, integer, positive_number, quoted
+from awaken_eval.cli._args import (
+    Command,
+    Flag,
+    choice,
+    cli_error,
+    did_you_mean,
+    integer,
+    positive_number,
+    quoted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,6 +41,16 @@ def _expectation(raw: str) -> Expectation:
         raise cli_error(msg) from None
 
 
+_JUNIT = Flag(
+    "--junit-xml",
+    "FILE",
+    "also write a JUnit XML report: one test case per item, failures explained",
+)
+_CI_DETAILS = (
+    "When $GITHUB_STEP_SUMMARY is set, a Markdown summary (counts, failing items and\n"
+    "why) is appended to that file."
+)
+
 # -- offline, file-based (the reference CLI's commands) ---------------------------------
 
 REPLAY = Command(
@@ -51,10 +70,11 @@ REPLAY = Command(
             "NDJSON report to write (parent directories are created)",
             required=True,
         ),
+        _JUNIT,
     ),
     details=(
         "Exit status: 0 every fixture passed (or none matched), 1 a fixture failed,\n"
-        "2 usage, loading or validation error (no report is written then)."
+        "2 usage, loading or validation error (no report is written then).\n" + _CI_DETAILS
     ),
 )
 
@@ -65,12 +85,14 @@ CHECK = Command(
     flags=(
         Flag("--baseline", "FILE", "the baseline NDJSON report", required=True),
         Flag("--new", "FILE", "the new NDJSON report", required=True),
+        _JUNIT,
     ),
     details=(
-        "Prints a header line with the counts of regressions, drift, missing and added\n"
-        "fixtures, then one line per fixture. Exit status: 0 clean, 1 a blocking entry\n"
-        "(regression, drift, missing, failing new fixture, worsened still-failing),\n"
-        "2 unreadable or invalid input."
+        "Prints a header line counting every class of entry (regressions, fixed, still\n"
+        "failing, drift, missing, added, unchanged), then one line per fixture, a failing\n"
+        "one explained. Exit status: 0 clean, 1 a blocking entry (regression, drift,\n"
+        "missing, failing new fixture, worsened still-failing), 2 unreadable or invalid\n"
+        "input. With --junit-xml a blocking entry is a failed test case.\n" + _CI_DETAILS
     ),
 )
 
@@ -233,6 +255,7 @@ RUN = Command(
             "OUT_DIR",
             "live: write a scripted fixture per item, curated from its trace",
         ),
+        _JUNIT,
         _JSON,
     ),
     details=(
@@ -243,7 +266,9 @@ RUN = Command(
         "working directory.\n"
         "Exit status: 0 every item passed and the diff is clean, 1 a failing item or a\n"
         "blocking diff entry, 2 usage or input error (also: no fixture in DATASET_DIR),\n"
-        "130 interrupted (the run stays open; the command that resumes it is printed).\n\n"
+        "130 interrupted (the run stays open; the command that resumes it is printed).\n"
+        + _CI_DETAILS
+        + "\n\n"
         + _STORE_DETAILS
     ),
 )
@@ -317,6 +342,26 @@ MODELS_CHECK = Command(
 )
 
 
+REPORT = Command(
+    "report",
+    "Write a stored run as one self-contained HTML report.",
+    handler="awaken_eval.cli._report:report",
+    positionals=("RUN_ID|latest",),
+    required_positionals=1,
+    flags=(
+        Flag("--baseline", "RUN_ID|latest", "also show the diff against this stored run"),
+        Flag("-o", "FILE", "the HTML file to write (default report-<RUN_ID>.html)"),
+        Flag("--trace-root", "DIR", "show the transcripts captured in this trace store"),
+        _STORE,
+    ),
+    details=(
+        "latest is the newest stored run; --baseline latest the newest earlier run of\n"
+        "the same dataset and mode. The file works offline: scripts, styles and data\n"
+        "are inline and it makes no network request.\n\n" + _STORE_DETAILS
+    ),
+)
+
+
 # -- files -----------------------------------------------------------------------------
 
 VALIDATE = Command(
@@ -353,6 +398,7 @@ COMMANDS: dict[str, Command] = {
         RUNS_SHOW,
         DIFF,
         MODELS_CHECK,
+        REPORT,
         VALIDATE,
         SCHEMA,
     )
@@ -363,6 +409,7 @@ _OVERVIEW = """\
 awaken-eval — evaluate AI agents from fixtures: replay, score, store, diff
 
 usage: awaken-eval <command> [options]    (awaken-eval <command> --help for details)
+       awaken-eval --version
 
 Offline, file-based (the reference CLI's commands):
 {offline}
@@ -381,7 +428,16 @@ def _overview() -> str:
     return _OVERVIEW.format(
         offline=rows(["replay", "check", "curate"]),
         stored=rows(
-            ["run", "runs list", "runs show", "diff", "models check", "validate", "schema"]
+            [
+                "run",
+                "runs list",
+                "runs show",
+                "diff",
+                "report",
+                "models check",
+                "validate",
+                "schema",
+            ]
         ),
     )
 
@@ -391,6 +447,9 @@ def help_text(args: Sequence[str]) -> str:
     if not args:
         return _overview()
     if args[0] == "runs":
+        sub = f"runs {args[1]}" if len(args) > 1 else ""
+        if sub in COMMANDS:
+            return COMMANDS[sub].help()
         return "\n".join(COMMANDS[name].help() for name in ("runs list", "runs show"))
     if args[0] == "models":
         return COMMANDS["models check"].help()
@@ -409,7 +468,8 @@ def find_command(args: Sequence[str]) -> tuple[Command, Sequence[str]]:
         sub = args[1] if len(args) > 1 else None
         if sub not in ("list", "show"):
             shown = "none" if sub is None else quoted(sub)
-            msg = f"runs: expected a subcommand, list or show (got {shown})"
+            hint = "" if sub is None else did_you_mean(sub, ("list", "show"))
+            msg = f"runs: expected a subcommand, list or show (got {shown}){hint}"
             raise cli_error(msg)
         return COMMANDS[f"runs {sub}"], args[2:]
     if name == "models":
@@ -421,6 +481,8 @@ def find_command(args: Sequence[str]) -> tuple[Command, Sequence[str]]:
         return COMMANDS["models check"], args[2:]
     found = COMMANDS.get(name) if " " not in name else None
     if found is None:
-        msg = f"unknown subcommand {quoted(name)} (try `awaken-eval --help`)"
+        names = [command.split(" ")[0] for command in COMMANDS]
+        hint = did_you_mean(name, list(dict.fromkeys(names)))
+        msg = f"unknown subcommand {quoted(name)}{hint} (try `awaken-eval --help`)"
         raise cli_error(msg)
     return found, args[1:]

@@ -18,6 +18,7 @@ import attrs
 
 from awaken_eval._io.files import load_directory
 from awaken_eval._records.fixtures import Fixture
+from awaken_eval._wire.converter import unknown_key
 from awaken_eval._wire.json import parse_strict_json
 from awaken_eval.errors import InputUnreadable, InvalidInput, Problem
 
@@ -30,6 +31,9 @@ FIXTURE_GLOB = "*.json"
 def no_fixtures(directory: Path) -> str:
     """The error of a dataset directory without fixtures, naming it and the glob used."""
     return f"no fixtures in {directory}: no file matches {directory / FIXTURE_GLOB}"
+
+
+_MANIFEST_KEYS = ("id", "description")
 
 
 @attrs.frozen
@@ -57,7 +61,9 @@ def _manifest_problems(document: object) -> list[Problem]:
     if not isinstance(document, dict):
         return [Problem("$", "expected a JSON object")]
     problems = [
-        Problem(f"$.{key}", "unknown key") for key in document if key not in ("id", "description")
+        Problem(f"$.{key}", unknown_key(key, _MANIFEST_KEYS))
+        for key in document
+        if key not in _MANIFEST_KEYS
     ]
     dataset_id = document.get("id")
     if "id" in document and (not isinstance(dataset_id, str) or not dataset_id.strip()):

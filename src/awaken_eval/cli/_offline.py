@@ -13,10 +13,18 @@ import attrs
 
 from awaken_eval._records.expectations import Expectation
 from awaken_eval.cli._args import Parsed
+from awaken_eval.cli._ci import check_cases, item_cases, report_cases
 from awaken_eval.cli._commands import CHECK, CURATE, REPLAY
 from awaken_eval.cli._dataset import fixtures_dir
 from awaken_eval.cli._errors import CliError
-from awaken_eval.cli._render import check_header, entry_line, note, say
+from awaken_eval.cli._render import (
+    check_header,
+    note,
+    print_entries,
+    print_failing,
+    reports_by_key,
+    say,
+)
 from awaken_eval.errors import AwakenEvalError
 
 
@@ -33,7 +41,9 @@ def replay(parsed: Parsed) -> int:
     try:
         fixtures = load_directory(directory)
     except AwakenEvalError as exc:
-        msg = f"loading fixtures: {exc}"
+        from awaken_eval.cli._validate import located_message  # noqa: PLC0415
+
+        msg = f"loading fixtures: {located_message(exc)}"
         raise CliError(msg) from None
     for fixture in fixtures:
         validate_offline_expectation(fixture.expect, f"fixture {fixture.id}")
@@ -48,9 +58,16 @@ def replay(parsed: Parsed) -> int:
         raise CliError(msg) from None
     passed = sum(1 for report in reports if report.passed)
     failed = len(reports) - passed
+    print_failing(reports)
     say(
         f"awaken-eval: {len(reports)} fixture(s) replayed — {passed} passed, "
         f"{failed} failed → {report_path}"
+    )
+    report_cases(
+        item_cases(reports, "replay"),
+        junit_path=parsed.get("--junit-xml"),
+        suite="replay",
+        title=f"awaken-eval replay {fixtures_arg}",
     )
     return 1 if failed else 0
 
@@ -72,8 +89,15 @@ def check(parsed: Parsed) -> int:
             raise CliError(msg) from None
     summary = diff_against_baseline_checked(reports["baseline"], reports["new"])
     say(check_header(summary))
-    for entry in summary.entries:
-        say(entry_line(entry))
+    print_entries(summary.entries, reports_by_key(reports["new"]), show_unchanged=True)
+    new_reports = {report.fixture_id: report for report in reports["new"]}
+    report_cases(
+        check_cases(summary, new_reports),
+        junit_path=parsed.get("--junit-xml"),
+        suite="check",
+        title=f"awaken-eval check {new_path} against {baseline_path}",
+        diff=summary,
+    )
     return 0 if summary.is_clean else 1
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from awaken_eval._analysis.explain import explain_item, item_label
 from awaken_eval._analysis.stats import dataset_pass_at_k, dataset_pass_hat_k
 from awaken_eval._records.comparison import (
     DiffEntry,
@@ -17,6 +18,7 @@ from awaken_eval._records.comparison import (
     SampledDiffSummary,
     StillFailing,
 )
+from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import (
     EvalRun,
     EvalRunItem,
@@ -97,6 +99,30 @@ def _item_row(item: EvalRunItem, *, with_model: bool, with_sample: bool) -> list
     return row
 
 
+def explanation_lines(target: ReplayReport | EvalRunItem, *, indent: str = "") -> list[str]:
+    """Why ``target`` failed: one ``- summary`` line per failure, then its evidence.
+
+    The lines of :func:`~awaken_eval.failures.explain_item` (the explanation the pytest
+    plugin, the JUnit output and the HTML report show too).
+    """
+    lines: list[str] = []
+    for explanation in explain_item(target):
+        lines.append(f"{indent}- {explanation.summary}")
+        lines.extend(f"{indent}  {detail}" for detail in explanation.details)
+    return lines
+
+
+def print_failing(targets: Sequence[ReplayReport | EvalRunItem]) -> None:
+    """Each failing report or item: ``FAIL <fixture [model] #sample>``, then why."""
+    for target in targets:
+        report = target.report if isinstance(target, EvalRunItem) else target
+        if report.passed:
+            continue
+        say(f"FAIL {item_label(target)}")
+        for line in explanation_lines(target, indent="  "):
+            say(line)
+
+
 def run_totals(run: EvalRun, where: str) -> str:
     """The one-line summary of a run: id, counts and where it is stored."""
     passed = run.passed_count()
@@ -147,12 +173,29 @@ def _fields(names: Sequence[str]) -> str:
     return "[" + ", ".join(quoted(name) for name in names) + "]"
 
 
+_DIFF_CLASSES = (
+    ("regression", "regression(s)"),
+    ("fixed", "fixed"),
+    ("still_failing", "still failing"),
+    ("drift", "drift"),
+    ("missing_from_new", "missing"),
+    ("newly_added", "added"),
+    ("unchanged", "unchanged"),
+)
+"""Every entry kind of an item-keyed diff, in header order, with its header word."""
+
+
+def diff_counts(summary: DiffSummary) -> str:
+    """``1 regression(s), 0 fixed, …, 3 unchanged``: every class, so the counts add up."""
+    counts = {kind: 0 for kind, _ in _DIFF_CLASSES}
+    for entry in summary.entries:
+        counts[entry.kind] += 1
+    return ", ".join(f"{counts[kind]} {word}" for kind, word in _DIFF_CLASSES)
+
+
 def check_header(summary: DiffSummary) -> str:
-    """The header line of ``check`` (spec §5.2)."""
-    return (
-        f"awaken-eval check: {summary.regressions()} regression(s), {summary.drift()} drift, "
-        f"{summary.missing()} missing, {summary.added()} added"
-    )
+    """The header line of ``check`` (spec §5.2, with every class counted)."""
+    return f"awaken-eval check: {diff_counts(summary)}"
 
 
 def _label(fixture_id: str, cell: MatrixCell | None, sample_index: int | None) -> str:
@@ -181,13 +224,45 @@ def entry_line(entry: DiffEntry) -> str:
 
 def diff_header(summary: DiffSummary, baseline_id: str, run_id: str) -> str:
     """The header of an item-keyed diff of run ``run_id`` against a stored run."""
-    unchanged = sum(1 for entry in summary.entries if entry.kind == "unchanged")
     verdict = "clean" if summary.is_clean else "BLOCKING"
     return (
         f"awaken-eval: run {run_id} against baseline run {baseline_id} ({verdict}): "
-        f"{summary.regressions()} regression(s), {summary.drift()} drift, "
-        f"{summary.missing()} missing, {summary.added()} added, {unchanged} unchanged"
+        f"{diff_counts(summary)}"
     )
+
+
+def print_entries(
+    entries: Sequence[DiffEntry],
+    new: Mapping[Any, ReplayReport | EvalRunItem] | None,
+    *,
+    show_unchanged: bool,
+) -> None:
+    """One line per entry; a failing new side (``new`` by entry key) is explained below."""
+    for entry in entries:
+        if not show_unchanged and entry.kind == "unchanged":
+            continue
+        say(entry_line(entry))
+        target = None if new is None else new.get(_entry_key(entry))
+        if target is not None:
+            for line in explanation_lines(target, indent="      "):
+                say(line)
+
+
+def _entry_key(entry: DiffEntry) -> Any:
+    model = None if entry.cell is None else entry.cell.model_id
+    return (entry.fixture_id, model, entry.sample_index)
+
+
+def reports_by_key(targets: Sequence[ReplayReport | EvalRunItem]) -> dict[Any, Any]:
+    """The reports or items of the new side of a diff, by the key of their entries."""
+    found: dict[Any, Any] = {}
+    for target in targets:
+        if isinstance(target, EvalRunItem):
+            model = None if target.cell is None else target.cell.model_id
+            found[(target.fixture_id, model, target.sample_index)] = target
+        else:
+            found[(target.fixture_id, None, None)] = target
+    return found
 
 
 def _rate(side: Any) -> str:
@@ -224,8 +299,13 @@ def print_diff(
     run_id: str,
     *,
     show_unchanged: bool,
+    new: Sequence[ReplayReport | EvalRunItem] | None = None,
 ) -> None:
-    """A header line, then one line per entry (``unchanged`` ones only if asked)."""
+    """A header line, then one line per entry (``unchanged`` ones only if asked).
+
+    With ``new`` (the new run's items), an item-keyed entry whose new side failed is
+    followed by its explanation.
+    """
     if isinstance(summary, SampledDiffSummary):
         say(sampled_header(summary, baseline_id, run_id))
         for sampled in summary.entries:
@@ -233,9 +313,8 @@ def print_diff(
                 say(sampled_entry_line(sampled))
         return
     say(diff_header(summary, baseline_id, run_id))
-    for entry in summary.entries:
-        if show_unchanged or entry.kind != "unchanged":
-            say(entry_line(entry))
+    by_key = reports_by_key(new) if new is not None else None
+    print_entries(summary.entries, by_key, show_unchanged=show_unchanged)
 
 
 # -- sample statistics -----------------------------------------------------------------

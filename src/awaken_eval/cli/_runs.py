@@ -41,6 +41,7 @@ from awaken_eval.cli._render import (
     note,
     print_aggregates,
     print_diff,
+    print_failing,
     print_items,
     print_json,
     run_totals,
@@ -270,6 +271,7 @@ def _show(
         print_json(document)
         return
     print_items(shown)
+    print_failing(shown.items)
     print_costs(shown)
     say(run_totals(shown, store_url))
     if diff is not None and check is not None:
@@ -331,7 +333,9 @@ def run(parsed: Parsed) -> int:  # noqa: PLR0915 - one linear script of the comm
     try:
         dataset = load_dataset(directory)
     except AwakenEvalError as exc:
-        msg = f"loading fixtures: {exc}"
+        from awaken_eval.cli._validate import located_message  # noqa: PLC0415
+
+        msg = f"loading fixtures: {located_message(exc)}"
         raise CliError(msg) from None
     if not dataset.fixtures:
         raise CliError(no_fixtures(dataset.fixtures_dir))
@@ -400,6 +404,9 @@ def run(parsed: Parsed) -> int:  # noqa: PLR0915 - one linear script of the comm
         diff=compared.diff,
         aggregates=aggregates,
     )
+    from awaken_eval.cli._ci import report_run  # noqa: PLC0415
+
+    report_run(new_run, junit_path=parsed.get("--junit-xml"), diff=compared.diff)
     failed = new_run.passed_count() < len(new_run.items)
     blocking = compared.diff is not None and not compared.diff.is_clean
     return 1 if failed or blocking else 0
@@ -543,5 +550,5 @@ def diff(parsed: Parsed) -> int:
             }
         )
     else:
-        print_diff(summary, baseline.id, new_run.id, show_unchanged=True)
+        print_diff(summary, baseline.id, new_run.id, show_unchanged=True, new=new_run.items)
     return 0 if summary.is_clean else 1

@@ -178,6 +178,24 @@ def _locate(path: Path, text: str, problems: tuple[Problem, ...]) -> list[Locate
     return located
 
 
+def located_message(error: AwakenEvalError) -> str:
+    """``error`` as text; an invalid file's problems each as ``file:line: $.path: message``.
+
+    Used by the commands that load fixtures (``run``, ``replay``), so their errors point
+    at the line as ``validate`` does.
+    """
+    if not isinstance(error, InvalidInput) or error.source is None or error.line is not None:
+        return str(error)
+    path = Path(error.source)
+    text, _ = _read(path)
+    if text is None:
+        return str(error)
+    located = _locate(path, text, error.problems)
+    if len(located) == 1:
+        return str(located[0])
+    return f"{len(located)} problems:\n" + "\n".join(f"  {problem}" for problem in located)
+
+
 def check_fixture(path: Path) -> tuple[Fixture | None, list[Located]]:
     """Load one fixture file and list its problems (all of them, each located)."""
     from awaken_eval._records.rules import validate_min_judge_score  # noqa: PLC0415

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -97,6 +98,9 @@ from awaken_eval.service._requests import (
 )
 from awaken_eval.service._responses import EvalRunResponse, GetRunResponse, OnlineEvalResponse
 from awaken_eval.service._store_reads import load_dataset, read_baseline, read_run
+
+if TYPE_CHECKING:
+    from awaken_eval.report._transcripts import TraceReader
 
 __all__ = ["EvalService"]
 
@@ -522,6 +526,35 @@ class EvalService:
             diff = diff_runs(baseline_run, run)
         aggregates = tuple(aggregate_samples(run)) if aggregate is not None else None
         return GetRunResponse(run=run, diff=diff, baseline_check=check, aggregates=aggregates)
+
+    async def get_report(
+        self, run_id: str, *, baseline: str | None = None, traces: TraceReader | None = None
+    ) -> str:
+        """A stored run as one self-contained HTML page (see :mod:`awaken_eval.report`).
+
+        Serve it with the media type :data:`awaken_eval.report.REPORT_MEDIA_TYPE`.
+
+        Args:
+            run_id: The run to show.
+            baseline: A stored run to diff it against; it must be comparable (same
+                dataset, revision, mode and sample count).
+            traces: A trace store holding the items' transcripts (e.g. a
+                :class:`~awaken_eval.sinks.FileTraceStore`); without one the report
+                shows no transcript.
+
+        Raises:
+            InvalidRequest: an invalid run id, or a baseline that cannot be diffed.
+            NotFound: unknown run or baseline.
+            StoreFailure: the stored run is corrupt.
+        """
+        from awaken_eval.report import read_transcripts, render_report  # noqa: PLC0415
+
+        run = await read_run(
+            self.runs, run_id, role="current", keys_status_400=baseline is not None
+        )
+        baseline_run = None if baseline is None else await read_baseline(self.runs, baseline)
+        transcripts = None if traces is None else await read_transcripts(traces, run)
+        return render_report(run, baseline_run, transcripts=transcripts)
 
     async def list_runs(self, run_filter: EvalRunFilter | None = None) -> list[EvalRunSummary]:
         """Summaries of the stored runs, newest first (spec §4.9).

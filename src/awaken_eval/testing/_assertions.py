@@ -16,29 +16,10 @@ message lists every problem; their own frames are hidden from pytest tracebacks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import assert_never
 
+from awaken_eval._analysis.explain import explain, explain_item
 from awaken_eval._analysis.stats import wilson_interval
-from awaken_eval._records.failures import (
-    AnswerContainsExcludedPhrase,
-    AnswerMissingPhrase,
-    CountConstraint,
-    CountOp,
-    DurationExceeded,
-    ErrorTypeMismatch,
-    ExpectedErrorMissing,
-    Failure,
-    ForbiddenToolUsed,
-    JudgeBelowThreshold,
-    ProviderScriptUnused,
-    ReplayRuntimeFailed,
-    ReplayRuntimeFailure,
-    RequiredToolCallNotSatisfied,
-    ScriptExhausted,
-    TokenBudgetExceeded,
-    ToolSequenceMismatch,
-    ToolSequenceMode,
-)
+from awaken_eval._records.failures import Failure
 from awaken_eval._records.outcomes import ReplayReport
 from awaken_eval._records.runs import EvalRun, EvalRunItem
 from awaken_eval.errors import InvalidRequest
@@ -49,12 +30,6 @@ __all__ = [
     "assert_passes",
     "describe_failure",
 ]
-
-_ANSWER_SHOWN_CHARS = 300
-"""Longest final answer quoted in a failure message (longer ones are cut)."""
-
-_ANSWER_FAILURES = (AnswerMissingPhrase, AnswerContainsExcludedPhrase, JudgeBelowThreshold)
-"""Failures whose explanation needs the final answer itself."""
 
 
 class EvalAssertionError(AssertionError):
@@ -80,29 +55,10 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _names(names: Sequence[str]) -> str:
-    return "[" + ", ".join(repr(name) for name in names) + "]"
-
-
-def _count(constraint: CountConstraint | None) -> str:
-    if constraint is None:
-        return "at least 1 (the default)"
-    words = {CountOp.EXACTLY: "exactly", CountOp.AT_LEAST: "at least", CountOp.AT_MOST: "at most"}
-    return f"{words[constraint.op]} {constraint.n}"
-
-
-def _describe_runtime(failure: ReplayRuntimeFailure) -> str:
-    if isinstance(failure, ScriptExhausted):
-        calls = _plural(failure.extra_calls, "more model call")
-        return f"script_exhausted: the agent made {calls} than the provider script holds"
-    if isinstance(failure, ProviderScriptUnused):
-        events = _plural(failure.remaining, "provider script event")
-        return f"provider_script_unused: {events} left unconsumed"
-    return f"runtime_error: {failure.message}"
-
-
-def describe_failure(failure: Failure) -> str:  # noqa: C901 - one branch per kind
+def describe_failure(failure: Failure) -> str:
     """Explain one failure on one line: the expectation, then expected against actual.
+
+    The summary of :func:`~awaken_eval.failures.explain`.
 
     Args:
         failure: A failure of a report.
@@ -111,51 +67,7 @@ def describe_failure(failure: Failure) -> str:  # noqa: C901 - one branch per ki
         A plain-text line such as ``max_tokens_total: expected at most 100 tokens, got
         250`` or ``tool_sequence (exact): expected ['search'], got []``.
     """
-    if isinstance(failure, AnswerMissingPhrase):
-        return f"final_answer_contains: expected {failure.phrase!r} in the final answer, not found"
-    if isinstance(failure, AnswerContainsExcludedPhrase):
-        return f"final_answer_excludes: expected no {failure.phrase!r} in the final answer, found"
-    if isinstance(failure, ToolSequenceMismatch):
-        expected, actual = _names(failure.expected), _names(failure.actual)
-        if failure.mode is ToolSequenceMode.ORDERED_SUBSEQ:
-            return (
-                f"tool_sequence (ordered_subseq): expected {expected} in this order, got {actual}"
-            )
-        return f"tool_sequence (exact): expected {expected}, got {actual}"
-    if isinstance(failure, ForbiddenToolUsed):
-        return f"forbidden_tools: expected no call to {failure.tool!r}, got at least one"
-    if isinstance(failure, RequiredToolCallNotSatisfied):
-        filters = [
-            name
-            for name, is_set in (
-                ("args_subset", failure.args_filter_set),
-                ("result_subset", failure.result_filter_set),
-            )
-            if is_set
-        ]
-        matching = f" matching {' and '.join(filters)}" if filters else ""
-        return (
-            f"required_tool_calls: expected {_count(failure.expected_count)} calls to "
-            f"{failure.name!r}{matching}, got {failure.actual_matches}"
-        )
-    if isinstance(failure, TokenBudgetExceeded):
-        return f"max_tokens_total: expected at most {failure.budget} tokens, got {failure.actual}"
-    if isinstance(failure, DurationExceeded):
-        return (
-            f"max_duration_ms: expected at most {failure.budget_ms} ms, got {failure.actual_ms} ms"
-        )
-    if isinstance(failure, JudgeBelowThreshold):
-        return (
-            f"min_judge_score: expected a judge score of at least {failure.threshold:g}, "
-            f"got {failure.actual:g}"
-        )
-    if isinstance(failure, ExpectedErrorMissing):
-        return f"expected_error_type: expected error {failure.expected!r}, got no error"
-    if isinstance(failure, ErrorTypeMismatch):
-        return f"expected_error_type: expected error {failure.expected!r}, got {failure.actual!r}"
-    if isinstance(failure, ReplayRuntimeFailed):
-        return f"replay failed: {_describe_runtime(failure.failure)}"
-    assert_never(failure)
+    return explain(failure).summary
 
 
 # -- describing reports ---------------------------------------------------------------------
@@ -177,21 +89,16 @@ def _subject(target: ReplayReport | EvalRunItem) -> str:
     return subject
 
 
-def _shown_answer(text: str) -> str:
-    if len(text) > _ANSWER_SHOWN_CHARS:
-        return f"{text[:_ANSWER_SHOWN_CHARS]!r}... ({len(text)} characters)"
-    return repr(text)
-
-
 def _report_lines(target: ReplayReport | EvalRunItem) -> list[str]:
     report = _report_of(target)
     failures = report.failures
     lines = [f"{_subject(target)} failed ({_plural(len(failures), 'failure')}):"]
-    lines.extend(f"  - {describe_failure(failure)}" for failure in failures)
     if not failures:  # a report read from a file may say so without a reason
         lines[0] = f"{_subject(target)} failed (the report lists no failure)"
-    if any(isinstance(failure, _ANSWER_FAILURES) for failure in failures):
-        lines.append(f"  final answer: {_shown_answer(report.final_text)}")
+        return lines
+    for explanation in explain_item(report):
+        lines.append(f"  - {explanation.summary}")
+        lines.extend(f"    {detail}" for detail in explanation.details)
     return lines
 
 
