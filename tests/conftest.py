@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+import postgres_support
 from awaken_eval.cli import main
 from cli_support import Cli, Result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_database() -> Iterator[None]:
+    """Drop the session's PostgreSQL database at the end, if a test created one."""
+    yield
+    postgres_support.drop_database()
 
 
 @pytest.fixture(params=["asyncio", "trio"])
