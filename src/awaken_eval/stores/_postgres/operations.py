@@ -40,6 +40,7 @@ _ITEM_EXISTS = (
     "SELECT 1 FROM items WHERE run_id = %s AND fixture_id = %s "
     "AND model_id IS NOT DISTINCT FROM %s::bytea AND sample_index IS NOT DISTINCT FROM %s::bigint"
 )
+_KEY_CHUNK = 10_000
 _STATE = "SELECT state, item_count FROM runs WHERE id = %s"
 _LOCK_STATE = _STATE + " FOR UPDATE"
 _COPY_ITEMS = f"COPY items {ITEM_COLUMNS} FROM STDIN"
@@ -88,10 +89,15 @@ def _require_open(connection: Connection, run_id: str) -> int:
 
 
 def _stored_keys(connection: Connection, run_id: str) -> frozenset[ItemKey]:
-    cursor = connection.execute(
-        "SELECT fixture_id, model_id, sample_index FROM items WHERE run_id = %s", (run_id,)
-    )
-    with gc_paused():
+    """The run's item keys, through a server-side cursor (the client holds one chunk).
+
+    Called in a transaction (a server-side cursor lives in one).
+    """
+    with connection.cursor(name="awaken_keys") as cursor, gc_paused():
+        cursor.itersize = _KEY_CHUNK
+        cursor.execute(
+            "SELECT fixture_id, model_id, sample_index FROM items WHERE run_id = %s", (run_id,)
+        )
         return frozenset(
             ItemKey(
                 text_of(fixture_id, "fixture_id"),
