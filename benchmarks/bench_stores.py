@@ -442,12 +442,12 @@ def bench_whole_runs(count: int, items: int, stores: list[str], work: Path) -> N
                 f"    {kind} store / {floor + ' floor':20} write {_ratio(ours['write'], base['write'])}"
                 f"  read {_ratio(ours['read'], base['read'])}  list {_ratio(ours['list'], base['list'])}"
             )
-    for ours, theirs in (("sqlite", "files"), ("postgres", "sqlite")):
-        if ours in results and theirs in results:
+    for one, other in (("sqlite", "files"), ("postgres", "sqlite")):
+        if one in results and other in results:
             print(
-                f"    {ours} / {theirs} (time): "
+                f"    {one} / {other} (time): "
                 + "  ".join(
-                    f"{op} {_ratio(results[ours][op], results[theirs][op])}"
+                    f"{op} {_ratio(results[one][op], results[other][op])}"
                     for op in ("write", "read", "list", "list 20")
                 )
             )
@@ -556,16 +556,14 @@ def floor_child(kind: str, root: Path, total: int, batch: int) -> dict[str, floa
         with path.open("rb") as file:
             keys = {json.loads(line)["fixture_id"] for line in file}
     elif kind == "floor-postgres":
-        connection = pg_connect(root)
-        connection.execute(
-            "create table items (run_id text, seq bigint, fixture_id text, doc json)"
-        )
+        pg = pg_connect(root)
+        pg.execute("create table items (run_id text, seq bigint, fixture_id text, doc json)")
         seq = 0
         for items in stream_batches(total, batch):
             started = time.perf_counter()
             with (
-                connection.transaction(),
-                connection.cursor() as cursor,
+                pg.transaction(),
+                pg.cursor() as cursor,
                 cursor.copy("copy items from stdin") as copy,
             ):
                 for one, builtins in zip(items, to_builtins(items), strict=True):
@@ -575,8 +573,8 @@ def floor_child(kind: str, root: Path, total: int, batch: int) -> dict[str, floa
             appending += time.perf_counter() - started
         started = time.perf_counter()
         query = "select fixture_id from items where run_id = %s"
-        keys = {row[0] for row in connection.execute(query, (STREAM_ID,))}
-        connection.close()
+        keys = {row[0] for row in pg.execute(query, (STREAM_ID,))}
+        pg.close()
     else:
         connection = sqlite3.connect(root / "floor.sqlite3", isolation_level=None)
         connection.execute("pragma journal_mode=wal")
