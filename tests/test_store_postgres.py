@@ -410,3 +410,44 @@ def test_concurrent_puts_of_one_revision_have_exactly_one_winner(url: str) -> No
     assert RACERS - 1 == results.count("conflict")
     record = anyio.run(PostgresDatasetStore(url).get, "d")
     assert (spec(winners[0].split()[1]), 2) == (record.spec, record.revision)
+
+
+def test_concurrent_appenders_to_one_open_run_lose_nothing(url: str) -> None:
+    anyio.run(lambda: PostgresRunStore(url).begin(header(run_id="shared")))
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def append_batches(writer: int) -> None:
+        async def work() -> None:
+            async with PostgresRunStore(url) as store:
+                await store.present_keys("shared")
+                barrier.wait()
+                for batch in range(10):
+                    batch_items = tuple(
+                        item(fixture_id=f"w{writer}-b{batch}-i{index}") for index in range(5)
+                    )
+                    await store.append("shared", batch_items)
+
+        try:
+            anyio.run(work)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append_batches, args=(writer,)) for writer in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [] == errors
+
+    async def finish() -> list[str]:
+        async with PostgresRunStore(url) as store:
+            await store.finish("shared", ended_at_secs=1)
+            return [one.fixture_id for one in (await store.read("shared")).items]
+
+    stored = anyio.run(finish)
+    assert 200 == len(stored) == len(set(stored))
+    for writer in range(4):  # each writer's items in the order it appended them
+        mine = [one for one in stored if one.startswith(f"w{writer}-")]
+        expected = [f"w{writer}-b{b}-i{i}" for b in range(10) for i in range(5)]
+        assert expected == mine
