@@ -180,17 +180,22 @@ def _backends(url: str, connection: psycopg.Connection[tuple[Any, ...]]) -> list
     return [row[0] for row in rows]
 
 
-def _wait_for_blocked_append(connection: psycopg.Connection[tuple[Any, ...]]) -> int:
-    """The backend of the append waiting for the run row's lock (polls the server)."""
+def _wait_for_blocked_append(url: str) -> int:
+    """The backend of the append waiting for the run row's lock (polls the server).
+
+    From a connection of its own in autocommit mode: within a transaction the
+    statistics views are a snapshot that would never show the append arrive.
+    """
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        row = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        time.sleep(0.01)
+    with admin(url) as connection:
+        while time.monotonic() < deadline:
+            row = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%%UPDATE runs%%'"
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            time.sleep(0.01)
     msg = "the append never reached the run row's lock"
     raise AssertionError(msg)
 
@@ -204,7 +209,8 @@ async def test_a_backend_terminated_mid_append_loses_no_acknowledged_item(
     await store.append("s", tuple(acknowledged[3:]))
     cut_off = (item(fixture_id="b0"), item(fixture_id="b1"))
     with admin(url) as blocker:
-        # Hold the run row, so the next append is caught inside its transaction.
+        # Hold the run row, so the next append is caught inside its transaction (its
+        # first statement, the UPDATE of the run row, waits for the lock).
         blocker.execute("BEGIN")
         blocker.execute(
             f'SELECT 1 FROM "{schema_of(url)}".runs WHERE id = %s FOR UPDATE',  # noqa: S608
@@ -220,9 +226,11 @@ async def test_a_backend_terminated_mid_append_loses_no_acknowledged_item(
 
         async with anyio.create_task_group() as group:
             group.start_soon(append)
-            victim = await anyio.to_thread.run_sync(_wait_for_blocked_append, blocker)
-            blocker.execute("SELECT pg_terminate_backend(%s)", (victim,))
-        blocker.execute("ROLLBACK")
+            try:
+                victim = await anyio.to_thread.run_sync(_wait_for_blocked_append, url)
+                blocker.execute("SELECT pg_terminate_backend(%s)", (victim,))
+            finally:  # never leave the append waiting for a lock nobody releases
+                blocker.execute("ROLLBACK")
     assert 1 == len(failure)
     assert "append to eval run s" in str(failure[0])
     wanted = {one.key for one in acknowledged}

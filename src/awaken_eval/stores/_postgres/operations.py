@@ -29,6 +29,7 @@ __all__ = [
     "append_items",
     "begin_run",
     "copy_items",
+    "duplicate_keys",
     "finish_run",
     "open_run_keys",
     "open_run_rows",
@@ -41,6 +42,10 @@ _ITEM_EXISTS = (
     "AND model_id IS NOT DISTINCT FROM %s::bytea AND sample_index IS NOT DISTINCT FROM %s::bigint"
 )
 _KEY_CHUNK = 10_000
+_BUMP = (
+    "UPDATE runs SET item_count = item_count + %s, passed_count = passed_count + %s "
+    "WHERE id = %s AND state = 'open' RETURNING item_count"
+)
 _STATE = "SELECT state, item_count FROM runs WHERE id = %s"
 _LOCK_STATE = _STATE + " FOR UPDATE"
 _COPY_ITEMS = f"COPY items {ITEM_COLUMNS} FROM STDIN"
@@ -173,67 +178,63 @@ def begin_run(connection: Connection, header: RunHeader, *, resume: bool) -> fro
 
 
 def copy_items(
-    connection: Connection,
-    run_id: str,
-    items: tuple[EvalRunItem, ...],
-    first_seq: int,
-    stored: bool,
+    connection: Connection, run_id: str, items: tuple[EvalRunItem, ...], first_seq: int
 ) -> None:
-    """Copy ``items`` into the run, numbered from ``first_seq``, in a savepoint.
-
-    Args:
-        connection: The connection, in a transaction.
-        run_id: The run.
-        items: The items.
-        first_seq: The first item's position.
-        stored: Whether the run may already hold items (a clash is then looked up).
+    """Copy ``items`` into the run, numbered from ``first_seq`` (in the caller's transaction).
 
     Raises:
-        DuplicateItemKeys: When an item's key is already present or repeated (the
-            savepoint is rolled back).
+        psycopg.errors.UniqueViolation: When an item's key is already present or
+            repeated (the transaction is then aborted: see :func:`duplicate_keys`).
         InvalidInput: When an item cannot be stored.
     """
-    try:
-        with (
-            connection.transaction(),
-            connection.cursor() as cursor,
-            cursor.copy(_COPY_ITEMS) as copy,
-            gc_paused(),
-        ):
-            for row in item_rows(run_id, items, first_seq):
-                copy.write_row(row)
-    except psycopg.errors.UniqueViolation:
+    with connection.cursor() as cursor, cursor.copy(_COPY_ITEMS) as copy, gc_paused():
+        for row in item_rows(run_id, items, first_seq):
+            copy.write_row(row)
 
-        def present(key: ItemKey) -> bool:
-            if not stored:
-                return False
-            found = connection.execute(_ITEM_EXISTS, (run_id, *key_values(key))).fetchone()
-            return found is not None
 
-        message = first_clash(items, present)
-        if not message:
-            raise
-        raise DuplicateItemKeys(message) from None
+def duplicate_keys(
+    connection: Connection, run_id: str | None, items: tuple[EvalRunItem, ...]
+) -> DuplicateItemKeys | None:
+    """The error for the first item whose key repeats or is stored in ``run_id``.
+
+    Called after the transaction that hit the unique index was rolled back;
+    ``run_id`` is ``None`` for a new run (only repeats within ``items`` count).
+    """
+
+    def present(key: ItemKey) -> bool:
+        if run_id is None:
+            return False
+        found = connection.execute(_ITEM_EXISTS, (run_id, *key_values(key))).fetchone()
+        return found is not None
+
+    message = first_clash(items, present)
+    return DuplicateItemKeys(message) if message else None
 
 
 def append_items(connection: Connection, run_id: str, items: tuple[EvalRunItem, ...]) -> None:
     """Add ``items`` to the open run ``run_id``, all or none of them.
 
+    One statement locks the open run's row, bumps its counts and returns where the
+    batch starts; the items follow with ``COPY``; the commit makes both durable.
+
     Raises:
         NotFound: When ``run_id`` is not open.
         DuplicateItemKeys: When an item's key is already present or repeated.
     """
-    with connection.transaction():
-        count = _require_open(connection, run_id)
-        if not items:
-            return
-        copy_items(connection, run_id, items, count, stored=count > 0)
-        passed = sum(1 for item in items if item.report.passed)
-        connection.execute(
-            "UPDATE runs SET item_count = item_count + %s, passed_count = passed_count + %s "
-            "WHERE id = %s",
-            (len(items), passed, run_id),
-        )
+    passed = sum(1 for item in items if item.report.passed)
+    try:
+        with connection.transaction():
+            row = connection.execute(_BUMP, (len(items), passed, run_id)).fetchone()
+            if row is None:
+                msg = f"no open eval run: {run_id}"
+                raise NotFound(msg)
+            if items:
+                copy_items(connection, run_id, items, int(row[0]) - len(items))
+    except psycopg.errors.UniqueViolation:
+        error = duplicate_keys(connection, run_id, items)
+        if error is None:
+            raise
+        raise error from None
 
 
 def finish_run(

@@ -46,16 +46,24 @@ from awaken_eval._records.runs import (
 )
 from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.gc import gc_paused
-from awaken_eval.errors import AlreadyExists, InvalidExecutionShape, NotFound, StoreFailure
+from awaken_eval.errors import (
+    AlreadyExists,
+    InvalidExecutionShape,
+    InvalidInput,
+    NotFound,
+    StoreFailure,
+)
 from awaken_eval.stores._postgres.database import DEFAULT_SCHEMA, Connection, Database
 from awaken_eval.stores._postgres.operations import (
     append_items,
     begin_run,
     copy_items,
+    duplicate_keys,
     finish_run,
     open_run_keys,
     open_run_rows,
     prune_runs,
+    run_state,
 )
 from awaken_eval.stores._postgres.rows import (
     CorruptError,
@@ -163,35 +171,37 @@ class PostgresRunStore:
         await self._db.call(f"write eval run {run.id}", lambda c: self._write(c, run))
 
     def _write(self, connection: Connection, run: EvalRun) -> None:
-        with connection.transaction():
-            try:
-                with connection.transaction():  # a savepoint: the id is checked first
-                    connection.execute(
-                        INSERT_RUN,
-                        (run.id, b"", 0, "scripted", 0, None, "{}", 0, 0, "finished"),
-                    )
-            except psycopg.errors.UniqueViolation:
-                raise AlreadyExists(run.id) from None
+        try:
             attrs.validate(run)  # the execution shape, for a run built around its checks
-            started_at = run.started_at_secs or int(self._clock())
-            connection.execute(
-                "UPDATE runs SET dataset_id = %s, dataset_revision = %s, execution_mode = %s, "
-                "started_at_secs = %s, ended_at_secs = %s, fixture_digests = %s, "
-                "item_count = %s, passed_count = %s WHERE id = %s",
-                (
-                    run.dataset_id.encode(),
-                    u64(run.dataset_revision, "$.dataset_revision"),
-                    run.execution_mode.value,
-                    u64(started_at, "$.started_at_secs"),
-                    u64(run.ended_at_secs, "$.ended_at_secs"),
-                    dump_digests(run.fixture_digests),
-                    len(run.items),
-                    run.passed_count(),
-                    run.id,
-                ),
+            row = (
+                run.id,
+                run.dataset_id.encode(),
+                u64(run.dataset_revision, "$.dataset_revision"),
+                run.execution_mode.value,
+                u64(run.started_at_secs or int(self._clock()), "$.started_at_secs"),
+                u64(run.ended_at_secs, "$.ended_at_secs"),
+                dump_digests(run.fixture_digests),
+                len(run.items),
+                run.passed_count(),
+                "finished",
             )
-            if run.items:
-                copy_items(connection, run.id, run.items, 0, stored=False)
+        except (InvalidInput, InvalidExecutionShape):
+            if run_state(connection, run.id) is not None:
+                raise AlreadyExists(run.id) from None  # write-once is checked first
+            raise
+        try:
+            with connection.transaction():
+                # The primary key decides between concurrent writers of one id.
+                inserted = connection.execute(INSERT_RUN + " ON CONFLICT (id) DO NOTHING", row)
+                if inserted.rowcount != 1:
+                    raise AlreadyExists(run.id)
+                if run.items:
+                    copy_items(connection, run.id, run.items, 0)
+        except psycopg.errors.UniqueViolation:
+            error = duplicate_keys(connection, None, run.items)
+            if error is None:
+                raise
+            raise error from None
 
     async def read(self, run_id: str) -> EvalRun:
         """Load the finished run ``run_id``, its items in stored order.
