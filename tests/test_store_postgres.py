@@ -459,3 +459,38 @@ def test_concurrent_appenders_to_one_open_run_lose_nothing(url: str) -> None:
         mine = [one for one in stored if one.startswith(f"w{writer}-")]
         expected = [f"w{writer}-b{b}-i{i}" for b in range(10) for i in range(5)]
         assert expected == mine
+
+
+# -- read-back checks ---------------------------------------------------------------------
+
+CORRUPTIONS = {
+    "item document": (
+        "UPDATE {s}.items SET document = '{{\"fixture_id\": 7}}' WHERE seq = 1",
+        "item 1",
+    ),
+    "item key": ("UPDATE {s}.items SET fixture_id = 'zz'::bytea WHERE seq = 0", "its row"),
+    "item count": ("UPDATE {s}.runs SET item_count = 9", "counts 9 items"),
+    "dataset id": ("UPDATE {s}.runs SET dataset_id = '\\xff'::bytea", "not UTF-8"),
+    "mode": ("UPDATE {s}.runs SET execution_mode = 'sideways'", "execution_mode"),
+}
+
+
+@pytest.mark.parametrize("damage", CORRUPTIONS)
+async def test_a_corrupt_run_fails_its_read_and_is_skipped_by_listings(
+    url: str, store: PostgresRunStore, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = contender_run("broken", 2)  # three items
+    await store.write(broken)
+    await store.write(contender_run("fine", 1))
+    statement, message = CORRUPTIONS[damage]
+    with admin(url) as connection:
+        connection.execute(
+            statement.format(s=f'"{schema_of(url)}"')
+            + (" WHERE id = 'broken'" if "runs" in statement else " AND run_id = 'broken'")
+        )
+    with pytest.raises(StoreFailure, match=message) as raised:
+        await store.read("broken")
+    assert "eval run broken is corrupt" in str(raised.value)
+    full = await store.list_full(EvalRunFilter())
+    assert ["fine"] == [run.id for run in full]
+    assert "skipping corrupt eval run broken" in caplog.text
