@@ -1,4 +1,4 @@
-"""Benchmark: the SQLite and file run stores side by side (the in-memory one as reference).
+"""Benchmark: the SQLite, PostgreSQL and file run stores side by side (in-memory as reference).
 
 Two measurements, each printed with its same-run floor, the ratio and, where there is a
 target, PASS/MISS:
@@ -13,6 +13,11 @@ target, PASS/MISS:
     ``synchronous=NORMAL``, with ``executemany`` in one transaction and with one
     transaction per run (the store's granularity); reads and listings parse every
     document with ``json.loads``. SQLite / files ratios are printed for every operation.
+    PostgreSQL (the server ``--postgres`` names, in a scratch database dropped at the
+    end) has two floors on the same server: the documents inserted with
+    ``executemany``, one transaction per run (the store's granularity), and all of them
+    in one ``COPY``; reads and listings parse every document. PostgreSQL / SQLite
+    ratios are printed too.
 (b) **one long streamed run** — ``--stream-items`` items appended to one run in batches
     of ``--batch`` (``run_eval`` appends at most 64 at a time), then the run is resumed
     by a new store instance (``begin(..., resume=True)``, as a restarted process does)
@@ -21,7 +26,9 @@ target, PASS/MISS:
     SQLite and file stores. Floors, each in its own subprocess too: every batch's items
     as JSON lines appended to one file and ``fsync``\\ ed (as the file store does), and
     the same rows inserted with ``executemany``, one transaction per batch
-    (``synchronous=NORMAL``, as the SQLite store); resuming reads every key back.
+    (``synchronous=NORMAL``, as the SQLite store), and the same rows ``COPY``\\ ed into a
+    PostgreSQL table, one transaction per batch; resuming reads every key back.
+    Target < 300 MB for the PostgreSQL store too.
     (Smoke runs start these processes all at once; measuring runs one at a time.)
 
 Timings are wall-clock (the stores do I/O); the machine may be shared, so compare the
@@ -31,6 +38,9 @@ Usage::
 
     python benchmarks/bench_stores.py               # 10,000 runs x 10 items, 1,000,000 streamed
     python benchmarks/bench_stores.py --smoke       # tiny sizes, a few seconds
+    python benchmarks/bench_stores.py --postgres postgresql://user@host/db
+
+Without a reachable PostgreSQL server the PostgreSQL columns are skipped (said so).
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -51,8 +62,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
+import psycopg
 
 from awaken_eval import (
     EvalRun,
@@ -64,10 +77,20 @@ from awaken_eval import (
 )
 from awaken_eval.failures import AnswerMissingPhrase
 from awaken_eval.records import EvalRunFilter, RunHeader
-from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
+from awaken_eval.stores import (
+    FileEvalRunStore,
+    InMemoryRunStore,
+    PostgresRunStore,
+    SqliteRunStore,
+)
 
 RSS_TARGET_MB = 300.0
-STORES = ("memory", "files", "sqlite")
+STORES = ("memory", "files", "sqlite", "postgres")
+DEFAULT_POSTGRES = os.environ.get(
+    "AWAKEN_EVAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+POSTGRES: dict[str, str] = {}
+"""``url``: the scratch database of this benchmark (set by ``main`` or a child's options)."""
 T0 = 1_700_006_400
 STREAM_ID = "01JSTREAMBENCHRUN000000000"
 WORDS = (
@@ -79,22 +102,55 @@ WORDS = (
     "please confirm the account number",
 )
 
-AnyStore = InMemoryRunStore | FileEvalRunStore | SqliteRunStore
+AnyStore = InMemoryRunStore | FileEvalRunStore | SqliteRunStore | PostgresRunStore
 
 
 def open_store(kind: str, root: Path) -> AnyStore:
-    """A store of ``kind`` under ``root`` (the in-memory store ignores it)."""
+    """A store of ``kind`` under ``root`` (PostgreSQL: a schema named after it)."""
     if kind == "memory":
         return InMemoryRunStore()
     if kind == "files":
         return FileEvalRunStore(root)
+    if kind == "postgres":
+        return PostgresRunStore(f"{POSTGRES['url']}?schema={_schema(root)}")
     return SqliteRunStore(root / "runs.sqlite3")
 
 
+def _schema(root: Path) -> str:
+    return "bench_" + root.name.replace("-", "_")
+
+
 async def close_store(store: object) -> None:
-    """Close the SQLite store's connection (the other stores hold nothing open)."""
-    if isinstance(store, SqliteRunStore):
+    """Close the SQLite store's connection, the PostgreSQL store's pool."""
+    if isinstance(store, SqliteRunStore | PostgresRunStore):
         await store.aclose()
+
+
+def postgres_scratch(url: str) -> str | None:
+    """Create a scratch database on the server ``url`` names; its URL, or None (no server)."""
+    name = f"awaken_bench_{secrets.token_hex(4)}"
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        print(f"PostgreSQL: skipped, no server at {url} ({str(exc).strip()})")
+        return None
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def drop_scratch(url: str, scratch: str) -> None:
+    """Drop the scratch database."""
+    name = urlsplit(scratch).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_connect(root: Path) -> psycopg.Connection[Any]:
+    """A plain connection for a floor, in a schema of its own."""
+    connection = psycopg.connect(POSTGRES["url"], autocommit=True)
+    connection.execute(f"CREATE SCHEMA {_schema(root)}")
+    connection.execute(f"SET search_path TO {_schema(root)}")
+    return connection
 
 
 def _verdict(ok: bool) -> str:
@@ -289,6 +345,53 @@ def measure_sqlite_floor(
     return result
 
 
+def measure_postgres_floor(
+    documents: list[tuple[EvalRun, Any]], root: Path, *, per_run: bool
+) -> dict[str, float]:
+    """The same documents in one PostgreSQL table (a ``json`` column, as the store).
+
+    ``per_run``: one ``executemany`` transaction per run (the store's granularity); else
+    one ``COPY`` of every run. The JSON is dumped inside the timed part.
+    """
+    connection = pg_connect(root)
+    connection.execute(
+        "create table runs (id text primary key, dataset_id text, started bigint, doc json)"
+    )
+    order = [documents[index][0].id for index in range(len(documents))]
+    random.Random(3).shuffle(order)
+
+    def row(run: EvalRun, builtins: Any) -> tuple[str, str, int, str]:
+        doc = json.dumps(builtins, ensure_ascii=False)
+        return (run.id, run.dataset_id, run.started_at_secs, doc)
+
+    def write_all() -> None:
+        if per_run:
+            for run, builtins in documents:
+                with connection.transaction(), connection.cursor() as cursor:
+                    cursor.executemany(
+                        "insert into runs values (%s, %s, %s, %s)", [row(run, builtins)]
+                    )
+        else:
+            with connection.cursor() as cursor, cursor.copy("copy runs from stdin") as copy:
+                for run, builtins in documents:
+                    copy.write_row(row(run, builtins))
+
+    def read_all() -> None:
+        for run_id in order:
+            query = "select doc::text from runs where id = %s"
+            (doc,) = connection.execute(query, (run_id,)).fetchone() or ("",)
+            json.loads(doc)
+
+    def list_all() -> None:
+        query = "select doc::text from runs order by started desc, id desc"
+        for (doc,) in connection.execute(query):
+            json.loads(doc)
+
+    result = {"write": timed(write_all), "read": timed(read_all), "list": timed(list_all)}
+    connection.close()
+    return result
+
+
 def bench_whole_runs(count: int, items: int, stores: list[str], work: Path) -> None:
     """Part (a)."""
     print(f"\n(a) whole runs: {count:,} runs x {items} items, wall clock, one call at a time")
@@ -309,6 +412,11 @@ def bench_whole_runs(count: int, items: int, stores: list[str], work: Path) -> N
             documents, _fresh(work / "a-floor-sql-d"), per_run=True
         ),
     }
+    if "postgres" in stores:
+        floors["pg COPY"] = measure_postgres_floor(documents, work / "a-floor-pg", per_run=False)
+        floors["pg txn/run"] = measure_postgres_floor(
+            documents, work / "a-floor-pg-d", per_run=True
+        )
     print(
         f"    {'':16} {'write runs/s':>13} {'read runs/s':>12} {'list all (s)':>13} {'list 20 (s)':>12}"
     )
@@ -324,6 +432,8 @@ def bench_whole_runs(count: int, items: int, stores: list[str], work: Path) -> N
         ("files", "file plain"),
         ("sqlite", "sqlite txn/run"),
         ("sqlite", "sqlite 1 txn"),
+        ("postgres", "pg txn/run"),
+        ("postgres", "pg COPY"),
     ]
     for kind, floor in pairs:
         if kind in results:
@@ -332,14 +442,15 @@ def bench_whole_runs(count: int, items: int, stores: list[str], work: Path) -> N
                 f"    {kind} store / {floor + ' floor':20} write {_ratio(ours['write'], base['write'])}"
                 f"  read {_ratio(ours['read'], base['read'])}  list {_ratio(ours['list'], base['list'])}"
             )
-    if "files" in results and "sqlite" in results:
-        sql, files = results["sqlite"], results["files"]
-        print(
-            "    sqlite / files (time): "
-            + "  ".join(
-                f"{op} {_ratio(sql[op], files[op])}" for op in ("write", "read", "list", "list 20")
+    for one, other in (("sqlite", "files"), ("postgres", "sqlite")):
+        if one in results and other in results:
+            print(
+                f"    {one} / {other} (time): "
+                + "  ".join(
+                    f"{op} {_ratio(results[one][op], results[other][op])}"
+                    for op in ("write", "read", "list", "list 20")
+                )
             )
-        )
 
 
 def _fresh(path: Path) -> Path:
@@ -444,6 +555,26 @@ def floor_child(kind: str, root: Path, total: int, batch: int) -> dict[str, floa
         started = time.perf_counter()
         with path.open("rb") as file:
             keys = {json.loads(line)["fixture_id"] for line in file}
+    elif kind == "floor-postgres":
+        pg = pg_connect(root)
+        pg.execute("create table items (run_id text, seq bigint, fixture_id text, doc json)")
+        seq = 0
+        for items in stream_batches(total, batch):
+            started = time.perf_counter()
+            with (
+                pg.transaction(),
+                pg.cursor() as cursor,
+                cursor.copy("copy items from stdin") as copy,
+            ):
+                for one, builtins in zip(items, to_builtins(items), strict=True):
+                    doc = json.dumps(builtins, ensure_ascii=False)
+                    copy.write_row((STREAM_ID, seq, one.fixture_id, doc))
+                    seq += 1
+            appending += time.perf_counter() - started
+        started = time.perf_counter()
+        query = "select fixture_id from items where run_id = %s"
+        keys = {row[0] for row in pg.execute(query, (STREAM_ID,))}
+        pg.close()
     else:
         connection = sqlite3.connect(root / "floor.sqlite3", isolation_level=None)
         connection.execute("pragma journal_mode=wal")
@@ -489,6 +620,7 @@ def run_child(options: dict[str, Any]) -> None:
     """Entry point of a part (b) subprocess: print one JSON line of results."""
     kind, root = options["kind"], Path(options["root"])
     total, batch = options["total"], options["batch"]
+    POSTGRES.update(options["postgres"])
     if kind.startswith("floor-"):
         result = floor_child(kind, root, total, batch)
     else:
@@ -500,14 +632,18 @@ LABELS = {
     "memory": "memory store",
     "files": "files store",
     "sqlite": "sqlite store",
+    "postgres": "postgres store",
     "floor-files": "floor files",
     "floor-sqlite": "floor sqlite",
+    "floor-postgres": "floor postgres COPY",
 }
 
 
 def _start_child(kind: str, work: Path, total: int, batch: int) -> subprocess.Popen[str]:
     root = _fresh(work / f"b-{kind}")
-    options = json.dumps({"kind": kind, "root": str(root), "total": total, "batch": batch})
+    options = json.dumps(
+        {"kind": kind, "root": str(root), "total": total, "batch": batch, "postgres": POSTGRES}
+    )
     return subprocess.Popen(  # noqa: S603 - this very script
         [sys.executable, __file__, "--child", options],
         stdout=subprocess.PIPE,
@@ -526,7 +662,7 @@ def bench_stream(
     )
     kinds = [
         *stores,
-        *(f"floor-{kind}" for kind in ("files", "sqlite") if kind in stores),
+        *(f"floor-{kind}" for kind in ("files", "sqlite", "postgres") if kind in stores),
     ]
     results: dict[str, dict[str, float]] = {}
     # Smoke runs start every process at once (only that the script works matters then);
@@ -547,7 +683,7 @@ def bench_stream(
     )
     for kind, numbers in results.items():
         verdict = ""
-        if kind in {"files", "sqlite"}:
+        if kind in {"files", "sqlite", "postgres"}:
             verdict = f"  < {RSS_TARGET_MB:.0f} MB: {_verdict(numbers['peak_mb'] < RSS_TARGET_MB)}"
         print(
             f"    {LABELS.get(kind, kind):22} {numbers['append']:10.2f}"
@@ -556,21 +692,22 @@ def bench_stream(
             f" {numbers['before_finish_mb']:14.0f} {numbers['peak_mb']:8.0f}{verdict}"
         )
     print("    (memory: reference, it keeps every item in memory)")
-    for kind in ("files", "sqlite"):
+    for kind in ("files", "sqlite", "postgres"):
         floor = f"floor-{kind}"
         if kind in results and floor in results:
             print(
                 f"    {kind} store / floor: append {_ratio(results[kind]['append'], results[floor]['append'])}"
                 f"  resume {_ratio(results[kind]['resume'], results[floor]['resume'])}"
             )
-    if "files" in results and "sqlite" in results:
-        sql, files = results["sqlite"], results["files"]
-        print(
-            "    sqlite / files (time): "
-            + "  ".join(
-                f"{op} {_ratio(sql[op], files[op])}" for op in ("append", "resume", "finish")
+    for ours, theirs in (("sqlite", "files"), ("postgres", "sqlite")):
+        if ours in results and theirs in results:
+            print(
+                f"    {ours} / {theirs} (time): "
+                + "  ".join(
+                    f"{op} {_ratio(results[ours][op], results[theirs][op])}"
+                    for op in ("append", "resume", "finish")
+                )
             )
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -584,6 +721,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--part", choices=("a", "b", "both"), default="both", help="which measurement to run"
     )
+    parser.add_argument(
+        "--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server (a scratch database)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (a few seconds)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -594,12 +734,25 @@ def main(argv: list[str] | None = None) -> int:
         options.runs, options.stream_items = 50, 640
     stores = [kind for kind in options.stores.split(",") if kind]
     print(f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
-    with tempfile.TemporaryDirectory(prefix="bench-stores-") as directory:
-        work = Path(directory)
-        if options.part in {"a", "both"}:
-            bench_whole_runs(options.runs, options.items, stores, work)
-        if options.part in {"b", "both"}:
-            bench_stream(options.stream_items, options.batch, stores, work, parallel=options.smoke)
+    scratch = postgres_scratch(options.postgres) if "postgres" in stores else None
+    if scratch is None:
+        stores = [kind for kind in stores if kind != "postgres"]
+    else:
+        POSTGRES["url"] = scratch
+        with psycopg.connect(scratch) as connection:
+            print(f"PostgreSQL {connection.info.server_version} at {options.postgres}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-stores-") as directory:
+            work = Path(directory)
+            if options.part in {"a", "both"}:
+                bench_whole_runs(options.runs, options.items, stores, work)
+            if options.part in {"b", "both"}:
+                bench_stream(
+                    options.stream_items, options.batch, stores, work, parallel=options.smoke
+                )
+    finally:
+        if scratch is not None:
+            drop_scratch(options.postgres, scratch)
     return 0
 
 

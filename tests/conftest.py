@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+import postgres_support
 from awaken_eval.cli import main
 from cli_support import Cli, Result
 
 pytest_plugins = ["_task_leaks"]  # a test whose asyncio task leaked an exception fails
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_database() -> Iterator[None]:
+    """Drop the session's PostgreSQL database at the end, if a test created one."""
+    yield
+    postgres_support.drop_database()
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -38,6 +38,12 @@ from awaken_eval.stores import (
         ("eval-runs", StoreLocation("file", Path("eval-runs"))),
         ("./eval-runs/", StoreLocation("file", Path("eval-runs"))),
         ("C:/runs.db", StoreLocation("sqlite", Path("C:/runs.db"))),
+        (
+            "postgresql://postgres@127.0.0.1:5432/test",
+            StoreLocation("postgresql", url="postgresql://postgres@127.0.0.1:5432/test"),
+        ),
+        ("postgres://db/evals", StoreLocation("postgresql", url="postgres://db/evals")),
+        ("PostgreSQL://h/d?schema=s", StoreLocation("postgresql", url="PostgreSQL://h/d?schema=s")),
     ],
 )
 def test_parse_store_url(url: str, expected: StoreLocation) -> None:
@@ -48,7 +54,8 @@ def test_parse_store_url(url: str, expected: StoreLocation) -> None:
     ("url", "reason"),
     [
         ("", "it is empty"),
-        ("postgres://db/evals", "unknown scheme 'postgres'"),
+        ("mysql://db/evals", "unknown scheme 'mysql'"),
+        ("postgresql:evals", "starts with postgresql://"),
         ("s3://bucket/runs", "unknown scheme 's3'"),
         ("sqlite://runs.db", "three slashes"),
         ("sqlite:///", "the database path is empty"),

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import postgres_support
 from awaken_eval import (
     AgentLoopReplayer,
     AlreadyExists,
@@ -47,7 +48,12 @@ from awaken_eval.errors import DuplicateItemKeys, InvalidExecutionShape, Invalid
 from awaken_eval.failures import AnswerMissingPhrase
 from awaken_eval.protocols import PrunableRunStore, StreamingRunStore
 from awaken_eval.records import EvalRunFilter
-from awaken_eval.stores import FileEvalRunStore, InMemoryRunStore, SqliteRunStore
+from awaken_eval.stores import (
+    FileEvalRunStore,
+    InMemoryRunStore,
+    PostgresRunStore,
+    SqliteRunStore,
+)
 from builders import header, item
 from builders import run as make_run
 from strategies import eval_runs
@@ -60,7 +66,8 @@ T0 = 1_700_006_400  # 2023-11-15 00:00:00 UTC
 NEXT_MONTH = T0 + 40 * 86_400  # 2023-12-25, another shard of the file store
 BUNDLED = Path(__file__).parent / "data" / "bundled"
 INVALID_IDS = ["", ".", "..", "a/b", "a\\b", "a\x00b", "../escape"]
-STORE_KINDS = ["memory", "files", "sqlite"]
+STORE_KINDS = ["memory", "files", "sqlite", "postgres"]
+PERSISTENT = ["files", "sqlite", "postgres"]
 U64_MAX = 2**64 - 1
 
 # b fails with a failure record, so every store round-trips one.
@@ -73,24 +80,30 @@ A_FAILED_B_C = (
     item(fixture_id="c"),
 )
 
-AnyStore = InMemoryRunStore | FileEvalRunStore | SqliteRunStore
+AnyStore = InMemoryRunStore | FileEvalRunStore | SqliteRunStore | PostgresRunStore
 
 
 # -- stores -------------------------------------------------------------------------------
 
 
 def open_store(kind: str, root: Path) -> AnyStore:
-    """A store of ``kind`` kept under ``root`` (ignored by the in-memory store)."""
+    """A store of ``kind`` kept under ``root`` (ignored by the in-memory store).
+
+    The PostgreSQL store takes a schema of its own, named after ``root``, in the test
+    session's database.
+    """
     if kind == "memory":
         return InMemoryRunStore()
     if kind == "files":
         return FileEvalRunStore(root)
+    if kind == "postgres":
+        return PostgresRunStore(postgres_support.url_for(str(root)))
     return SqliteRunStore(root / "runs.sqlite3")
 
 
 async def close_store(store: AnyStore) -> None:
-    """Close the SQLite store's connection (the others hold nothing open)."""
-    if isinstance(store, SqliteRunStore):
+    """Close the SQLite store's connection, the PostgreSQL store's pool."""
+    if isinstance(store, SqliteRunStore | PostgresRunStore):
         await store.aclose()
 
 
@@ -358,7 +371,7 @@ OUT_OF_RANGE_RUNS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("field", OUT_OF_RANGE_RUNS)
-@pytest.mark.parametrize("store_kind", ["files", "sqlite"])
+@pytest.mark.parametrize("store_kind", PERSISTENT)
 async def test_a_run_the_store_could_not_read_back_is_rejected_on_write(
     store_kind: str, tmp_path: Path, field: str
 ) -> None:
@@ -382,7 +395,7 @@ async def test_a_run_the_store_could_not_read_back_is_rejected_on_write(
         await close_store(store)
 
 
-@pytest.mark.parametrize("store_kind", ["files", "sqlite"])
+@pytest.mark.parametrize("store_kind", PERSISTENT)
 async def test_an_item_the_store_could_not_read_back_is_rejected_on_append(
     store_kind: str, tmp_path: Path
 ) -> None:
@@ -406,7 +419,7 @@ async def test_an_item_the_store_could_not_read_back_is_rejected_on_append(
     [{"dataset_revision": -1}, {"started_at_secs": -1}, {"started_at_secs": 2**64}],
     ids=["dataset_revision", "started_at_secs", "started_at_secs_too_large"],
 )
-@pytest.mark.parametrize("store_kind", ["files", "sqlite"])
+@pytest.mark.parametrize("store_kind", PERSISTENT)
 async def test_a_header_the_store_could_not_read_back_is_rejected_on_begin(
     store_kind: str, tmp_path: Path, changes: dict[str, Any]
 ) -> None:
@@ -473,8 +486,8 @@ def test_generated_runs_round_trip_through_the_store(
 
 # Whether a store replaces started_at_secs == 0 by the time of the call (spec §3.3, file
 # store write step 4) or keeps it as given, for whole runs and for streamed runs.
-RESOLVES_ZERO_START_ON_WRITE = {"memory": False, "files": True, "sqlite": True}
-RESOLVES_ZERO_START_ON_BEGIN = {"memory": False, "files": False, "sqlite": False}
+RESOLVES_ZERO_START_ON_WRITE = {"memory": False, "files": True, "sqlite": True, "postgres": True}
+RESOLVES_ZERO_START_ON_BEGIN = {"memory": False, "files": False, "sqlite": False, "postgres": False}
 
 
 async def test_a_zero_start_time_is_handled_as_the_store_defines(
@@ -582,7 +595,7 @@ async def test_list_shows_only_finished_runs(store: AnyStore) -> None:
     assert ["written", "open"] == await listed_ids(store)
 
 
-@pytest.mark.parametrize("store_kind", ["files", "sqlite"])
+@pytest.mark.parametrize("store_kind", PERSISTENT)
 async def test_list_full_returns_the_listed_runs_whole(store_kind: str, tmp_path: Path) -> None:
     store = open_store(store_kind, tmp_path)
     assert not isinstance(store, InMemoryRunStore)
@@ -962,7 +975,7 @@ _FILTERS = st.builds(
 )
 
 
-@pytest.mark.parametrize("store_kind", ["files", "sqlite"])
+@pytest.mark.parametrize("store_kind", PERSISTENT)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs=_LISTED_RUNS, run_filter=_FILTERS, cutoff=_BOUNDS)
 def test_listing_and_pruning_agree_with_the_in_memory_store(

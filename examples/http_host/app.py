@@ -30,11 +30,15 @@ Usage (from the repository root)::
 
     python examples/http_host/app.py --demo   # drive the app in-process, no network
     python examples/http_host/app.py          # serve on 127.0.0.1:8000 (needs uvicorn)
+    python examples/http_host/app.py --store postgresql://postgres@127.0.0.1:5432/test
+                                              # runs in PostgreSQL, shared by every replica
     uvicorn --factory examples.http_host.app:demo_app
 
 The demo service reads datasets from a :class:`~awaken_eval.stores.FileDatasetStore`
 (seeded with the quickstart fixtures as dataset ``quickstart``), keeps runs in memory
-(swap in a persistent run store for real use) and resolves one model, ``demo``, to a
+unless ``--store URL`` names a run store (any URL of :func:`awaken_eval.open_run_store`:
+``postgresql://`` for several replicas of the host, ``sqlite:///`` for one machine) and
+resolves one model, ``demo``, to a
 canned executor. The admin token comes from ``AWAKEN_EVAL_ADMIN_TOKEN`` (default
 ``dev-token``, printed at start); served datasets live in ``AWAKEN_EVAL_DATA_DIR``
 (default ``.awaken-eval-demo``).
@@ -56,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -67,12 +72,14 @@ from starlette.types import Lifespan
 
 from awaken_eval import (
     DatasetSpec,
+    EvalRunStore,
     InvalidInput,
     InvalidRequest,
     NotFound,
     ResolvedModel,
     from_builtins,
     load_directory,
+    open_run_store,
     to_builtins,
 )
 from awaken_eval.records import EvalRunFilter
@@ -229,7 +236,7 @@ def create_app(
         return to_builtins(response)
 
     async def get_report(request: Request) -> Response:
-        query = strict_query(request.query_params, REPORT_QUERY)
+        query = strict_query(request.query_params.multi_items(), REPORT_QUERY)
         page = await service.get_report(
             request.path_params["run_id"], baseline=query.get("baseline")
         )
@@ -281,29 +288,40 @@ async def seed_quickstart(datasets: FileDatasetStore) -> int:
         return await datasets.put("quickstart", spec, expected_revision=0)
 
 
-def demo_service(datasets: FileDatasetStore) -> EvalService:
-    """A service over ``datasets``, an in-memory run store and the canned model ``demo``."""
+def demo_service(datasets: FileDatasetStore, runs: EvalRunStore | None = None) -> EvalService:
+    """A service over ``datasets``, ``runs`` (default: in memory) and the model ``demo``."""
     model = ResolvedModel(
         model_id=DEMO_MODEL,
         executor=CannedTextExecutor(["Hello from the demo model."]),
         upstream_model="canned-demo",
     )
     return EvalService(
-        datasets=datasets, runs=InMemoryRunStore(), models=StaticModelResolver([model])
+        datasets=datasets,
+        runs=InMemoryRunStore() if runs is None else runs,
+        models=StaticModelResolver([model]),
     )
 
 
-def demo_app(*, admin_token: str | None = None) -> Starlette:
-    """The demo host for a real server (``uvicorn --factory examples.http_host.app:demo_app``)."""
+def demo_app(*, admin_token: str | None = None, store_url: str | None = None) -> Starlette:
+    """The demo host for a real server (``uvicorn --factory examples.http_host.app:demo_app``).
+
+    ``store_url`` names the run store (default: in memory); it is closed at shutdown.
+    """
     datasets = FileDatasetStore(os.environ.get(DATA_DIR_ENV, ".awaken-eval-demo"))
+    runs = None if store_url is None else open_run_store(store_url)
 
     @contextlib.asynccontextmanager
     async def seed(_app: Starlette) -> AsyncIterator[None]:
         await seed_quickstart(datasets)
-        yield
+        try:
+            yield
+        finally:
+            close = getattr(runs, "close", None)
+            if callable(close):
+                await anyio.to_thread.run_sync(close)
 
     token = admin_token if admin_token is not None else admin_token_from_env()
-    return create_app(demo_service(datasets), admin_token=token, lifespan=seed)
+    return create_app(demo_service(datasets, runs), admin_token=token, lifespan=seed)
 
 
 def summary(body: Any) -> dict[str, Any]:
@@ -368,6 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="drive the app in-process and exit")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--store", help="run store URL (default: in memory), e.g. postgresql://…")
     options = parser.parse_args(argv)
     token = admin_token_from_env()
     if options.demo:
@@ -378,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         print("uvicorn is not installed; try: python examples/http_host/app.py --demo")
         return 2
-    uvicorn.run(demo_app(admin_token=token), host=options.host, port=options.port)
+    app = demo_app(admin_token=token, store_url=options.store)
+    uvicorn.run(app, host=options.host, port=options.port)
     return 0
 
 

@@ -6,13 +6,15 @@
 ``file:///var/lib/eval-runs``            a directory of JSON run files, absolute path
 ``file:eval-runs``                       the same, path relative to the working directory
 ``memory:``                              a new, empty in-memory store (nothing persists)
+``postgresql://user@host:5432/db``       a PostgreSQL database (``postgres://`` too; libpq's
+                                         URL, plus ``?schema=NAME``, default ``awaken_eval``)
 ``runs.sqlite3`` / ``runs.db``           a bare path ending in ``.sqlite3``, ``.sqlite`` or
                                          ``.db``: SQLite
 ``eval-runs/``                           any other bare path: a directory of run files
 =======================================  ==================================================
 
-Percent-escapes in URL paths are decoded. The SQLite and file stores are imported only
-when such a URL is opened.
+Percent-escapes in URL paths are decoded. The SQLite, file and PostgreSQL stores are
+imported only when such a URL is opened (PostgreSQL needs the ``[postgres]`` extra).
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ P = ParamSpec("P")
 
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):(?P<rest>.*)$", re.DOTALL)
 _SQLITE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
-_KINDS = "sqlite:///PATH, sqlite:////ABSOLUTE/PATH, file:///DIR, file:DIR, memory:"
+_KINDS = (
+    "sqlite:///PATH, sqlite:////ABSOLUTE/PATH, file:///DIR, file:DIR, "
+    "postgresql://USER@HOST:PORT/DATABASE, memory:"
+)
 
 
 @attrs.frozen
@@ -48,12 +53,15 @@ class StoreLocation:
     """Where a store URL points.
 
     Attributes:
-        kind: ``"sqlite"``, ``"file"`` or ``"memory"``.
-        path: The database file or the run directory (``None`` for ``memory``).
+        kind: ``"sqlite"``, ``"file"``, ``"postgresql"`` or ``"memory"``.
+        path: The database file or the run directory (``None`` for ``memory`` and
+            ``postgresql``).
+        url: The PostgreSQL URL (``None`` for the other kinds).
     """
 
     kind: str
     path: Path | None = None
+    url: str | None = None
 
 
 def _unsupported(url: str, reason: str) -> InvalidRequest:
@@ -123,6 +131,10 @@ def parse_store_url(url: str) -> StoreLocation:
         return StoreLocation("sqlite", _sqlite_path(url, rest))
     if scheme == "file":
         return StoreLocation("file", _file_path(url, rest))
+    if scheme in ("postgresql", "postgres"):
+        if not rest.startswith("//"):
+            raise _unsupported(url, "a PostgreSQL URL starts with postgresql://")
+        return StoreLocation("postgresql", url=url)
     raise _unsupported(url, f"unknown scheme {scheme!r}")
 
 
@@ -159,15 +171,18 @@ def open_run_store(url: str, *, create: bool = True, read_only: bool = False) ->
 
     Returns:
         A :class:`~awaken_eval.stores.InMemoryRunStore`, a
-        :class:`~awaken_eval.stores.FileEvalRunStore` or a
-        :class:`~awaken_eval.stores.SqliteRunStore`; each implements the
+        :class:`~awaken_eval.stores.FileEvalRunStore`, a
+        :class:`~awaken_eval.stores.SqliteRunStore` or a
+        :class:`~awaken_eval.stores.PostgresRunStore` (which connects on its first
+        call, so its errors come from there); each implements the
         ``EvalRunStore``, ``PrunableRunStore`` and ``StreamingRunStore`` protocols.
 
     Raises:
         InvalidRequest: for an unsupported URL, or a path of the wrong kind (a
             directory where a database file is expected, a file where a run directory
             is expected).
-        NotFound: when ``create`` is false and the store does not exist.
+        NotFound: when ``create`` is false and the store does not exist (for
+            PostgreSQL: on the first call, when the schema was never created).
         StoreFailure: when the file system refuses the path (too long, no permission).
     """
     location = parse_store_url(url)
@@ -175,6 +190,16 @@ def open_run_store(url: str, *, create: bool = True, read_only: bool = False) ->
         from awaken_eval.stores._memory import InMemoryRunStore  # noqa: PLC0415
 
         return InMemoryRunStore()
+    if location.kind == "postgresql":
+        try:
+            from awaken_eval.stores._postgres.store import PostgresRunStore  # noqa: PLC0415
+        except ImportError as exc:
+            msg = (
+                f"run store {url!r} needs the PostgreSQL driver ({exc}); "
+                "install it with: pip install 'awaken-eval[postgres]'"
+            )
+            raise InvalidRequest(msg) from None
+        return PostgresRunStore(url, create=create)
     path = location.path
     assert path is not None  # noqa: S101 - set for every kind but memory
     if (read_only or not create) and not path.exists():
