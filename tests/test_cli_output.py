@@ -85,7 +85,7 @@ def test_python_dash_m_awaken_eval(tmp_path: Path) -> None:
             ["runs", "shwo"],
             'runs: expected a subcommand, list or show (got "shwo") (did you mean show?)',
         ),
-        (["run", "data", "--xyz"], 'unknown argument "--xyz"'),
+        (["run", "data", "--qqqqqq"], 'unknown argument "--qqqqqq"'),
     ],
 )
 def test_unknown_flags_and_commands_suggest_the_closest(

@@ -327,8 +327,8 @@ async def test_open_runs_are_listed_and_read_with_their_items_so_far(
     await store.append("a", (item(fixture_id="x"), item(fixture_id="y", passed=False)))
     await store.write(contender_run("finished", 0))
     summaries = await store.list_open()
-    assert ["a", "b"] == [summary.id for summary in summaries]
-    assert (2, 1) == (summaries[0].item_count, summaries[0].passed_count)
+    assert ["b", "a"] == [summary.id for summary in summaries]  # newest first, ties by id desc
+    assert (2, 1) == (summaries[1].item_count, summaries[1].passed_count)
     run = await store.read_open("a")
     assert [ItemKey("x", None, None), ItemKey("y", None, None)] == [one.key for one in run.items]
     with pytest.raises(NotFound):

@@ -199,7 +199,7 @@ def open_run_store(url: str, *, create: bool = True, read_only: bool = False) ->
                 "install it with: pip install 'awaken-eval[postgres]'"
             )
             raise InvalidRequest(msg) from None
-        return PostgresRunStore(url, create=create)
+        return PostgresRunStore(url, create=create and not read_only)
     path = location.path
     assert path is not None  # noqa: S101 - set for every kind but memory
     if (read_only or not create) and not path.exists():
