@@ -161,6 +161,9 @@ class _Screen:
         return "\n".join(lines)
 
 
+_CI_MARKERS = frozenset({"CI", "BUILD_NUMBER", "CONTINUOUS_INTEGRATION"})
+
+
 def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The session's environment: this interpreter's scripts first, the code under test."""
     scripts = str(Path(sys.executable).parent)
@@ -168,6 +171,9 @@ def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PYTEST_", "GITHUB_", "COV_", "FORCE_COLOR", "NO_COLOR"))
+        # a CI marker changes what tools print (pytest's short summary shows whole
+        # messages when CI or BUILD_NUMBER is set); the sessions show a user's terminal
+        and key not in _CI_MARKERS
     }
     env.update(
         PATH=os.pathsep.join([scripts, env.get("PATH", "")]),

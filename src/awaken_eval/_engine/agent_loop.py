@@ -37,6 +37,7 @@ from awaken_eval._engine.scripted import (
     exhausted_error,
     scripted_error,
 )
+from awaken_eval._engine.spans import captured_message, chat_span, text_block
 from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.events import SpanRecorded
 from awaken_eval._records.failures import (
@@ -50,7 +51,6 @@ from awaken_eval._records.fixtures import (
     ErrorEvent,
     Fixture,
     StopReason,
-    TokenUsage,
     ToolCallEvent,
 )
 from awaken_eval._records.grading import ReviseConfig
@@ -96,15 +96,6 @@ pass)."""
 
 SCRIPTED_UPSTREAM_MODEL = "scripted"
 """Upstream model name of a scripted replay whose fixture pins none."""
-
-_FINISH_REASONS = {
-    StopReason.END_TURN: ("end_turn",),
-    StopReason.MAX_TOKENS: ("max_tokens",),
-    StopReason.TOOL_USE: ("tool_use",),
-    StopReason.STOP_SEQUENCE: ("stop_sequence",),
-    None: (),
-}
-"""The span's ``finish_reasons`` for each stop reason (shared tuples)."""
 
 _SCRIPTED_AGENT = AgentSpec()
 """The agent of every scripted replay (a frozen record, shared)."""
@@ -359,7 +350,7 @@ class AgentLoopReplayer:
                     stop, text = event.finish_reason, event.content
                 else:
                     stop, text, call = StopReason.TOOL_USE, None, event
-                span = _chat_span(
+                span = chat_span(
                     new_span,
                     run_id=run_id,
                     thread_id=thread_id,
@@ -714,12 +705,12 @@ def _inference_span(
                 {"id": call.id, "name": call.name, "arguments": call.arguments}
                 for call in result.tool_calls
             ]
-            content = [_text_block(result.text)] if result.text else None
+            content = [text_block(result.text)] if result.text else None
         else:
-            content = [_text_block(result.text)] if result.text else []
+            content = [text_block(result.text)] if result.text else []
         if step == 0:
-            request = [_captured_message(message) for message in dialogue.history]
-    return _chat_span(
+            request = [captured_message(message) for message in dialogue.history]
+    return chat_span(
         InferenceSpan,
         run_id=run_id,
         thread_id=dialogue.thread_id,
@@ -739,69 +730,6 @@ def _inference_span(
         if result.retry_wait_secs is None
         else int(result.retry_wait_secs * 1000),
     )
-
-
-def _chat_span(
-    new_span: Callable[..., InferenceSpan],
-    *,
-    run_id: str,
-    thread_id: str,
-    agent_id: str,
-    step: int,
-    model: str,
-    provider: str,
-    stop: StopReason | None,
-    usage: TokenUsage,
-    duration_ms: int,
-    content: JsonValue | None = None,
-    tool_calls: JsonValue | None = None,
-    request: JsonValue | None = None,
-    request_id: str | None = None,
-    attempts: int | None = None,
-    retry_wait_ms: int | None = None,
-) -> InferenceSpan:
-    """The span of one chat inference (both the general path and the scripted fast path)."""
-    return new_span(
-        run_id=run_id,
-        thread_id=thread_id,
-        agent_id=agent_id,
-        step_index=step,
-        model=model,
-        provider=provider,
-        operation="chat",
-        finish_reasons=_FINISH_REASONS[stop],
-        input_tokens=usage.prompt_tokens,
-        output_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens,
-        cache_read_input_tokens=usage.cache_read_tokens,
-        cache_creation_input_tokens=usage.cache_creation_tokens,
-        thinking_tokens=usage.thinking_tokens,
-        duration_ms=duration_ms,
-        response_content=content,
-        response_tool_calls=tool_calls,
-        request_messages=request,
-        request_id=request_id,
-        attempts=attempts,
-        retry_wait_ms=retry_wait_ms,
-    )
-
-
-def _text_block(text: str) -> JsonValue:
-    return {"type": "text", "text": text}
-
-
-def _captured_message(message: ChatMessage) -> JsonValue:
-    """One request message in the captured shape: a role and a list of content blocks."""
-    blocks: list[JsonValue] = [_text_block(message.content)] if message.content else []
-    if message.role is MessageRole.TOOL:
-        blocks = [
-            {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
-        ]
-    blocks.extend(
-        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
-        for call in message.tool_calls
-    )
-    return {"role": message.role.value, "content": blocks}
 
 
 def _metrics(dialogue: _Dialogue) -> AgentMetrics:

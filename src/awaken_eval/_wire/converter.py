@@ -13,21 +13,17 @@ collects every problem, used only to explain a document the fast one rejected.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import types
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, overload
 
 import attrs
 import cattrs
 from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    IterableValidationError,
     StructureHandlerNotFoundError,
 )
 from cattrs.fns import identity
@@ -66,6 +62,14 @@ from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
 from awaken_eval._records.types import Unsigned
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval._wire.json import check_value, encode_compact, parse_strict_json
+from awaken_eval._wire.problems import (
+    as_invalid_input,
+    collect_problems,
+    describe_value,
+    expected,
+    key_path,
+    unknown_key,
+)
 from awaken_eval.errors import InvalidExecutionShape, InvalidInput, Problem
 
 __all__ = [
@@ -78,7 +82,6 @@ __all__ = [
     "make_converter",
     "to_builtins",
     "to_json",
-    "unknown_key",
 ]
 
 T = TypeVar("T")
@@ -134,76 +137,6 @@ def _tag_table() -> dict[type, tuple[str, str]]:
 TAGS = _tag_table()
 """Each tagged-union member class and its ``(tag key, tag value)``."""
 
-# -- describing and collecting problems -----------------------------------------------
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return text
-
-
-def _key_path(key: str) -> str:
-    """JSON path of an object key; a key with control characters is quoted and escaped."""
-    return f"$.{key}" if key.isprintable() else f"$[{json.dumps(key)}]"
-
-
-def unknown_key(key: str, allowed: Iterable[str]) -> str:
-    """The problem of an unknown key, suggesting the closest allowed key (difflib).
-
-    Only keys with the same first letter are suggested: a typo rarely changes it, and
-    a foreign key (``extra``) should not be matched to an unrelated one (``text``).
-    """
-    same_start = sorted(name for name in allowed if name[:1] == key[:1])
-    close = difflib.get_close_matches(key, same_start, n=1)
-    return f"unknown key (did you mean {json.dumps(close[0])}?)" if close else "unknown key"
-
-
-def _join(prefix: str, path: str) -> str:
-    return prefix + path[1:] if path.startswith("$") else f"{prefix}.{path}"
-
-
-def _collect(exc: BaseException, path: str, out: list[Problem], kinds: list[type]) -> None:
-    if isinstance(exc, InvalidInput):
-        kinds.append(type(exc))
-        out.extend(Problem(_join(path, p.path), p.message) for p in exc.problems)
-    elif isinstance(exc, (ClassValidationError, IterableValidationError)):
-        with_notes, without_notes = exc.group_exceptions()
-        for inner, note in with_notes:
-            if isinstance(note, AttributeValidationNote):
-                inner_path = f"{path}.{note.name}"
-            else:
-                inner_path = f"{path}[{note.index}]"
-            _collect(inner, inner_path, out, kinds)
-        for inner in without_notes:
-            _collect(inner, path, out, kinds)
-    elif isinstance(exc, KeyError):
-        out.append(Problem(path, "required key is missing"))
-    else:
-        out.append(Problem(path, str(exc) or type(exc).__name__))
-
-
-def _as_invalid_input(exc: BaseException) -> InvalidInput:
-    problems: list[Problem] = []
-    kinds: list[type] = []
-    _collect(exc, "$", problems, kinds)
-    special = next((k for k in kinds if k is InvalidExecutionShape), InvalidInput)
-    return special(problems)
-
-
-def _expected(kind: str, value: object) -> InvalidInput:
-    return InvalidInput.single("$", f"expected {kind}, got {_describe(value)}")
-
-
 _RecordParts = tuple[Callable[[Any, Any], Any], Callable[[Any], bool]]
 
 _RECORD_PARTS: weakref.WeakKeyDictionary[Callable[..., Any], _RecordParts] = (
@@ -221,32 +154,32 @@ which saves one call per record; anything else still goes through the record hoo
 def _structure_str(value: object, _: object) -> str:
     if type(value) is str:
         return value
-    raise _expected("a string", value)
+    raise expected("a string", value)
 
 
 def _structure_bool(value: object, _: object) -> bool:
     if type(value) is bool:
         return value
-    raise _expected("a boolean", value)
+    raise expected("a boolean", value)
 
 
 def _structure_int(value: object, _: object) -> int:
     if type(value) is int:
         return value
-    raise _expected("an integer", value)
+    raise expected("an integer", value)
 
 
 def _structure_float(value: object, _: object) -> float:
     if type(value) is float:
         if math.isfinite(value):
             return value
-        raise _expected("a finite number", value)
+        raise expected("a finite number", value)
     if type(value) is int:
         try:
             return float(value)
         except OverflowError:
-            raise _expected("a number in the range of a double", value) from None
-    raise _expected("a number", value)
+            raise expected("a number in the range of a double", value) from None
+    raise expected("a number", value)
 
 
 def _structure_any(value: object, _: object) -> object:
@@ -262,7 +195,7 @@ def _unsigned_hook(bits: int) -> Callable[[object, object], int]:
         if type(value) is int:
             msg = f"expected an unsigned {bits}-bit integer (0..{maximum}), got {value}"
             raise InvalidInput.single("$", msg)
-        raise _expected("an integer", value)
+        raise expected("an integer", value)
 
     return structure
 
@@ -291,7 +224,7 @@ def _enum_hook(type_: type[Enum], _: cattrs.Converter) -> Callable[[object, obje
     def structure(value: object, _: object) -> Enum:
         if type(value) is str and value in by_value:
             return by_value[value]
-        raise _expected(f"one of {choices}", value)
+        raise expected(f"one of {choices}", value)
 
     return structure
 
@@ -311,7 +244,7 @@ def _sequence_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object,
 
     def structure(value: object, _: object) -> tuple[Any, ...]:
         if type(value) is not list:
-            raise _expected("an array", value)
+            raise expected("an array", value)
         if element_type is str and all(type(v) is str for v in value):
             return tuple(value)
         if not detailed:
@@ -323,7 +256,7 @@ def _sequence_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object,
             try:
                 items.append(element(item, element_type))
             except Exception as exc:  # noqa: BLE001 - every problem is collected
-                _collect(exc, f"$[{index}]", problems, kinds)
+                collect_problems(exc, f"$[{index}]", problems, kinds)
         if problems:
             raise InvalidInput(problems)
         return tuple(items)
@@ -339,7 +272,7 @@ def _record_sequence_hook(
 
     def structure(value: object, _: object) -> tuple[Any, ...]:
         if type(value) is not list:
-            raise _expected("an array", value)
+            raise expected("an array", value)
         return tuple(
             [
                 generated(v, cls) if type(v) is dict and only_allowed_keys(v) else element(v, cls)
@@ -361,14 +294,14 @@ def _mapping_hook(type_: Any, converter: cattrs.Converter) -> Callable[[object, 
 
     def structure(value: object, _: object) -> dict[str, Any]:
         if type(value) is not dict:
-            raise _expected("a JSON object", value)
+            raise expected("a JSON object", value)
         result: dict[str, Any] = {}
         problems: list[Problem] = []
         for key, item in value.items():
             try:
                 result[key] = value_hook(item, value_type)
             except Exception as exc:  # noqa: BLE001 - every problem is collected
-                _collect(exc, f"$[{json.dumps(key, ensure_ascii=False)}]", problems, [])
+                collect_problems(exc, f"$[{json.dumps(key, ensure_ascii=False)}]", problems, [])
         if problems:
             raise InvalidInput(problems)
         return result
@@ -391,11 +324,11 @@ def _tagged_union_hook(
 
     def structure(value: object, _: object) -> Any:
         if type(value) is not dict:
-            raise _expected("a JSON object", value)
+            raise expected("a JSON object", value)
         tag = value.get(key)
         found = by_tag.get(tag) if type(tag) is str else None
         if found is None:
-            what = "missing" if tag is None else f"unknown {key} {_describe(tag)}"
+            what = "missing" if tag is None else f"unknown {key} {describe_value(tag)}"
             raise InvalidInput.single(f"$.{key}", f"{what}; expected one of {choices}")
         member, hook = found
         return hook(value, member)
@@ -540,14 +473,14 @@ def _record_structure_hook(cls: type, converter: cattrs.Converter) -> Callable[[
 
     def reject(value: Any) -> Any:
         if type(value) is not dict:
-            raise _expected("a JSON object", value)
+            raise expected("a JSON object", value)
         unknown = sorted(value.keys() - allowed)
-        problems = [Problem(_key_path(key), unknown_key(key, allowed)) for key in unknown]
+        problems = [Problem(key_path(key), unknown_key(key, allowed)) for key in unknown]
         if detailed:
             try:
                 generated({k: v for k, v in value.items() if k in allowed}, cls)
             except Exception as exc:  # noqa: BLE001 - merged with the unknown keys above
-                _collect(exc, "$", problems, [])
+                collect_problems(exc, "$", problems, [])
         raise InvalidInput(problems)
 
     def structure(value: Any, _: Any) -> Any:
@@ -764,7 +697,7 @@ def from_builtins(cls: Any, data: Any) -> Any:
         try:
             return _DETAILED.structure(data, cls)
         except Exception as exc:  # noqa: BLE001 - never let a cattrs traceback escape
-            raise _as_invalid_input(exc) from None
+            raise as_invalid_input(exc) from None
 
 
 @overload

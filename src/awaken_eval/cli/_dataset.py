@@ -18,8 +18,8 @@ import attrs
 
 from awaken_eval._io.files import load_directory
 from awaken_eval._records.fixtures import Fixture
-from awaken_eval._wire.converter import unknown_key
 from awaken_eval._wire.json import parse_strict_json
+from awaken_eval._wire.problems import unknown_key
 from awaken_eval.errors import InputUnreadable, InvalidInput, Problem
 
 MANIFEST = "dataset.json"
