@@ -7,7 +7,8 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
 * :class:`Replayer` — turns a fixture into a :class:`~awaken_eval.ReplayOutcome`; hosts
   plug their real agent in here.
 * :class:`Judge` — grades an answer against the request, a rubric and criteria.
-* :class:`TraceSink` — receives spans and run events.
+* :class:`TraceSink` — receives spans and run events; :class:`TraceStore` — reads,
+  lists and pins traces (what curation and dataset imports need).
 * :class:`EvalRunStore`, :class:`StreamingRunStore`, :class:`PrunableRunStore` — persist runs;
   :class:`OpenRunReader` — lists and reads streamed runs that never finished.
 * :class:`DatasetStore` — datasets with compare-and-swap revisions.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         ItemKey,
     )
     from awaken_eval._records.store import DatasetRecord, OpenRunSummary, RunHeader
+    from awaken_eval._records.traces import PinKind, TraceFilter, TraceRead, TraceSummary
 
 __all__ = [
     "AgentResolver",
@@ -58,6 +60,7 @@ __all__ = [
     "Replayer",
     "StreamingRunStore",
     "TraceSink",
+    "TraceStore",
     "UnitDispatcher",
 ]
 
@@ -132,6 +135,33 @@ class TraceSink(Protocol):
 
     async def emit(self, event: TraceEvent) -> None:
         """Record ``event``."""
+        ...
+
+
+@runtime_checkable
+class TraceStore(Protocol):
+    """Traces by agent run id: read one back, list the indexed ones, pin one."""
+
+    async def read_trace(self, run_id: str) -> TraceRead:
+        """Read the events of ``run_id`` in record order, with any damaged lines.
+
+        Raises:
+            InvalidRunId: when ``run_id`` is not a valid run id.
+            NotFound: when there is no trace of that run.
+        """
+        ...
+
+    async def list_traces(self, trace_filter: TraceFilter) -> builtins.list[TraceSummary]:
+        """The indexed traces that match ``trace_filter``, in its order."""
+        ...
+
+    async def pin(self, run_id: str, kind: PinKind) -> None:
+        """Keep ``run_id`` through retention (``kind`` says why).
+
+        Raises:
+            InvalidRunId: when ``run_id`` is not a valid run id.
+            NotFound: when there is no trace of that run.
+        """
         ...
 
 

@@ -8,6 +8,7 @@ events to one events file; :class:`FileTraceStore` reads them back (the trace ro
 
 from __future__ import annotations
 
+from awaken_eval._records.traces import *
 from awaken_eval.sinks._jsonl import *
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "FileTraceStore",
     "JsonlTraceSink",
     "OpaqueMetricsEvent",
+    "PinKind",
+    "TraceFilter",
     "TraceRead",
     "TraceStoreEvent",
+    "TraceSummary",
 ]

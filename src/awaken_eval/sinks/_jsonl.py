@@ -29,19 +29,22 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import anyio.to_thread
-import attrs
 
 from awaken_eval._io.below import open_below
 from awaken_eval._io.files import read_ndjson
 from awaken_eval._records.events import SpanRecorded, TraceEvent
 from awaken_eval._records.ids import validate_run_id
 from awaken_eval._records.outcomes import InferenceSpan, ToolSpan
-from awaken_eval._records.types import JsonValue
+from awaken_eval._records.traces import (
+    DamagedLine,
+    OpaqueMetricsEvent,
+    TraceRead,
+    TraceStoreEvent,
+)
 from awaken_eval._wire.converter import from_builtins, from_json, to_builtins, to_json
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval.errors import InputUnreadable, InvalidInput, InvalidRunId, NotFound
@@ -71,51 +74,6 @@ _OPAQUE_TYPES = frozenset(
     {"suspension", "handoff", "delegation", "evaluation_result", "background_task"}
 )
 """MetricsEvent types of the reference that eval does not interpret (kept as JSON)."""
-
-
-@attrs.frozen
-class OpaqueMetricsEvent:
-    """A trace event eval does not interpret (suspension, handoff, delegation, ...).
-
-    Trace files written by the reference may hold them; they are read back as JSON.
-
-    Attributes:
-        type: The event's ``type`` tag.
-        payload: The event's other keys.
-    """
-
-    type: str
-    payload: Mapping[str, JsonValue]
-
-
-TraceStoreEvent = Union[InferenceSpan, ToolSpan, OpaqueMetricsEvent]  # noqa: UP007
-"""One line of a trace file: ``{"type": "inference" | "tool" | ..., ...}``."""
-
-
-@attrs.frozen
-class DamagedLine:
-    """A line of a trace file that could not be read (e.g. torn by a failed append).
-
-    Attributes:
-        line: Its 1-based line number.
-        error: Why it could not be read (the JSON path and the problem).
-    """
-
-    line: int
-    error: str
-
-
-@attrs.frozen
-class TraceRead:
-    """What :meth:`FileTraceStore.read_trace` read: the intact events and the damage.
-
-    Attributes:
-        events: The events of every intact line, in record order.
-        damaged: The lines that could not be read, in file order.
-    """
-
-    events: tuple[TraceStoreEvent, ...]
-    damaged: tuple[DamagedLine, ...] = ()
 
 
 def _span_line(span: InferenceSpan | ToolSpan) -> bytes:
