@@ -5,9 +5,6 @@ The SDK's own environment applies (``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 from awaken_eval._records.fixtures import StopReason, TokenUsage
@@ -19,10 +16,7 @@ from awaken_eval._records.inference import (
     ToolCall,
 )
 from awaken_eval.errors import InferenceError, InferenceErrorKind
-from awaken_eval.providers._attempts import event_hooks
-from awaken_eval.providers._base import import_sdk, limited_call, usage_count
-from awaken_eval.providers._limits import ModelLimiter
-from awaken_eval.providers._options import ProviderOptions
+from awaken_eval.providers._base import SdkExecutor, usage_count
 
 __all__ = ["AnthropicExecutor", "anthropic_messages", "anthropic_result"]
 
@@ -145,7 +139,7 @@ def anthropic_result(message: Any) -> InferenceResult:
     )
 
 
-class AnthropicExecutor:
+class AnthropicExecutor(SdkExecutor):
     """An :class:`~awaken_eval.LlmExecutor` over ``AsyncAnthropic`` Messages.
 
     Args:
@@ -155,31 +149,8 @@ class AnthropicExecutor:
     """
 
     provider = "anthropic"
-
-    def __init__(
-        self,
-        *,
-        options: ProviderOptions,
-        limiter: ModelLimiter,
-        clock: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        """Prepare the executor; the SDK client is built on the first request."""
-        self.options = options
-        self.limiter = limiter
-        self.clock = clock
-        self._sdk: ModuleType = import_sdk("anthropic", "anthropic")
-        self._client: Any = None
-
-    def _make_client(self) -> Any:
-        options = self.options
-        http_client = self._sdk.DefaultAsyncHttpxClient(event_hooks=event_hooks("request-id"))
-        given = {"api_key": options.api_key, "base_url": options.base_url}
-        return self._sdk.AsyncAnthropic(
-            max_retries=options.max_retries,
-            timeout=options.timeout_secs,
-            http_client=http_client,
-            **{name: value for name, value in given.items() if value is not None},
-        )
+    client_class = "AsyncAnthropic"
+    request_id_header = "request-id"
 
     async def execute(self, request: InferenceRequest) -> InferenceResult:
         """Send ``request`` to the Messages API.
@@ -189,16 +160,4 @@ class AnthropicExecutor:
                 request id, and the attempts made.
         """
         kwargs = anthropic_messages(request, max_tokens=self.options.max_tokens)
-
-        async def call() -> Any:
-            if self._client is None:
-                self._client = self._make_client()
-            return await self._client.messages.create(**kwargs)
-
-        return await limited_call(self.limiter, call, anthropic_result, self._sdk, clock=self.clock)
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        return await self._send(lambda client: client.messages.create(**kwargs), anthropic_result)

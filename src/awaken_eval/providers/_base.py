@@ -6,17 +6,25 @@ import importlib
 import time
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
 from awaken_eval._records.inference import InferenceResult
 from awaken_eval.errors import InferenceError, InferenceErrorKind, InvalidRequest
-from awaken_eval.providers._attempts import Attempts, tracked
+from awaken_eval.providers._attempts import Attempts, event_hooks, tracked
 from awaken_eval.providers._errors import error_for_status
 from awaken_eval.providers._limits import ModelLimiter
+from awaken_eval.providers._options import ProviderOptions
 
-__all__ = ["body_error", "import_sdk", "limited_call", "sdk_failure", "usage_count"]
+__all__ = [
+    "SdkExecutor",
+    "body_error",
+    "import_sdk",
+    "limited_call",
+    "sdk_failure",
+    "usage_count",
+]
 
 T = TypeVar("T")
 
@@ -115,3 +123,62 @@ async def limited_call(
 def usage_count(value: Any) -> int | None:
     """A token count from an SDK usage object (``None`` when absent or not an int)."""
     return value if isinstance(value, int) and value >= 0 else None
+
+
+class SdkExecutor:
+    """What an executor over an official SDK shares: the lazy client, the call, closing.
+
+    A subclass names its ``provider`` (also the SDK's module and the extra that installs
+    it), the SDK's async client class and the response header carrying the request id,
+    and builds its request in ``execute``.
+    """
+
+    provider: ClassVar[str]
+    client_class: ClassVar[str]
+    request_id_header: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        options: ProviderOptions,
+        limiter: ModelLimiter,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """Prepare the executor; the SDK client is built on the first request."""
+        self.options = options
+        self.limiter = limiter
+        self.clock = clock
+        self._sdk: ModuleType = import_sdk(self.provider, self.provider)
+        self._client: Any = None
+
+    def _make_client(self) -> Any:
+        options = self.options
+        hooks = event_hooks(self.request_id_header)
+        http_client = self._sdk.DefaultAsyncHttpxClient(event_hooks=hooks)
+        given = {"api_key": options.api_key, "base_url": options.base_url}
+        return getattr(self._sdk, self.client_class)(
+            max_retries=options.max_retries,
+            timeout=options.timeout_secs,
+            http_client=http_client,
+            **{name: value for name, value in given.items() if value is not None},
+        )
+
+    async def _send(
+        self,
+        create: Callable[[Any], Awaitable[T]],
+        parse: Callable[[T], InferenceResult],
+    ) -> InferenceResult:
+        """``create(client)`` under the model's limit (the client built on first use)."""
+
+        async def call() -> T:
+            if self._client is None:
+                self._client = self._make_client()
+            return await create(self._client)
+
+        return await limited_call(self.limiter, call, parse, self._sdk, clock=self.clock)
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

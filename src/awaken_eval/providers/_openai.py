@@ -8,9 +8,6 @@ The SDK's own environment applies (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 from awaken_eval._records.fixtures import StopReason, TokenUsage
@@ -23,10 +20,7 @@ from awaken_eval._records.inference import (
 )
 from awaken_eval._records.types import JsonValue
 from awaken_eval.errors import InferenceError, InferenceErrorKind
-from awaken_eval.providers._attempts import event_hooks
-from awaken_eval.providers._base import import_sdk, limited_call, usage_count
-from awaken_eval.providers._limits import ModelLimiter
-from awaken_eval.providers._options import ProviderOptions
+from awaken_eval.providers._base import SdkExecutor, usage_count
 
 __all__ = ["OpenAIExecutor", "openai_messages", "openai_result"]
 
@@ -139,7 +133,7 @@ def openai_result(completion: Any) -> InferenceResult:
     )
 
 
-class OpenAIExecutor:
+class OpenAIExecutor(SdkExecutor):
     """An :class:`~awaken_eval.LlmExecutor` over ``AsyncOpenAI`` Chat Completions.
 
     Args:
@@ -149,31 +143,8 @@ class OpenAIExecutor:
     """
 
     provider = "openai"
-
-    def __init__(
-        self,
-        *,
-        options: ProviderOptions,
-        limiter: ModelLimiter,
-        clock: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        """Prepare the executor; the SDK client is built on the first request."""
-        self.options = options
-        self.limiter = limiter
-        self.clock = clock
-        self._sdk: ModuleType = import_sdk("openai", "openai")
-        self._client: Any = None
-
-    def _make_client(self) -> Any:
-        options = self.options
-        http_client = self._sdk.DefaultAsyncHttpxClient(event_hooks=event_hooks("x-request-id"))
-        given = {"api_key": options.api_key, "base_url": options.base_url}
-        return self._sdk.AsyncOpenAI(
-            max_retries=options.max_retries,
-            timeout=options.timeout_secs,
-            http_client=http_client,
-            **{name: value for name, value in given.items() if value is not None},
-        )
+    client_class = "AsyncOpenAI"
+    request_id_header = "x-request-id"
 
     async def execute(self, request: InferenceRequest) -> InferenceResult:
         """Send ``request`` to Chat Completions.
@@ -183,17 +154,6 @@ class OpenAIExecutor:
                 request id, and the attempts made.
         """
         kwargs = openai_messages(request)
-        sdk = self._sdk
-
-        async def call() -> Any:
-            if self._client is None:
-                self._client = self._make_client()
-            return await self._client.chat.completions.create(**kwargs)
-
-        return await limited_call(self.limiter, call, openai_result, sdk, clock=self.clock)
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        return await self._send(
+            lambda client: client.chat.completions.create(**kwargs), openai_result
+        )
