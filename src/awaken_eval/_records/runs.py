@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import attrs
 
@@ -22,6 +22,7 @@ __all__ = [
     "EvalRunSummary",
     "ItemKey",
     "MatrixCell",
+    "RunSummaryFields",
     "SampleAggregate",
     "first_shape_problem",
 ]
@@ -171,18 +172,11 @@ class EvalRun:
 
 
 @attrs.frozen(kw_only=True)
-class EvalRunSummary:
-    """A row of a run listing.
+class RunSummaryFields:
+    """The fields of a row of a run listing, and how a run fills them.
 
-    Attributes:
-        id: The run id.
-        dataset_id: The dataset executed.
-        dataset_revision: The dataset revision.
-        execution_mode: Scripted or live.
-        started_at_secs: Epoch seconds at start.
-        item_count: Number of items.
-        passed_count: Items whose report passed.
-        failed_count: Items whose report did not pass.
+    The base of :class:`EvalRunSummary` (finished runs) and ``OpenRunSummary`` (open
+    runs), which document the fields; never on the wire itself.
     """
 
     id: str
@@ -195,8 +189,8 @@ class EvalRunSummary:
     failed_count: U32
 
     @classmethod
-    def from_run(cls, run: EvalRun) -> EvalRunSummary:
-        """Summarise ``run``."""
+    def from_run(cls, run: EvalRun) -> Self:
+        """Summarise ``run``: its identity and the counts of its items (stored so far)."""
         passed = run.passed_count()
         return cls(
             id=run.id,
@@ -208,6 +202,22 @@ class EvalRunSummary:
             passed_count=passed,
             failed_count=len(run.items) - passed,
         )
+
+
+@attrs.frozen(kw_only=True)
+class EvalRunSummary(RunSummaryFields):
+    """A row of a run listing.
+
+    Attributes:
+        id: The run id.
+        dataset_id: The dataset executed.
+        dataset_revision: The dataset revision.
+        execution_mode: Scripted or live.
+        started_at_secs: Epoch seconds at start.
+        item_count: Number of items.
+        passed_count: Items whose report passed.
+        failed_count: Items whose report did not pass.
+    """
 
 
 @attrs.frozen(kw_only=True)

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 from awaken_eval._records.fixtures import DatasetSpec
-from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
-from awaken_eval._records.types import U32, U64
+from awaken_eval._records.runs import EvalRunExecutionMode, RunSummaryFields
 
 __all__ = ["DatasetRecord", "OpenRunSummary", "RunHeader"]
 
@@ -35,7 +34,7 @@ class RunHeader:
 
 
 @attrs.frozen(kw_only=True)
-class OpenRunSummary:
+class OpenRunSummary(RunSummaryFields):
     """A row of a listing of open runs: a streamed run that has not finished (yet).
 
     An open run was begun (:meth:`~awaken_eval.protocols.StreamingRunStore.begin`) and
@@ -52,30 +51,6 @@ class OpenRunSummary:
         passed_count: Stored items whose report passed.
         failed_count: Stored items whose report did not pass.
     """
-
-    id: str
-    dataset_id: str
-    dataset_revision: U64
-    execution_mode: EvalRunExecutionMode
-    started_at_secs: U64
-    item_count: U32
-    passed_count: U32
-    failed_count: U32
-
-    @classmethod
-    def from_run(cls, run: EvalRun) -> OpenRunSummary:
-        """Summarise the items stored so far of an open run (as ``read_open`` returns it)."""
-        passed = run.passed_count()
-        return cls(
-            id=run.id,
-            dataset_id=run.dataset_id,
-            dataset_revision=run.dataset_revision,
-            execution_mode=run.execution_mode,
-            started_at_secs=run.started_at_secs,
-            item_count=len(run.items),
-            passed_count=passed,
-            failed_count=len(run.items) - passed,
-        )
 
 
 @attrs.frozen
