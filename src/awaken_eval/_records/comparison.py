@@ -37,7 +37,38 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class Unchanged:
+class _Keyed:
+    """What every entry shares: the tag, the fixture and the cell, and whether it blocks.
+
+    A kind's entries block always or never (``blocks_always``), unless the kind says
+    otherwise by its own :attr:`blocking`.
+    """
+
+    kind: ClassVar[str]
+    blocks_always: ClassVar[bool] = False
+    fixture_id: str
+    cell: MatrixCell | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """Whether the entry fails CI: always for a kind marked "(blocking)", else never."""
+        return self.blocks_always
+
+
+@attrs.frozen(kw_only=True)
+class _ItemEntry(_Keyed):
+    """An item-keyed diff entry: the fixture, the cell and the sample index."""
+
+    sample_index: U32 | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _SampledGroup(_Keyed):
+    """A sampled diff entry: one (fixture, cell) group."""
+
+
+@attrs.frozen(kw_only=True)
+class Unchanged(_ItemEntry):
     """Both sides passed and no compared observable differs.
 
     Attributes:
@@ -47,18 +78,10 @@ class Unchanged:
     """
 
     kind: ClassVar[str] = "unchanged"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 @attrs.frozen(kw_only=True)
-class Regression:
+class Regression(_ItemEntry):
     """The baseline passed and the new item failed (blocking).
 
     Attributes:
@@ -69,19 +92,12 @@ class Regression:
     """
 
     kind: ClassVar[str] = "regression"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
     new_failures: tuple[str, ...] = ()
-
-    @property
-    def blocking(self) -> bool:
-        """Always blocking."""
-        return True
+    blocks_always: ClassVar[bool] = True
 
 
 @attrs.frozen(kw_only=True)
-class Fixed:
+class Fixed(_ItemEntry):
     """The baseline failed and the new item passed.
 
     Attributes:
@@ -91,18 +107,10 @@ class Fixed:
     """
 
     kind: ClassVar[str] = "fixed"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 @attrs.frozen(kw_only=True)
-class StillFailing:
+class StillFailing(_ItemEntry):
     """Both sides failed.
 
     The failure delta (additive fields, omitted when empty) says whether it got worse.
@@ -120,9 +128,6 @@ class StillFailing:
     """
 
     kind: ClassVar[str] = "still_failing"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
     new_failures: tuple[str, ...] = ()
     failures_added: tuple[str, ...] = ()
     failures_removed: tuple[str, ...] = ()
@@ -136,7 +141,7 @@ class StillFailing:
 
 
 @attrs.frozen(kw_only=True)
-class Drift:
+class Drift(_ItemEntry):
     """Both sides passed but compared observables differ (blocking).
 
     Attributes:
@@ -147,19 +152,12 @@ class Drift:
     """
 
     kind: ClassVar[str] = "drift"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
     fields: tuple[str, ...] = ()
-
-    @property
-    def blocking(self) -> bool:
-        """Always blocking."""
-        return True
+    blocks_always: ClassVar[bool] = True
 
 
 @attrs.frozen(kw_only=True)
-class MissingFromNew:
+class MissingFromNew(_ItemEntry):
     """The baseline has the item, the new run does not (blocking).
 
     Attributes:
@@ -169,18 +167,11 @@ class MissingFromNew:
     """
 
     kind: ClassVar[str] = "missing_from_new"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """Always blocking."""
-        return True
+    blocks_always: ClassVar[bool] = True
 
 
 @attrs.frozen(kw_only=True)
-class NewlyAdded:
+class NewlyAdded(_ItemEntry):
     """The new run has an item the baseline lacks (blocking only when it fails).
 
     Attributes:
@@ -191,9 +182,6 @@ class NewlyAdded:
     """
 
     kind: ClassVar[str] = "newly_added"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    sample_index: U32 | None = None
     passed: bool
 
     @property
@@ -298,7 +286,16 @@ class GroupPassRate:
 
 
 @attrs.frozen(kw_only=True)
-class SampledRegression:
+class _SampledTest(_SampledGroup):
+    """A sampled entry of a group both sides have: the counts and the test's p-value."""
+
+    baseline: GroupPassRate
+    new: GroupPassRate
+    p_value: float
+
+
+@attrs.frozen(kw_only=True)
+class SampledRegression(_SampledTest):
     """The new pass rate is significantly lower than the baseline's (blocking).
 
     Attributes:
@@ -310,20 +307,11 @@ class SampledRegression:
     """
 
     kind: ClassVar[str] = "regression"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    baseline: GroupPassRate
-    new: GroupPassRate
-    p_value: float
-
-    @property
-    def blocking(self) -> bool:
-        """Always blocking."""
-        return True
+    blocks_always: ClassVar[bool] = True
 
 
 @attrs.frozen(kw_only=True)
-class SampledImproved:
+class SampledImproved(_SampledTest):
     """The new pass rate is significantly higher than the baseline's.
 
     Attributes:
@@ -335,20 +323,10 @@ class SampledImproved:
     """
 
     kind: ClassVar[str] = "improved"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    baseline: GroupPassRate
-    new: GroupPassRate
-    p_value: float
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 @attrs.frozen(kw_only=True)
-class SampledFlaky:
+class SampledFlaky(_SampledTest):
     """No significant change, but the group's samples both pass and fail.
 
     Attributes:
@@ -360,20 +338,10 @@ class SampledFlaky:
     """
 
     kind: ClassVar[str] = "flaky"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    baseline: GroupPassRate
-    new: GroupPassRate
-    p_value: float
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 @attrs.frozen(kw_only=True)
-class SampledUnchanged:
+class SampledUnchanged(_SampledTest):
     """Both sides all-pass, or both all-fail.
 
     Attributes:
@@ -385,20 +353,10 @@ class SampledUnchanged:
     """
 
     kind: ClassVar[str] = "unchanged"
-    fixture_id: str
-    cell: MatrixCell | None = None
-    baseline: GroupPassRate
-    new: GroupPassRate
-    p_value: float
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 @attrs.frozen(kw_only=True)
-class SampledMissingFromNew:
+class SampledMissingFromNew(_SampledGroup):
     """The baseline has the group; the new run has no scored sample of it (blocking).
 
     Attributes:
@@ -410,19 +368,13 @@ class SampledMissingFromNew:
     """
 
     kind: ClassVar[str] = "missing_from_new"
-    fixture_id: str
-    cell: MatrixCell | None = None
     baseline: GroupPassRate
     new: GroupPassRate | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """Always blocking."""
-        return True
+    blocks_always: ClassVar[bool] = True
 
 
 @attrs.frozen(kw_only=True)
-class SampledNewlyAdded:
+class SampledNewlyAdded(_SampledGroup):
     """The new run has the group; the baseline has no scored sample of it.
 
     Attributes:
@@ -434,15 +386,8 @@ class SampledNewlyAdded:
     """
 
     kind: ClassVar[str] = "newly_added"
-    fixture_id: str
-    cell: MatrixCell | None = None
     baseline: GroupPassRate | None = None
     new: GroupPassRate
-
-    @property
-    def blocking(self) -> bool:
-        """Never blocking."""
-        return False
 
 
 SampledDiffEntry = Union[  # noqa: UP007
