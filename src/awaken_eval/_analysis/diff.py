@@ -406,20 +406,52 @@ def _raise_duplicate(prefix: str, check: Callable[[Any], None], values: Sequence
         raise DuplicateItemKeys(msg) from None
 
 
-def _unique_reports(reports: Sequence[ReplayReport], prefix: str) -> _Index:
-    """:func:`_index_reports`, raising the spec's prefixed error on a duplicate id."""
-    index = _index_reports(reports)
-    if index.has_duplicates:
-        _raise_duplicate(prefix, validate_unique_report_keys, reports)
+def _report_side(reports: Iterable[ReplayReport], prefix: str | None) -> _Index:
+    """:func:`_index_reports`; with a ``prefix``, raising the spec's error on a duplicate id."""
+    values = _as_sequence(reports)
+    index = _index_reports(values)
+    if prefix is not None and index.has_duplicates:
+        _raise_duplicate(prefix, validate_unique_report_keys, values)
     return index
 
 
-def _unique_items(items: Sequence[EvalRunItem], cells: _Cells, prefix: str) -> _Index:
-    """:func:`_index_items`, raising the spec's prefixed error on a duplicate key."""
-    index = _index_items(items, cells)
-    if index.has_duplicates:
-        _raise_duplicate(prefix, validate_unique_item_keys, items)
+def _item_side(items: Iterable[EvalRunItem], cells: _Cells, prefix: str | None) -> _Index:
+    """:func:`_index_items`; with a ``prefix``, raising the spec's error on a duplicate key."""
+    values = _as_sequence(items)
+    index = _index_items(values, cells)
+    if prefix is not None and index.has_duplicates:
+        _raise_duplicate(prefix, validate_unique_item_keys, values)
     return index
+
+
+def _diff_reports(
+    baseline_reports: Iterable[ReplayReport],
+    new_reports: Iterable[ReplayReport],
+    policy: DriftPolicy | None,
+    *,
+    checked: bool,
+) -> DiffSummary:
+    """The report-keyed diff; ``checked``: the baseline's ids first, then the new ones."""
+    with gc_paused():
+        baseline = _report_side(baseline_reports, "baseline: " if checked else None)
+        new = _report_side(new_reports, "new: " if checked else None)
+        return _diff(baseline, new, _NO_CELLS, policy or DriftPolicy.scripted())
+
+
+def _diff_items(
+    baseline_items: Iterable[EvalRunItem],
+    new_items: Iterable[EvalRunItem],
+    policy: DriftPolicy | None,
+    *,
+    checked: bool,
+) -> DiffSummary:
+    """The item-keyed diff; ``checked``: the baseline's keys first, then the new ones."""
+    cells = _Cells()
+    with gc_paused():
+        baseline = _item_side(baseline_items, cells, "baseline: " if checked else None)
+        new = _item_side(new_items, cells, "new: " if checked else None)
+        live = baseline.any_cell or new.any_cell
+        return _diff(baseline, new, cells, policy or _default_policy(live=live))
 
 
 def _as_sequence(values: Iterable[T]) -> Sequence[T]:
@@ -455,10 +487,7 @@ def diff_against_baseline(
     Returns:
         One entry per fixture id of either side.
     """
-    with gc_paused():
-        baseline = _index_reports(_as_sequence(baseline_reports))
-        new = _index_reports(_as_sequence(new_reports))
-        return _diff(baseline, new, _NO_CELLS, policy or DriftPolicy.scripted())
+    return _diff_reports(baseline_reports, new_reports, policy, checked=False)
 
 
 def diff_against_baseline_checked(
@@ -481,10 +510,7 @@ def diff_against_baseline_checked(
         DuplicateItemKeys: the baseline (checked first; message prefixed ``"baseline: "``)
             or the new side (prefixed ``"new: "``) repeats a fixture id.
     """
-    with gc_paused():
-        baseline = _unique_reports(_as_sequence(baseline_reports), "baseline: ")
-        new = _unique_reports(_as_sequence(new_reports), "new: ")
-        return _diff(baseline, new, _NO_CELLS, policy or DriftPolicy.scripted())
+    return _diff_reports(baseline_reports, new_reports, policy, checked=True)
 
 
 # -- item-keyed diff (§2.5) ------------------------------------------------------------
@@ -519,12 +545,7 @@ def diff_eval_items(
     Returns:
         One entry per item key of either side.
     """
-    cells = _Cells()
-    with gc_paused():
-        baseline = _index_items(_as_sequence(baseline_items), cells)
-        new = _index_items(_as_sequence(new_items), cells)
-        live = baseline.any_cell or new.any_cell
-        return _diff(baseline, new, cells, policy or _default_policy(live=live))
+    return _diff_items(baseline_items, new_items, policy, checked=False)
 
 
 def diff_eval_items_checked(
@@ -547,12 +568,7 @@ def diff_eval_items_checked(
         DuplicateItemKeys: the baseline (checked first; message prefixed ``"baseline: "``)
             or the new side (prefixed ``"new: "``) repeats an item key.
     """
-    cells = _Cells()
-    with gc_paused():
-        baseline = _unique_items(_as_sequence(baseline_items), cells, "baseline: ")
-        new = _unique_items(_as_sequence(new_items), cells, "new: ")
-        live = baseline.any_cell or new.any_cell
-        return _diff(baseline, new, cells, policy or _default_policy(live=live))
+    return _diff_items(baseline_items, new_items, policy, checked=True)
 
 
 # -- run against run (§4.8) ------------------------------------------------------------
@@ -601,8 +617,8 @@ def diff_runs(
     baseline_prefix = f"baseline run {baseline_run.id}: "
     cells = _Cells()
     with gc_paused():
-        current = _unique_items(current_run.items, cells, current_prefix)
-        baseline = _unique_items(baseline_run.items, cells, baseline_prefix)
+        current = _item_side(current_run.items, cells, current_prefix)
+        baseline = _item_side(baseline_run.items, cells, baseline_prefix)
         if (
             current.any_cell
             or current.any_sample_index
@@ -612,6 +628,6 @@ def diff_runs(
             return _diff(baseline, current, cells, policy)
         current_reports = tuple(item.report for item in current_run.items)
         baseline_reports = tuple(item.report for item in baseline_run.items)
-        current = _unique_reports(current_reports, current_prefix)
-        baseline = _unique_reports(baseline_reports, baseline_prefix)
+        current = _report_side(current_reports, current_prefix)
+        baseline = _report_side(baseline_reports, baseline_prefix)
         return _diff(baseline, current, _NO_CELLS, policy)
