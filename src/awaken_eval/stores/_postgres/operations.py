@@ -23,7 +23,7 @@ from awaken_eval.errors import AlreadyExists, Conflict, DuplicateItemKeys, NotFo
 from awaken_eval.stores._postgres.database import Connection
 from awaken_eval.stores._postgres.rows import item_rows, key_values, text_of, u64
 from awaken_eval.stores._postgres.schema import INSERT_RUN, ITEM_COLUMNS, SELECT_RUN
-from awaken_eval.stores._sqlite.rows import dump_digests, first_clash
+from awaken_eval.stores._rows_common import dump_digests, first_clash
 
 __all__ = [
     "append_items",

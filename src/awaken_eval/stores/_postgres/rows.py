@@ -1,35 +1,24 @@
 """Rows of the PostgreSQL stores: records encoded into column values and decoded back.
 
-Encoding refuses what the store could not read back (:class:`~awaken_eval.InvalidInput`),
-with the checks of the SQLite store (item documents go through the converter both
-ways); decoding checks every value and reports stored data that does not make a valid
-run as :class:`~awaken_eval.stores._sqlite.rows.CorruptError`, naming the column or
-item at fault. Identifiers that may hold any text are stored as their UTF-8 bytes (see
-:mod:`.schema`).
+What every backend's rows share (item documents through the converter both ways, the
+checks of a run row, :class:`~awaken_eval.stores._rows_common.CorruptError` naming the
+column or item at fault) is in :mod:`awaken_eval.stores._rows_common`; here are
+PostgreSQL's own column types. Identifiers that may hold any text are stored as their
+UTF-8 bytes (see :mod:`.schema`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
-from awaken_eval._records.runs import (
-    EvalRun,
-    EvalRunExecutionMode,
-    EvalRunItem,
-    EvalRunSummary,
-    ItemKey,
-)
-from awaken_eval._records.types import U32_MAX, U64_MAX
-from awaken_eval._wire.converter import from_builtins
-from awaken_eval._wire.json import decode_strict
-from awaken_eval.errors import InvalidInput
-from awaken_eval.stores._sqlite import rows as sqlite_rows
-from awaken_eval.stores._sqlite.rows import CorruptError
+from awaken_eval._records.runs import EvalRun, EvalRunItem, EvalRunSummary, ItemKey
+from awaken_eval._records.types import U64_MAX
+from awaken_eval.stores import _rows_common as common
+from awaken_eval.stores._rows_common import CorruptError
 
 __all__ = [
-    "CorruptError",
     "decode_items",
     "item_rows",
     "key_values",
@@ -46,10 +35,7 @@ def u64(value: int, path: str) -> int:
     Raises:
         InvalidInput: At ``path``, when the value is out of range.
     """
-    if 0 <= value <= U64_MAX:
-        return value
-    msg = f"expected an unsigned 64-bit integer (0..{U64_MAX}), got {value}"
-    raise InvalidInput.single(path, msg)
+    return common.checked_u64(value, path)
 
 
 def key_values(key: ItemKey) -> tuple[bytes, bytes | None, int | None]:
@@ -66,7 +52,7 @@ def item_rows(
     Raises:
         InvalidInput: When an item cannot be stored (path ``$.items[i]`` within the batch).
     """
-    for row in sqlite_rows.item_rows(run_id, items, first_seq):
+    for row in common.item_rows(run_id, items, first_seq):
         model_id = row[3]
         yield (
             row[0],
@@ -122,10 +108,7 @@ def decode_items(rows: list[Any], first_position: int) -> tuple[EvalRunItem, ...
         )
         for seq, fixture_id, model_id, sample_index, document in rows
     ]
-    return sqlite_rows.decode_items(texts, first_position)
-
-
-_MODES: Final = {mode.value: mode for mode in EvalRunExecutionMode}
+    return common.decode_items(texts, first_position)
 
 
 def run_summary(row: Any) -> EvalRunSummary:
@@ -134,33 +117,11 @@ def run_summary(row: Any) -> EvalRunSummary:
     Raises:
         CorruptError: When a column holds what no run row can.
     """
-    run_id, mode, item_count, passed_count = row[0], row[3], row[7], row[8]
+    run_id = row[0]
     if type(run_id) is not str:
         msg = f"column id is not text: {run_id!r}"
         raise CorruptError(msg)
-    if mode not in _MODES:
-        msg = f"column execution_mode holds {mode!r}, not one of {sorted(_MODES)}"
-        raise CorruptError(msg)
-    if not (
-        type(item_count) is int
-        and type(passed_count) is int
-        and 0 <= passed_count <= item_count <= U32_MAX
-    ):
-        msg = (
-            f"columns item_count and passed_count hold {item_count!r} and {passed_count!r}, "
-            "not counts with passed_count <= item_count"
-        )
-        raise CorruptError(msg)
-    return EvalRunSummary(
-        id=run_id,
-        dataset_id=text_of(row[1], "dataset_id"),
-        dataset_revision=_u64_of(row[2], "dataset_revision"),
-        execution_mode=_MODES[mode],
-        started_at_secs=_u64_of(row[4], "started_at_secs"),
-        item_count=item_count,
-        passed_count=passed_count,
-        failed_count=item_count - passed_count,
-    )
+    return common.run_summary(row, run_id=run_id, text_of=text_of, u64_of=_u64_of)
 
 
 def run_header(row: Any) -> EvalRun:
@@ -169,22 +130,4 @@ def run_header(row: Any) -> EvalRun:
     Raises:
         CorruptError: When a column holds what no run row can.
     """
-    try:
-        digests = decode_strict(row[6])
-    except (ValueError, TypeError) as exc:
-        msg = f"column fixture_digests is not JSON: {exc}"
-        raise CorruptError(msg) from None
-    document = {
-        "id": row[0],
-        "dataset_id": text_of(row[1], "dataset_id"),
-        "dataset_revision": _u64_of(row[2], "dataset_revision"),
-        "execution_mode": row[3],
-        "items": [],
-        "started_at_secs": _u64_of(row[4], "started_at_secs"),
-        "ended_at_secs": _u64_of(row[5], "ended_at_secs"),
-        "fixture_digests": digests,
-    }
-    try:
-        return from_builtins(EvalRun, document)
-    except InvalidInput as exc:
-        raise CorruptError(str(exc)) from None
+    return common.run_header(row, text_of=text_of, u64_of=_u64_of)

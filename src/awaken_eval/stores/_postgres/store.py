@@ -65,15 +65,9 @@ from awaken_eval.stores._postgres.operations import (
     prune_runs,
     run_state,
 )
-from awaken_eval.stores._postgres.rows import (
-    CorruptError,
-    decode_items,
-    run_header,
-    run_summary,
-    u64,
-)
+from awaken_eval.stores._postgres.rows import decode_items, run_header, run_summary, u64
 from awaken_eval.stores._postgres.schema import INSERT_RUN, SELECT_RUN
-from awaken_eval.stores._sqlite.rows import dump_digests
+from awaken_eval.stores._rows_common import CorruptError, dump_digests
 
 __all__ = ["PostgresRunStore"]
 

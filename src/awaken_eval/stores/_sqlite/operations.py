@@ -17,15 +17,8 @@ from awaken_eval._records.runs import EvalRunItem, ItemKey
 from awaken_eval._records.store import RunHeader
 from awaken_eval._wire.gc import gc_paused
 from awaken_eval.errors import AlreadyExists, Conflict, DuplicateItemKeys, NotFound
-from awaken_eval.stores._sqlite.rows import (
-    bound_text,
-    dump_digests,
-    first_clash,
-    item_rows,
-    model_key,
-    sample_key,
-    u64_text,
-)
+from awaken_eval.stores._rows_common import dump_digests, first_clash, item_rows
+from awaken_eval.stores._sqlite.rows import bound_text, model_key, sample_key, u64_text
 from awaken_eval.stores._sqlite.schema import (
     INSERT_ITEM,
     INSERT_RUN,

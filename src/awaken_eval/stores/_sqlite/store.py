@@ -70,6 +70,13 @@ from awaken_eval.errors import (
     NotFound,
     StoreFailure,
 )
+from awaken_eval.stores._rows_common import (
+    CorruptError,
+    decode_items,
+    dump_digests,
+    first_clash,
+    item_rows,
+)
 from awaken_eval.stores._sqlite.operations import (
     append_items,
     begin_run,
@@ -80,17 +87,7 @@ from awaken_eval.stores._sqlite.operations import (
     prune_runs,
     run_state,
 )
-from awaken_eval.stores._sqlite.rows import (
-    CorruptError,
-    bound_text,
-    decode_items,
-    dump_digests,
-    first_clash,
-    item_rows,
-    run_header,
-    run_summary,
-    u64_text,
-)
+from awaken_eval.stores._sqlite.rows import bound_text, run_header, run_summary, u64_text
 from awaken_eval.stores._sqlite.schema import (
     INSERT_ITEM,
     INSERT_RUN,
