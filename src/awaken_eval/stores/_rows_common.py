@@ -10,8 +10,10 @@ values to the builders here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+import attrs
 
 from awaken_eval._records.runs import (
     EvalRun,
@@ -20,13 +22,15 @@ from awaken_eval._records.runs import (
     EvalRunSummary,
     ItemKey,
 )
+from awaken_eval._records.store import OpenRunSummary
 from awaken_eval._records.types import U32_MAX, U64_MAX
 from awaken_eval._wire.converter import from_builtins, from_json, to_builtins
 from awaken_eval._wire.json import decode_strict, encode_compact
-from awaken_eval.errors import InvalidInput, Problem
+from awaken_eval.errors import InvalidExecutionShape, InvalidInput, Problem
 
 __all__ = [
     "CorruptError",
+    "as_open",
     "as_stored",
     "checked_u64",
     "decode_items",
@@ -35,7 +39,12 @@ __all__ = [
     "item_rows",
     "run_header",
     "run_summary",
+    "run_values",
+    "valid_rows",
+    "with_items",
 ]
+
+T = TypeVar("T")
 
 ColumnDecoder = Callable[[object, str], Any]
 """Decodes the value of a named column, raising :class:`CorruptError` when it cannot."""
@@ -58,6 +67,38 @@ def checked_u64(value: int, path: str) -> int:
         return value
     msg = f"expected an unsigned 64-bit integer (0..{U64_MAX}), got {value}"
     raise InvalidInput.single(path, msg)
+
+
+def run_values(
+    run: EvalRun,
+    *,
+    started_at_secs: int,
+    text: Callable[[str], object],
+    u64: Callable[[int, str], object],
+) -> tuple[object, ...]:
+    """The run row of a finished ``run`` (columns of ``INSERT_RUN``), encoded.
+
+    Args:
+        run: The run.
+        started_at_secs: Its start time (the clock's when the run has none).
+        text: Encodes an identifier that may hold any text (``dataset_id``).
+        u64: Encodes an unsigned 64-bit value at a JSON path, refusing one out of range.
+
+    Raises:
+        InvalidInput: When a value cannot be stored.
+    """
+    return (
+        run.id,
+        text(run.dataset_id),
+        u64(run.dataset_revision, "$.dataset_revision"),
+        run.execution_mode.value,
+        u64(started_at_secs, "$.started_at_secs"),
+        u64(run.ended_at_secs, "$.ended_at_secs"),
+        dump_digests(run.fixture_digests),
+        len(run.items),
+        run.passed_count(),
+        "finished",
+    )
 
 
 def dump_digests(digests: Mapping[str, str]) -> str:
@@ -202,6 +243,51 @@ def run_summary(
         passed_count=passed_count,
         failed_count=item_count - passed_count,
     )
+
+
+def with_items(header: EvalRun, items: Sequence[EvalRunItem], row: Any) -> EvalRun:
+    """The run ``header`` with its ``items``, checked against the counts of its ``row``.
+
+    Raises:
+        CorruptError: When the row counts other items or passes than the items hold, or
+            the items disagree with the execution mode.
+    """
+    if len(items) != row[7]:
+        msg = f"the run row counts {row[7]} items, the items table holds {len(items)}"
+        raise CorruptError(msg)
+    try:
+        run = attrs.evolve(header, items=tuple(items))
+    except InvalidExecutionShape as exc:
+        raise CorruptError(str(exc)) from None
+    if run.passed_count() != row[8]:
+        msg = f"the run row counts {row[8]} passed items, its items {run.passed_count()}"
+        raise CorruptError(msg)
+    return run
+
+
+def valid_rows(
+    rows: Iterable[Any],
+    decode: Callable[[Any], T],
+    skip: Callable[[str, CorruptError], None],
+    *,
+    limit: int | None = None,
+) -> list[T]:
+    """``decode`` of each row, up to ``limit``, handing a corrupt one's id to ``skip``."""
+    decoded: list[T] = []
+    for row in rows:
+        try:
+            decoded.append(decode(row))
+        except CorruptError as exc:
+            skip(row[0], exc)
+            continue
+        if len(decoded) == limit:
+            break
+    return decoded
+
+
+def as_open(summary: EvalRunSummary) -> OpenRunSummary:
+    """The listing row of an open run, from the summary of its run row."""
+    return OpenRunSummary(**attrs.asdict(summary, recurse=False))
 
 
 def run_header(row: Any, *, text_of: ColumnDecoder, u64_of: ColumnDecoder) -> EvalRun:

@@ -67,7 +67,13 @@ from awaken_eval.stores._postgres.operations import (
 )
 from awaken_eval.stores._postgres.rows import decode_items, run_header, run_summary, u64
 from awaken_eval.stores._postgres.schema import INSERT_RUN, SELECT_RUN
-from awaken_eval.stores._rows_common import CorruptError, dump_digests
+from awaken_eval.stores._rows_common import (
+    CorruptError,
+    as_open,
+    run_values,
+    valid_rows,
+    with_items,
+)
 
 __all__ = ["PostgresRunStore"]
 
@@ -167,17 +173,11 @@ class PostgresRunStore:
     def _write(self, connection: Connection, run: EvalRun) -> None:
         try:
             attrs.validate(run)  # the execution shape, for a run built around its checks
-            row = (
-                run.id,
-                run.dataset_id.encode(),
-                u64(run.dataset_revision, "$.dataset_revision"),
-                run.execution_mode.value,
-                u64(run.started_at_secs or int(self._clock()), "$.started_at_secs"),
-                u64(run.ended_at_secs, "$.ended_at_secs"),
-                dump_digests(run.fixture_digests),
-                len(run.items),
-                run.passed_count(),
-                "finished",
+            row = run_values(
+                run,
+                started_at_secs=run.started_at_secs or int(self._clock()),
+                text=str.encode,
+                u64=u64,
             )
         except (InvalidInput, InvalidExecutionShape):
             if run_state(connection, run.id) is not None:
@@ -227,17 +227,7 @@ class PostgresRunStore:
         run_summary(row)  # the listing columns are checked as for a listing
         header = run_header(row)
         items = self._items(connection, header.id, big=row[7] > _FETCH_ROWS)
-        if len(items) != row[7]:
-            msg = f"the run row counts {row[7]} items, the items table holds {len(items)}"
-            raise CorruptError(msg)
-        try:
-            run = attrs.evolve(header, items=tuple(items))
-        except InvalidExecutionShape as exc:
-            raise CorruptError(str(exc)) from None
-        if run.passed_count() != row[8]:
-            msg = f"the run row counts {row[8]} passed items, its items {run.passed_count()}"
-            raise CorruptError(msg)
-        return run
+        return with_items(header, items, row)
 
     def _items(
         self, connection: Connection, run_id: str, *, big: bool
@@ -269,16 +259,8 @@ class PostgresRunStore:
     def _list(
         self, connection: Connection, run_filter: EvalRunFilter
     ) -> builtins.list[EvalRunSummary]:
-        summaries: builtins.list[EvalRunSummary] = []
-        for row in self._select(connection, run_filter):
-            try:
-                summaries.append(run_summary(row))
-            except CorruptError as exc:
-                self._skip(row[0], exc)
-                continue
-            if len(summaries) == run_filter.limit:
-                break
-        return summaries
+        rows = self._select(connection, run_filter)
+        return valid_rows(rows, run_summary, self._skip, limit=run_filter.limit)
 
     async def list_full(self, run_filter: EvalRunFilter) -> builtins.list[EvalRun]:
         """The selected finished runs in full, in the order of :meth:`list`.
@@ -291,18 +273,12 @@ class PostgresRunStore:
     def _list_full(
         self, connection: Connection, run_filter: EvalRunFilter
     ) -> builtins.list[EvalRun]:
-        runs: builtins.list[EvalRun] = []
         with connection.transaction():
             connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            for row in self._select(connection, run_filter):
-                try:
-                    runs.append(self._load(connection, row))
-                except CorruptError as exc:
-                    self._skip(row[0], exc)
-                    continue
-                if len(runs) == run_filter.limit:
-                    break
-        return runs
+            rows = self._select(connection, run_filter)
+            return valid_rows(
+                rows, lambda row: self._load(connection, row), self._skip, limit=run_filter.limit
+            )
 
     def _select(self, connection: Connection, run_filter: EvalRunFilter) -> Iterator[Any]:
         """The selected run rows in listing order, fetched a page at a time (keyset)."""
@@ -416,14 +392,8 @@ class PostgresRunStore:
         """
 
         def select(connection: Connection) -> builtins.list[OpenRunSummary]:
-            summaries: builtins.list[OpenRunSummary] = []
-            for row in open_run_rows(connection, None):
-                try:
-                    summary = run_summary(row)
-                except CorruptError as exc:
-                    self._skip(row[0], exc)
-                    continue
-                summaries.append(OpenRunSummary(**attrs.asdict(summary, recurse=False)))
+            rows = open_run_rows(connection, None)
+            summaries = valid_rows(rows, lambda row: as_open(run_summary(row)), self._skip)
             summaries.sort(key=lambda s: (s.started_at_secs, s.id), reverse=True)
             return summaries
 

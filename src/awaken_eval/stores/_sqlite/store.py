@@ -65,17 +65,19 @@ from awaken_eval._wire.gc import gc_paused
 from awaken_eval.errors import (
     AlreadyExists,
     DuplicateItemKeys,
-    InvalidExecutionShape,
     InvalidInput,
     NotFound,
     StoreFailure,
 )
 from awaken_eval.stores._rows_common import (
     CorruptError,
+    as_open,
     decode_items,
-    dump_digests,
     first_clash,
     item_rows,
+    run_values,
+    valid_rows,
+    with_items,
 )
 from awaken_eval.stores._sqlite.operations import (
     append_items,
@@ -291,18 +293,11 @@ class SqliteRunStore:
             if run_state(connection, run.id) is not None:
                 raise AlreadyExists(run.id)
             attrs.validate(run)  # the execution shape, for a run built around its checks
-            started_at = run.started_at_secs or int(self._clock())
-            row = (
-                run.id,
-                run.dataset_id,
-                u64_text(run.dataset_revision, "$.dataset_revision"),
-                run.execution_mode.value,
-                u64_text(started_at, "$.started_at_secs"),
-                u64_text(run.ended_at_secs, "$.ended_at_secs"),
-                dump_digests(run.fixture_digests),
-                len(run.items),
-                run.passed_count(),
-                "finished",
+            row = run_values(
+                run,
+                started_at_secs=run.started_at_secs or int(self._clock()),
+                text=str,
+                u64=u64_text,
             )
             connection.execute(INSERT_RUN, row)
             try:
@@ -351,17 +346,7 @@ class SqliteRunStore:
         with gc_paused():
             while rows := cursor.fetchmany(_FETCH_ROWS):
                 items.extend(decode_items(rows, len(items)))
-            if len(items) != row[7]:
-                msg = f"the run row counts {row[7]} items, the items table holds {len(items)}"
-                raise CorruptError(msg)
-            try:
-                run = attrs.evolve(header, items=tuple(items))
-            except InvalidExecutionShape as exc:
-                raise CorruptError(str(exc)) from None
-        if run.passed_count() != row[8]:
-            msg = f"the run row counts {row[8]} passed items, its items {run.passed_count()}"
-            raise CorruptError(msg)
-        return run
+            return with_items(header, items, row)
 
     def _corrupt(self, run_id: str, error: CorruptError) -> StoreFailure:
         return StoreFailure(f"eval run {run_id} is corrupt in {self._path}: {error}")
@@ -377,20 +362,11 @@ class SqliteRunStore:
     def _list(
         self, connection: sqlite3.Connection, run_filter: EvalRunFilter
     ) -> builtins.list[EvalRunSummary]:
-        summaries: builtins.list[EvalRunSummary] = []
         cursor = self._select(connection, run_filter)
         try:
-            for row in cursor:
-                try:
-                    summaries.append(run_summary(row))
-                except CorruptError as exc:
-                    self._skip(row[0], exc)
-                    continue
-                if len(summaries) == run_filter.limit:
-                    break
+            return valid_rows(cursor, run_summary, self._skip, limit=run_filter.limit)
         finally:
             cursor.close()  # ends the statement's read snapshot now
-        return summaries
 
     async def list_full(self, run_filter: EvalRunFilter) -> builtins.list[EvalRun]:
         """The selected finished runs in full, in the order of :meth:`list`.
@@ -403,17 +379,11 @@ class SqliteRunStore:
     def _list_full(
         self, connection: sqlite3.Connection, run_filter: EvalRunFilter
     ) -> builtins.list[EvalRun]:
-        runs: builtins.list[EvalRun] = []
         with transaction(connection, write=False):
-            for row in self._select(connection, run_filter).fetchall():
-                try:
-                    runs.append(self._load(connection, row))
-                except CorruptError as exc:
-                    self._skip(row[0], exc)
-                    continue
-                if len(runs) == run_filter.limit:
-                    break
-        return runs
+            rows = self._select(connection, run_filter).fetchall()
+            return valid_rows(
+                rows, lambda row: self._load(connection, row), self._skip, limit=run_filter.limit
+            )
 
     def _select(self, connection: sqlite3.Connection, run_filter: EvalRunFilter) -> sqlite3.Cursor:
         if run_filter.limit is not None and run_filter.limit <= 0:
@@ -511,15 +481,9 @@ class SqliteRunStore:
         """
 
         def list_open(connection: sqlite3.Connection) -> builtins.list[OpenRunSummary]:
-            summaries: builtins.list[OpenRunSummary] = []
-            for row in open_run_rows(connection):
-                try:
-                    summary = run_summary(row)
-                except CorruptError as exc:
-                    self._skip(row[0], exc)
-                    continue
-                summaries.append(OpenRunSummary(**attrs.asdict(summary, recurse=False)))
-            return summaries
+            return valid_rows(
+                open_run_rows(connection), lambda row: as_open(run_summary(row)), self._skip
+            )
 
         return await self._call("list open eval runs", list_open)
 
