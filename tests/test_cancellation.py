@@ -36,9 +36,9 @@ from awaken_eval import (
 )
 from awaken_eval.errors import RunIncomplete
 from awaken_eval.events import TraceEvent
-from awaken_eval.failures import ReplayRuntimeError
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import CapturingSink
+from engine_support import runtime_messages
 
 pytestmark = pytest.mark.anyio
 
@@ -49,15 +49,6 @@ STRAY = "(user code raised a cancellation while the run was not cancelled)"
 
 def fixtures(count: int, **expect: Any) -> list[Fixture]:
     return [Fixture(f"f{index}", "go", expect=Expectation(**expect)) for index in range(count)]
-
-
-def runtime_messages(items: Any) -> list[str | None]:
-    return [
-        item.report.runtime_failure.message
-        if isinstance(item.report.runtime_failure, ReplayRuntimeError)
-        else None
-        for item in items
-    ]
 
 
 class CancelOnCall:

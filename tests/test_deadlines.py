@@ -24,7 +24,6 @@ import pytest
 
 from awaken_eval import (
     EvalRunExecutionMode,
-    Expectation,
     Fixture,
     InferenceRequest,
     InferenceResult,
@@ -32,7 +31,6 @@ from awaken_eval import (
     JudgeResult,
     ReplayContext,
     ReplayOutcome,
-    ResolvedModel,
     RunOptions,
     TokenUsage,
     run_eval,
@@ -43,6 +41,7 @@ from awaken_eval.failures import ReplayRuntimeError, ReplayRuntimeFailed
 from awaken_eval.stores import InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor, CapturingSink, ExplodingJudge, HangingExecutor
 from clocks import JumpClock
+from engine_support import SleepingJudge, live, model, runtime_messages
 
 pytestmark = pytest.mark.anyio
 
@@ -61,46 +60,6 @@ def anyio_backend(clock: JumpClock) -> tuple[str, dict[str, object]]:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def live(fixture_id: str, **expect: Any) -> Fixture:
-    return Fixture(fixture_id, user_input=f"question {fixture_id}", expect=Expectation(**expect))
-
-
-def model(model_id: str, executor: Any = None) -> ResolvedModel:
-    return ResolvedModel(
-        model_id=model_id,
-        executor=executor if executor is not None else CannedTextExecutor(["ok"]),
-        upstream_model=f"upstream-{model_id}",
-    )
-
-
-def runtime_messages(run: Any) -> list[str | None]:
-    return [
-        item.report.runtime_failure.message
-        if isinstance(item.report.runtime_failure, ReplayRuntimeError)
-        else None
-        for item in run.items
-    ]
-
-
-class SleepingJudge:
-    """A judge that sleeps ``delay`` seconds, then grades ``score``; counts calls."""
-
-    def __init__(self, delay: float, score: float = 1.0) -> None:
-        self.delay = delay
-        self.score = score
-        self.calls = 0
-        self.cancelled = 0
-
-    async def grade(self, request: JudgeRequest) -> JudgeResult:
-        self.calls += 1
-        try:
-            await anyio.sleep(self.delay)
-        except anyio.get_cancelled_exc_class():
-            self.cancelled += 1
-            raise
-        return JudgeResult(score=self.score, reasoning="slow but sure")
 
 
 class BlockingExecutor:
@@ -223,7 +182,7 @@ async def test_the_deadline_is_shared_by_replay_and_judging(
     )
     (report,) = (item.report for item in run.items)
     expected = None if passed else "scoring timed out after 0.5s wall-clock (replay completed)"
-    assert [expected] == runtime_messages(run)
+    assert [expected] == runtime_messages(run.items)
     assert ("late but fine", int(not passed), passed) == (
         report.final_text,
         judge.cancelled,
@@ -238,7 +197,9 @@ async def test_a_whole_second_walltime_is_shown_without_decimals() -> None:
         models=[model("m1")],
         judge=SleepingJudge(delay=5.0),
     )
-    assert ["scoring timed out after 1s wall-clock (replay completed)"] == runtime_messages(run)
+    assert ["scoring timed out after 1s wall-clock (replay completed)"] == runtime_messages(
+        run.items
+    )
 
 
 async def test_a_streaming_store_receives_items_as_they_finish() -> None:
@@ -304,7 +265,9 @@ async def test_a_judge_that_blocked_past_the_deadline_is_a_scoring_timeout(
         models=[model("m1")],
         judge=BlockingJudge(),
     )
-    assert ["scoring timed out after 1s wall-clock (replay completed)"] == runtime_messages(run)
+    assert ["scoring timed out after 1s wall-clock (replay completed)"] == runtime_messages(
+        run.items
+    )
     assert [None] == [item.report.judge_score for item in run.items]
 
 
@@ -354,7 +317,7 @@ async def test_every_scripted_unit_has_a_deadline(clock: JumpClock, *, plain: bo
     timeout = f"cell walltime exceeded: max {int(DEFAULT_SCRIPTED_WALLTIME_SECS)}s"
     assert [
         None if fixture_id.startswith("ok") else timeout for fixture_id in ids
-    ] == runtime_messages(run)
+    ] == runtime_messages(run.items)
     assert ids == [item.fixture_id for item in run.items]
     assert ["hang-2", "hang-6", "swallow-4"] == sorted(replayer.cancelled)
     # Each unit ends by its deadline (plus the second the swallower carries on).
@@ -374,7 +337,7 @@ async def test_a_scripted_unit_blocking_the_event_loop_past_its_deadline_fails(
         sink=None if plain else CapturingSink(),
     )
     timeout = f"cell walltime exceeded: max {int(DEFAULT_SCRIPTED_WALLTIME_SECS)}s"
-    assert [None, timeout, None] == runtime_messages(run)
+    assert [None, timeout, None] == runtime_messages(run.items)
 
 
 async def test_the_scripted_deadline_is_an_option() -> None:
@@ -388,7 +351,7 @@ async def test_the_scripted_deadline_is_an_option() -> None:
         RunOptions(scripted_walltime_secs=2),
         replayer=Sleeper(),
     )
-    assert [None, "cell walltime exceeded: max 2s"] == runtime_messages(run)
+    assert [None, "cell walltime exceeded: max 2s"] == runtime_messages(run.items)
 
 
 def test_the_default_deadlines_are_documented_values() -> None:
@@ -435,7 +398,7 @@ async def test_a_sink_that_never_returns_is_dropped_and_the_run_completes(
             replayer=SecondLong(),
             sink=sink,
         )
-    assert [None, None] == runtime_messages(run)
+    assert [None, None] == runtime_messages(run.items)
     # Both item events were dropped after 5 s each; the others arrived.
     assert [RunStarted, RunCompleted] == [type(event) for event in sink.events]
     assert anyio.current_time() - started <= 5 * 2 + 2 + 1

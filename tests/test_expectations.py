@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from awaken_eval import (
     Expectation,
@@ -40,6 +39,7 @@ from awaken_eval.failures import (
     ToolSequenceMismatch,
     ToolSequenceMode,
 )
+from strategies import json_values, u32s
 
 _FULL_EXPECTATION = Expectation(
     final_answer_contains=("Paris", "sunny"),
@@ -201,7 +201,7 @@ def test_count_constraint_allows_matches_semantics(
     assert allowed == constraint.allows(actual)
 
 
-@given(n=st.integers(0, 2**32 - 1), actual=st.integers(0, 2**32 - 1))
+@given(n=u32s(), actual=u32s())
 def test_count_constraint_semantics_match_comparison_operators(n: int, actual: int) -> None:
     assert (actual == n) == CountConstraint.exactly(n).allows(actual)
     assert (actual >= n) == CountConstraint.at_least(n).allows(actual)
@@ -284,16 +284,7 @@ def test_json_subset_nested_structures() -> None:
     assert json_subset({"query": {"filters": []}}, actual) is False
 
 
-_json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
-    ),
-    max_leaves=10,
-)
-
-
-@given(value=_json_values)
+@given(value=json_values(max_leaves=10))
 def test_json_subset_every_value_covers_itself(value: Any) -> None:
     assert json_subset(value, value) is True
 

@@ -61,6 +61,7 @@ from awaken_eval.testing import (
 )
 from builders import fixture
 from builders import outcome as make_outcome
+from strategies import finite_floats
 
 # -- parse_score_payload ------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ def test_parse_score_never_raises(content: str) -> None:
 
 
 @given(
-    st.floats(allow_nan=False, allow_infinity=False),
+    finite_floats(),
     st.none() | st.text(),
     st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=20),
 )

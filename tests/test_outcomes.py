@@ -21,7 +21,7 @@ from awaken_eval.failures import (
 from awaken_eval.records import AgentMetrics, AgentToolStats
 from awaken_eval.wire import read_ndjson
 from builders import outcome as make_outcome
-from strategies import replay_reports
+from strategies import i32s, replay_reports
 
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
@@ -94,12 +94,11 @@ def test_total_tokens_saturates_at_u32_max() -> None:
     assert U32_MAX == outcome.total_tokens()
 
 
-_i32 = st.integers(-(2**31), 2**31 - 1)
 _token_spans = st.builds(
     InferenceSpan,
-    input_tokens=st.none() | _i32,
-    output_tokens=st.none() | _i32,
-    total_tokens=st.none() | _i32,
+    input_tokens=st.none() | i32s(),
+    output_tokens=st.none() | i32s(),
+    total_tokens=st.none() | i32s(),
 )
 
 

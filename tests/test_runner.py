@@ -88,6 +88,7 @@ from awaken_eval.testing import (
 )
 from awaken_eval.wire import fixture_digests
 from builders import header, item
+from engine_support import live, model
 
 pytestmark = pytest.mark.anyio
 
@@ -109,22 +110,6 @@ def scripted(fixture_id: str, text: str = "hello there", **expect: Any) -> Fixtu
         user_input=f"question {fixture_id}",
         provider_script=(ChatResponseEvent(text, tokens=usage(2, prompt=1, completion=1)),),
         expect=Expectation(**expect),
-    )
-
-
-def live(fixture_id: str, **expect: Any) -> Fixture:
-    """A fixture for live runs (no script needed)."""
-    return Fixture(fixture_id, user_input=f"question {fixture_id}", expect=Expectation(**expect))
-
-
-def model(
-    model_id: str, executor: Any = None, *, pricing: ModelPricing | None = None
-) -> ResolvedModel:
-    return ResolvedModel(
-        model_id=model_id,
-        executor=executor if executor is not None else CannedTextExecutor(["ok"]),
-        upstream_model=f"upstream-{model_id}",
-        pricing=pricing,
     )
 
 
@@ -232,25 +217,6 @@ class CrashingExecutor:
     async def execute(self, request: InferenceRequest) -> InferenceResult:
         msg = "connection pool exploded"
         raise RuntimeError(msg)
-
-
-class SleepingJudge:
-    """A judge that sleeps ``delay`` seconds, then grades ``score``; counts calls."""
-
-    def __init__(self, delay: float, score: float = 1.0) -> None:
-        self.delay = delay
-        self.score = score
-        self.calls = 0
-        self.cancelled = 0
-
-    async def grade(self, request: JudgeRequest) -> JudgeResult:
-        self.calls += 1
-        try:
-            await anyio.sleep(self.delay)
-        except anyio.get_cancelled_exc_class():
-            self.cancelled += 1
-            raise
-        return JudgeResult(score=self.score, reasoning="slow but sure")
 
 
 class CrashingJudge:
