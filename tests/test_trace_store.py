@@ -10,11 +10,22 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
-from awaken_eval import ChatResponseEvent, Fixture, NotFound, RunOptions, run_eval
+from awaken_eval import (
+    ChatResponseEvent,
+    Fixture,
+    NotFound,
+    RunOptions,
+    StopReason,
+    TokenUsage,
+    ToolCallEvent,
+    from_json,
+    run_eval,
+)
 from awaken_eval._wire.trace_lines import (
     decode_index,
     decode_trace_line,
@@ -527,3 +538,52 @@ async def test_the_capturing_sink_confirms_what_it_captured_unless_it_fails() ->
     assert None not in [item.trace_run_id for item in run.items]
     failing = await run_eval(fixtures(), RunOptions(), sink=CapturingSink(fail=True))
     assert [None, None] == [item.trace_run_id for item in failing.items]
+
+
+# -- acceptance: the sample tree curates through the CLI into fixtures that replay -------------
+
+
+def test_the_sample_runs_curate_into_fixtures_that_validate_and_replay(
+    cli: Any, samples: Path, tmp_path: Path
+) -> None:
+    # trace-store §6 "Curating A" / "Curating B", end to end through the CLI.
+    out = tmp_path / "evals" / "fixtures"
+    for run_id, contains in ((A, "Lisbon"), (B, "weather")):
+        result = cli(
+            "curate",
+            "--trace-root",
+            str(samples),
+            "--run-id",
+            run_id,
+            "--out",
+            str(out / f"{run_id}.json"),
+            "--expect-final-contains",
+            contains,
+        )
+        assert 0 == result.code, result.err
+    curated_a = from_json(Fixture, (out / f"{A}.json").read_text("utf-8"))
+    assert "What's the weather in Lisbon right now?" == curated_a.user_input
+    assert "gpt-4o-mini" == curated_a.source_model_id
+    tool_call, answer = curated_a.provider_script
+    assert isinstance(tool_call, ToolCallEvent)
+    assert ("call_Xk3P9qLmV2tR8sYwB1nD4eFh", "get_weather", {"city": "Lisbon"}) == (
+        tool_call.id,
+        tool_call.name,
+        tool_call.arguments,
+    )
+    assert TokenUsage(prompt_tokens=212, completion_tokens=18, total_tokens=230) == tool_call.tokens
+    assert isinstance(answer, ChatResponseEvent)
+    expected_text = "It's clear in Lisbon right now, about 17 °C with a light breeze (11 km/h)."
+    assert (expected_text, StopReason.END_TURN) == (answer.content, answer.finish_reason)
+    assert TokenUsage(prompt_tokens=268, completion_tokens=17, total_tokens=285) == answer.tokens
+    curated_b = from_json(Fixture, (out / f"{B}.json").read_text("utf-8"))
+    assert "What can you help me with?" == curated_b.user_input
+    assert ["chat_response"] == [event.kind for event in curated_b.provider_script]
+
+    assert 0 == cli("validate", str(out)).code
+    report = tmp_path / "report.ndjson"
+    replayed = cli("replay", "--fixtures", str(out), "--report", str(report))
+    assert 0 == replayed.code, replayed.out + replayed.err
+    lines = report.read_text("utf-8").splitlines()
+    assert 2 == len(lines)
+    assert all('"passed":true' in line for line in lines)
