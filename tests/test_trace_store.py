@@ -17,7 +17,10 @@ import pytest
 
 from awaken_eval import (
     ChatResponseEvent,
+    Expectation,
     Fixture,
+    InvalidInput,
+    InvalidRequest,
     NotFound,
     RunOptions,
     StopReason,
@@ -33,7 +36,8 @@ from awaken_eval._wire.trace_lines import (
     encode_trace_line,
     f32_text,
 )
-from awaken_eval.errors import InvalidInput, InvalidRequest, InvalidRunId
+from awaken_eval.curate import CurateError, stitch_dialogue
+from awaken_eval.errors import InvalidRunId
 from awaken_eval.events import InferenceSpan, SpanRecorded, ToolSpan
 from awaken_eval.protocols import TraceFinisher, TraceStore
 from awaken_eval.sinks import (
@@ -587,3 +591,20 @@ def test_the_sample_runs_curate_into_fixtures_that_validate_and_replay(
     lines = report.read_text("utf-8").splitlines()
     assert 2 == len(lines)
     assert all('"passed":true' in line for line in lines)
+
+
+async def test_the_sample_runs_stitch_only_when_they_share_a_thread(samples: Path) -> None:
+    store = FileTraceStore(samples)
+    run_a = (await store.read_trace(A)).events
+    run_b = (await store.read_trace(B)).events
+    expectation = Expectation(final_answer_contains=("weather",))
+    with pytest.raises(CurateError, match="must share a thread"):
+        stitch_dialogue([(A, run_a), (B, run_b)], expectation=expectation)
+    first = run_a[0]
+    assert isinstance(first, InferenceSpan)
+    (only,) = run_b
+    assert isinstance(only, InferenceSpan)
+    same_thread = [attrs.evolve(only, thread_id=first.thread_id)]
+    stitched = stitch_dialogue([(A, run_a), (B, same_thread)], expectation=expectation)
+    assert "What's the weather in Lisbon right now?" == stitched.user_input
+    assert ["What can you help me with?"] == [t.user_input for t in stitched.continued_turns]
