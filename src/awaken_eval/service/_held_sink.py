@@ -32,9 +32,10 @@ class HeldTerminalSink:
 
     async def finish_trace(self, run_id: str) -> bool:
         """Pass the trace check on: ``False`` when the wrapped sink cannot confirm traces."""
-        if not isinstance(self.sink, TraceFinisher):
+        inner: object = self.sink
+        if not isinstance(inner, TraceFinisher):
             return False
-        return await self.sink.finish_trace(run_id)
+        return await inner.finish_trace(run_id)
 
     async def release(self, *, persisted: bool) -> None:
         """Emit the held ``RunCompleted`` with ``persisted`` set (errors are logged)."""
