@@ -45,7 +45,7 @@ from awaken_eval import (
 from awaken_eval.errors import InputUnreadable
 from awaken_eval.events import TraceEvent
 from awaken_eval.service import OnlineEvalRequest, StartRunRequest, parse_request
-from awaken_eval.sinks import TRACES_DIR, FileTraceStore
+from awaken_eval.sinks import FileTraceStore
 from awaken_eval.stores import FileDatasetStore, FileEvalRunStore, StoreLocation, parse_store_url
 from awaken_eval.wire import read_ndjson, write_ndjson
 
@@ -262,7 +262,7 @@ def test_run_files_read_or_raise_documented_errors(data: str | bytes) -> None:
 @given(st.lists(documents(s.tool_spans()), min_size=1, max_size=4))
 def test_trace_files_keep_intact_lines_and_report_damaged_ones(lines: list[str | bytes]) -> None:
     def check(directory: Path) -> None:
-        path = directory / TRACES_DIR / "r.jsonl"
+        path = directory / "2026-01" / "r.ndjson"
         path.parent.mkdir()
         path.write_bytes(b"\n".join(raw(line).replace(b"\n", b" ") for line in lines))
         read = anyio.run(FileTraceStore(directory).read_trace, "r")

@@ -266,7 +266,9 @@ def test_transcripts_are_kept_for_the_items_traces_only() -> None:
 
 def test_read_transcripts_reads_the_items_traces_from_a_trace_store(tmp_path: Path) -> None:
     sink = JsonlTraceSink(tmp_path)
-    span = InferenceSpan(run_id="t1", model="m", response_content=[{"type": "text", "text": "ok"}])
+    span = InferenceSpan(
+        run_id="t1", model="m", duration_ms=3, response_content=[{"type": "text", "text": "ok"}]
+    )
 
     async def scenario() -> dict[str, list[InferenceSpan | ToolSpan]]:
         await sink.emit(SpanRecorded(span=span))

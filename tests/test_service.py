@@ -35,7 +35,14 @@ from awaken_eval import (
 from awaken_eval._records.rules import validate_unique_item_keys
 from awaken_eval.errors import DuplicateItemKeys, InvalidRunId, ServiceError
 from awaken_eval.evaluation import Evaluation, EvaluationCriterion, ExpectedOutcome, RunId, RunScope
-from awaken_eval.events import EvaluationResult, RunCompleted, RunEventMode, RunFailed, RunStarted
+from awaken_eval.events import (
+    EvaluationResult,
+    RunCompleted,
+    RunEventMode,
+    RunFailed,
+    RunStarted,
+    SpanRecorded,
+)
 from awaken_eval.records import DatasetRecord, EvalRunFilter
 from awaken_eval.service import (
     AgentSpecPatch,
@@ -569,6 +576,18 @@ async def test_scripted_run_is_persisted_with_one_started_and_one_completed_even
     assert 2 == completed[0].passed_count
     assert "run" in to_builtins(response)
     assert "diff" not in to_builtins(response)
+
+
+@pytest.mark.anyio
+async def test_service_items_link_to_the_traces_their_sink_confirms() -> None:
+    # behaviour.md §3.4 / trace-store §4.4: the service's sink wrapper passes the check on.
+    world = _world(fixtures=[_fixture("a"), _fixture("b")])
+    run = (await world.service.start_run(_request())).run
+    spans = {e.span.run_id for e in world.sink.events if isinstance(e, SpanRecorded)}
+    assert spans == {item.trace_run_id for item in run.items}
+    world.sink.fail = True
+    failed = (await world.service.start_run(_request())).run
+    assert [None, None] == [item.trace_run_id for item in failed.items]
 
 
 @pytest.mark.anyio

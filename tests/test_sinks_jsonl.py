@@ -1,6 +1,7 @@
-"""The JSONL trace sink and file trace store (spec §1.15 MetricsEvent, §3.4, §7.12).
+"""The trace sink and file trace store (spec §1.15 MetricsEvent, §3.4, §7.12; trace-store §2).
 
-Spans land as ``{"type": "inference" | "tool", ...}`` lines in one file per agent run,
+Spans land as ``{"type": "inference" | "tool", ...}`` lines in one file per agent run
+(``<root>/YYYY-MM/<run>.ndjson``, the month of the first append),
 run events in one events file; spans without a run id are dropped; a failing disk is
 logged, never raised; reading reports corrupt lines with file and line number. Includes
 the §7.12 acceptance case ``runtime_replayer_tee_sink_routes_spans_to_trace_store`` and a
@@ -45,7 +46,6 @@ from awaken_eval.events import (
 )
 from awaken_eval.sinks import (
     EVAL_EVENTS_FILE,
-    TRACES_DIR,
     FileTraceStore,
     JsonlTraceSink,
     OpaqueMetricsEvent,
@@ -53,6 +53,15 @@ from awaken_eval.sinks import (
 from strategies import inference_spans, tool_spans
 
 pytestmark = pytest.mark.anyio
+
+JAN = 1_769_764_502.0
+"""A time in January 2026 (UTC): the month folder of the traces written at it."""
+MONTH = "2026-01"
+
+
+def sink_at(root: Path) -> JsonlTraceSink:
+    return JsonlTraceSink(root, clock=lambda: JAN)
+
 
 INFERENCE = InferenceSpan(
     run_id="run-1",
@@ -63,6 +72,7 @@ INFERENCE = InferenceSpan(
     finish_reasons=("end_turn",),
     input_tokens=3,
     output_tokens=1,
+    duration_ms=5,
     response_content=[{"type": "text", "text": "4"}],
 )
 TOOL = ToolSpan(name="lookup", run_id="run-1", call_id="c1", call_result={"x": 1}, duration_ms=2)
@@ -101,31 +111,23 @@ async def test_sink_is_a_trace_sink(tmp_path: Path) -> None:
 
 
 async def test_spans_are_appended_in_the_metrics_event_shape(tmp_path: Path) -> None:
-    sink = JsonlTraceSink(tmp_path)
+    # trace-store §5.2, §5.3: key order, null/omit rules, opaque payloads keys sorted.
+    sink = sink_at(tmp_path)
     await emit_all(sink, [SpanRecorded(span=INFERENCE), SpanRecorded(span=TOOL)])
-    expected = [
-        {
-            "type": "inference",
-            "run_id": "run-1",
-            "thread_id": "thread-1",
-            "agent_id": "default",
-            "step_index": 0,
-            "model": "gpt-test",
-            "finish_reasons": ["end_turn"],
-            "input_tokens": 3,
-            "output_tokens": 1,
-            "response_content": [{"type": "text", "text": "4"}],
-        },
-        {
-            "type": "tool",
-            "name": "lookup",
-            "run_id": "run-1",
-            "call_id": "c1",
-            "call_result": {"x": 1},
-            "duration_ms": 2,
-        },
-    ]
-    assert expected == lines(tmp_path / TRACES_DIR / "run-1.jsonl")
+    expected = (
+        '{"type":"inference","run_id":"run-1","thread_id":"thread-1","agent_id":"default",'
+        '"step_index":0,"model":"gpt-test","provider":"","operation":"chat",'
+        '"response_model":null,"response_id":null,"finish_reasons":["end_turn"],'
+        '"error_type":null,"error_class":null,"thinking_tokens":null,"input_tokens":3,'
+        '"output_tokens":1,"total_tokens":null,"cache_read_input_tokens":null,'
+        '"cache_creation_input_tokens":null,"temperature":null,"top_p":null,'
+        '"max_tokens":null,"stop_sequences":[],"duration_ms":5,'
+        '"response_content":[{"text":"4","type":"text"}]}\n'
+        '{"type":"tool","run_id":"run-1","name":"lookup","operation":"execute_tool",'
+        '"call_id":"c1","tool_type":"function","call_result":{"x":1},"error_type":null,'
+        '"duration_ms":2}\n'
+    )
+    assert expected == (tmp_path / MONTH / "run-1.ndjson").read_text("utf-8")
 
 
 async def test_each_run_gets_its_own_trace_file(tmp_path: Path) -> None:
@@ -139,9 +141,9 @@ async def test_each_run_gets_its_own_trace_file(tmp_path: Path) -> None:
 
 
 async def test_spans_without_run_id_are_dropped(tmp_path: Path) -> None:
-    sink = JsonlTraceSink(tmp_path)
+    sink = sink_at(tmp_path)
     await emit_all(sink, [SpanRecorded(span=attrs.evolve(INFERENCE, run_id=""))])
-    assert not (tmp_path / TRACES_DIR).exists()
+    assert not (tmp_path / MONTH).exists()
     assert [] == await sink.store.list_runs()
 
 
@@ -151,8 +153,8 @@ async def test_spans_whose_run_id_cannot_name_a_file_are_dropped_with_a_warning(
     sink = JsonlTraceSink(tmp_path)
     with caplog.at_level(logging.WARNING, logger="awaken_eval.sinks"):
         await sink.emit(SpanRecorded(span=attrs.evolve(TOOL, run_id="../escape")))
-    assert not (tmp_path / TRACES_DIR).exists()
-    assert not (tmp_path.parent / "escape.jsonl").exists()
+    assert not (tmp_path / MONTH).exists()
+    assert not (tmp_path.parent / "escape.ndjson").exists()
     assert ["awaken_eval.sinks"] == [record.name for record in caplog.records]
 
 
@@ -176,7 +178,7 @@ async def test_run_events_go_to_the_events_file(tmp_path: Path) -> None:
     assert ["eval_run_started", "eval_run_completed", "eval_run_failed"] == [
         line["type"] for line in lines(tmp_path / EVAL_EVENTS_FILE)
     ]
-    assert not (tmp_path / TRACES_DIR).exists()
+    assert [EVAL_EVENTS_FILE] == sorted(path.name for path in tmp_path.iterdir())  # noqa: ASYNC240
 
 
 async def test_no_events_file_reads_as_no_events(tmp_path: Path) -> None:
@@ -234,7 +236,7 @@ async def test_invalid_run_ids_are_rejected(tmp_path: Path, run_id: str) -> None
 
 
 def write_trace(root: Path, run_id: str, text: str) -> Path:
-    path = root / TRACES_DIR / f"{run_id}.jsonl"
+    path = root / MONTH / f"{run_id}.ndjson"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -306,11 +308,15 @@ async def test_an_empty_trace_is_an_empty_list(tmp_path: Path) -> None:
 async def test_list_runs_ignores_other_files_and_a_missing_root(tmp_path: Path) -> None:
     assert [] == await FileTraceStore(tmp_path / "missing").list_runs()
     write_trace(tmp_path, "b", "")
-    write_trace(tmp_path, "a.jsonl", "")
+    write_trace(tmp_path, "a.ndjson", "")
     write_trace(tmp_path, "with space", "")
-    (tmp_path / TRACES_DIR / "notes.txt").write_text("x")
-    (tmp_path / TRACES_DIR / "dir.jsonl").mkdir()
-    assert ["a.jsonl", "b", "with space"] == await FileTraceStore(tmp_path).list_runs()
+    (tmp_path / "2025-12").mkdir()
+    (tmp_path / "2025-12" / "c.ndjson").write_text("")
+    (tmp_path / "root-file.ndjson").write_text("")  # root files are never looked at (§1.1)
+    (tmp_path / MONTH / "notes.txt").write_text("x")
+    (tmp_path / MONTH / "dir.ndjson").mkdir()
+    expected = ["a.ndjson", "b", "c", "with space"]
+    assert expected == await FileTraceStore(tmp_path).list_runs()
 
 
 # -- §7.12: the replayer's sink routes spans to the trace store -----------------------------
@@ -374,6 +380,12 @@ async def test_any_span_round_trips_through_the_store(
     tmp_path: Path, drawn: InferenceSpan | ToolSpan
 ) -> None:
     span = attrs.evolve(drawn, run_id=f"prop-{next(_RUNS)}")
+    # The two required keys a span may leave unset are written as the reference reads
+    # them when missing (trace-store §5.2, §5.3).
+    if isinstance(span, InferenceSpan) and span.duration_ms is None:
+        span = attrs.evolve(span, duration_ms=0)
+    if isinstance(span, ToolSpan) and span.call_id is None:
+        span = attrs.evolve(span, call_id="")
     sink = JsonlTraceSink(tmp_path)
     await sink.emit(SpanRecorded(span=span))
     assert [span] == await sink.store.read_events(span.run_id)

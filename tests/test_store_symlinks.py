@@ -17,7 +17,7 @@ from awaken_eval import DatasetSpec, NotFound, StoreFailure, to_json
 from awaken_eval.errors import InputUnreadable
 from awaken_eval.events import SpanRecorded, ToolSpan
 from awaken_eval.records import EvalRunFilter
-from awaken_eval.sinks import TRACES_DIR, FileTraceStore, JsonlTraceSink
+from awaken_eval.sinks import FileTraceStore, JsonlTraceSink, PinKind
 from awaken_eval.stores import FileDatasetStore, FileEvalRunStore
 from builders import T0, header
 from builders import run as make_run
@@ -141,14 +141,17 @@ async def test_dataset_store_refuses_a_linked_dataset_file(tmp_path: Path, outsi
 
 # -- traces ------------------------------------------------------------------------------
 
+MONTH = "2026-01"
+JAN = 1_769_764_502.0
+
 
 async def test_the_trace_sink_does_not_append_through_a_link(
     tmp_path: Path, outside: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     root = tmp_path / "traces-root"
-    (root / TRACES_DIR).mkdir(parents=True)
-    (root / TRACES_DIR / "r.jsonl").symlink_to(outside / "precious.txt")
-    sink = JsonlTraceSink(root)
+    (root / MONTH).mkdir(parents=True)
+    (root / MONTH / "r.ndjson").symlink_to(outside / "precious.txt")
+    sink = JsonlTraceSink(root, clock=lambda: JAN)
     with caplog.at_level(logging.WARNING, logger="awaken_eval.sinks"):
         await sink.emit(SpanRecorded(span=ToolSpan(name="t", run_id="r")))
     assert "keep me" == (outside / "precious.txt").read_text(encoding="utf-8")
@@ -158,14 +161,32 @@ async def test_the_trace_sink_does_not_append_through_a_link(
     assert [] == await FileTraceStore(root).list_runs()
 
 
-async def test_the_trace_sink_does_not_follow_a_linked_traces_directory(
+async def test_the_trace_sink_does_not_follow_a_linked_month_folder(
     tmp_path: Path, outside: Path
 ) -> None:
     root = tmp_path / "traces-root"
     root.mkdir()
-    (root / TRACES_DIR).symlink_to(outside, target_is_directory=True)
+    (root / MONTH).symlink_to(outside, target_is_directory=True)
     before = snapshot(outside)
-    await JsonlTraceSink(root).emit(SpanRecorded(span=ToolSpan(name="t", run_id="r")))
+    sink = JsonlTraceSink(root, clock=lambda: JAN)
+    await sink.emit(SpanRecorded(span=ToolSpan(name="t", run_id="r")))
+    assert before == snapshot(outside)
+    assert not await sink.finish_trace("r")  # nothing stored: no link
+
+
+async def test_the_trace_store_never_pins_unpins_or_prunes_through_a_link(
+    tmp_path: Path, outside: Path
+) -> None:
+    root = tmp_path / "traces-root"
+    root.mkdir()
+    (outside / "r.ndjson").write_text("")
+    (root / MONTH).symlink_to(outside, target_is_directory=True)
+    before = snapshot(outside)
+    store = FileTraceStore(root)
+    assert 0 == await store.prune(2**40)
+    assert [] == await store.list_traces()
+    with pytest.raises(NotFound):
+        await store.pin("r", PinKind.OPERATOR)
     assert before == snapshot(outside)
 
 
@@ -173,6 +194,6 @@ async def test_a_linked_trace_root_is_followed(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()
     (tmp_path / "link").symlink_to(real, target_is_directory=True)
-    span = ToolSpan(name="t", run_id="r")
+    span = ToolSpan(name="t", run_id="r", call_id="c1")
     await JsonlTraceSink(tmp_path / "link").emit(SpanRecorded(span=span))
     assert (span,) == (await FileTraceStore(real).read_trace("r")).events

@@ -13,9 +13,13 @@ import pytest
 
 from awaken_eval import Fixture, InvalidInput, from_json
 from awaken_eval.events import InferenceSpan, SpanRecorded, ToolSpan
-from awaken_eval.sinks import TRACES_DIR, DamagedLine, FileTraceStore, JsonlTraceSink
+from awaken_eval.sinks import DamagedLine, FileTraceStore, JsonlTraceSink
 
 pytestmark = pytest.mark.anyio
+
+MONTH = "2026-01"
+"""The month folder of the traces written at :data:`JAN`."""
+JAN = 1_769_764_502.0
 
 
 def span(index: int, run_id: str = "r") -> ToolSpan:
@@ -28,9 +32,9 @@ async def emit(sink: JsonlTraceSink, *spans: ToolSpan | InferenceSpan) -> None:
 
 
 async def test_an_append_after_a_torn_line_starts_on_a_fresh_line(tmp_path: Path) -> None:
-    sink = JsonlTraceSink(tmp_path)
+    sink = JsonlTraceSink(tmp_path, clock=lambda: JAN)
     await emit(sink, span(1), span(2))
-    path = tmp_path / TRACES_DIR / "r.jsonl"
+    path = tmp_path / MONTH / "r.ndjson"
     with path.open("ab") as handle:  # what a failed append (a full disk) leaves
         handle.write(b'{"type":"tool","name":"tor')
     await emit(sink, span(3))
@@ -38,13 +42,13 @@ async def test_an_append_after_a_torn_line_starts_on_a_fresh_line(tmp_path: Path
     assert (span(1), span(2), span(3)) == read.events
     assert [3] == [damaged.line for damaged in read.damaged]
     assert "invalid JSON" in read.damaged[0].error
-    assert b'"tor\n{"type":"tool","name":"tool-3"' in path.read_bytes()
+    assert b'"tor\n{"type":"tool","run_id":"r","name":"tool-3"' in path.read_bytes()
 
 
 async def test_a_failed_write_then_a_good_one_keeps_every_intact_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sink = JsonlTraceSink(tmp_path)
+    sink = JsonlTraceSink(tmp_path, clock=lambda: JAN)
     await emit(sink, span(1))
     real_write = os.write
     calls: list[int] = []
@@ -66,7 +70,7 @@ async def test_a_failed_write_then_a_good_one_keeps_every_intact_line(
 
 async def test_read_trace_reports_every_damaged_line_and_keeps_the_rest(tmp_path: Path) -> None:
     good = json.dumps({"type": "tool", "name": "t", "run_id": "r"})
-    path = tmp_path / TRACES_DIR / "r.jsonl"
+    path = tmp_path / MONTH / "r.ndjson"
     path.parent.mkdir()
     path.write_bytes(
         b"\n".join(
@@ -110,8 +114,8 @@ def test_curate_works_on_the_intact_part_of_a_damaged_trace(cli: Any, tmp_path: 
     ]
 
     async def record() -> None:
-        sink = JsonlTraceSink(root)
-        path = root / TRACES_DIR / "run-1.jsonl"
+        sink = JsonlTraceSink(root, clock=lambda: JAN)
+        path = root / MONTH / "run-1.ndjson"
         path.parent.mkdir(parents=True)
         path.write_bytes(b'{"type":"inference","run_id":"ru')  # torn by an earlier failure
         await emit(sink, *spans)

@@ -718,13 +718,13 @@ def test_spans_and_metrics_omit_empty_and_absent_fields() -> None:
     assert_golden(
         ToolSpan,
         tool,
-        '{"name":"search","agent_id":"planner","call_arguments":{"q":1},"duration_ms":7}',
+        '{"agent_id":"planner","name":"search","call_arguments":{"q":1},"duration_ms":7}',
     )
     metrics = AgentMetrics(tools=(tool,), session_duration_ms=9)
     assert_golden(
         AgentMetrics,
         metrics,
-        '{"tools":[{"name":"search","agent_id":"planner","call_arguments":{"q":1},'
+        '{"tools":[{"agent_id":"planner","name":"search","call_arguments":{"q":1},'
         '"duration_ms":7}],"session_duration_ms":9}',
     )
 

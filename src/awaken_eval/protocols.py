@@ -7,8 +7,10 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
 * :class:`Replayer` — turns a fixture into a :class:`~awaken_eval.ReplayOutcome`; hosts
   plug their real agent in here.
 * :class:`Judge` — grades an answer against the request, a rubric and criteria.
-* :class:`TraceSink` — receives spans and run events; :class:`TraceStore` — reads,
-  lists and pins traces (what curation and dataset imports need).
+* :class:`TraceSink` — receives spans and run events; :class:`TraceFinisher` — a sink
+  that confirms a replay's trace was stored (the eval item's ``trace_run_id`` link);
+  :class:`TraceStore` — reads, lists and pins traces (what curation and dataset
+  imports need).
 * :class:`EvalRunStore`, :class:`StreamingRunStore`, :class:`PrunableRunStore` — persist runs;
   :class:`OpenRunReader` — lists and reads streamed runs that never finished.
 * :class:`DatasetStore` — datasets with compare-and-swap revisions.
@@ -59,6 +61,7 @@ __all__ = [
     "PrunableRunStore",
     "Replayer",
     "StreamingRunStore",
+    "TraceFinisher",
     "TraceSink",
     "TraceStore",
     "UnitDispatcher",
@@ -135,6 +138,23 @@ class TraceSink(Protocol):
 
     async def emit(self, event: TraceEvent) -> None:
         """Record ``event``."""
+        ...
+
+
+@runtime_checkable
+class TraceFinisher(Protocol):
+    """A trace sink that can confirm a replay's trace was stored (an optional capability).
+
+    After each replay the engine calls :meth:`finish_trace` with the outcome's trace run
+    id when the run's sink has this method; the eval item gets ``trace_run_id`` only
+    when it returns ``True``. A sink without it links no item to a trace.
+    """
+
+    async def finish_trace(self, run_id: str) -> bool:
+        """Complete the trace ``run_id`` (e.g. write its index); is it readable, non-empty?
+
+        Should not raise (an exception counts as ``False``).
+        """
         ...
 
 

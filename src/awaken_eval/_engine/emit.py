@@ -8,17 +8,26 @@ logs nothing never loads it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
 
 from awaken_eval._engine.deadline import cancelled_classes, run_is_cancelled
+from awaken_eval.protocols import TraceFinisher
 
 if TYPE_CHECKING:
     from awaken_eval._records.events import TraceEvent
     from awaken_eval.protocols import TraceSink
 
-__all__ = ["DISCONNECT_AFTER_TIMEOUTS", "BoundedSink", "emit_safely", "log_failure", "log_warning"]
+__all__ = [
+    "DISCONNECT_AFTER_TIMEOUTS",
+    "BoundedSink",
+    "emit_safely",
+    "log_failure",
+    "log_warning",
+    "trace_verifier",
+]
 
 _LOGGER_NAME = "awaken_eval"
 """The logger the engine reports the failures of user code to (a sink, a callback)."""
@@ -57,6 +66,36 @@ async def emit_safely(sink: TraceSink | None, event: TraceEvent) -> None:
         if run_is_cancelled():
             raise
         log_failure(error, "trace sink failed to record %s", type(event).__name__)
+
+
+async def _finish_safely(sink: object, run_id: str) -> bool:
+    """Call the sink's ``finish_trace``; an exception counts as "not stored"."""
+    try:
+        return (await sink.finish_trace(run_id)) is True  # type: ignore[attr-defined]
+    except Exception as error:  # noqa: BLE001 - a failing sink never fails a run
+        log_failure(error, "trace sink failed to finish the trace of %r", run_id)
+    except cancelled_classes() as error:
+        if run_is_cancelled():
+            raise
+        log_failure(error, "trace sink failed to finish the trace of %r", run_id)
+    return False
+
+
+def trace_verifier(sink: TraceSink | None) -> Callable[[str], Awaitable[bool]] | None:
+    """How to confirm that a replay's trace was stored by ``sink``, if it can tell.
+
+    ``None`` when there is no sink or the sink is no
+    :class:`~awaken_eval.protocols.TraceFinisher` (then no item is linked to a trace).
+    The returned function never raises; a bounded sink bounds it by its timeout.
+    """
+    if sink is None:
+        return None
+    inner = sink.sink if isinstance(sink, BoundedSink) else sink
+    if not isinstance(inner, TraceFinisher):
+        return None
+    if isinstance(sink, BoundedSink):
+        return sink.finish_trace
+    return lambda run_id: _finish_safely(inner, run_id)
 
 
 class BoundedSink:
@@ -108,3 +147,17 @@ class BoundedSink:
                 "trace sink was late %d times in a row: disconnected, later events are dropped",
                 self.late_in_a_row,
             )
+
+    async def finish_trace(self, run_id: str) -> bool:
+        """Have the sink finish the trace ``run_id`` within the timeout (``False`` if late).
+
+        A disconnected sink, or one that is not a ``TraceFinisher``, gives ``False``.
+        """
+        if self.late_in_a_row >= DISCONNECT_AFTER_TIMEOUTS:
+            return False
+        with anyio.move_on_after(self.timeout_secs):
+            return await _finish_safely(self.sink, run_id)
+        log_warning(
+            "trace sink did not finish the trace of %r within %ss", run_id, self.timeout_secs
+        )
+        return False

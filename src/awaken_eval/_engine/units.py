@@ -19,6 +19,7 @@ from awaken_eval._engine.deadline import (
     run_is_cancelled,
     stray_cancel_message,
 )
+from awaken_eval._engine.emit import trace_verifier
 from awaken_eval._records.construct import fast_constructor
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.failures import Failure, ReplayRuntimeError, ReplayRuntimeFailed
@@ -99,7 +100,7 @@ def scripted_units(
     scope, no judge, no cost; the replay, ``score``, the report and the item.
     """
     context = ReplayContext(agent=agent, sink=sink)
-    link = sink is not None
+    verify = trace_verifier(sink)
     new_item = fast_constructor(EvalRunItem)
 
     cancelled = cancelled_classes()
@@ -116,9 +117,11 @@ def scripted_units(
             return failed_item(fixture, None, None, stray_cancel_message("replayer", exc))
         try:
             report = ReplayReport.from_outcome(outcome, score(outcome, fixture.expect))
-            trace_run_id = outcome.trace_run_id() if link else None
+            trace_run_id = outcome.trace_run_id() if verify is not None else None
         except Exception as exc:  # noqa: BLE001 - a malformed outcome is data too
             return failed_item(fixture, None, None, _unusable_outcome(outcome, exc))
+        if trace_run_id is not None and verify is not None and not await verify(trace_run_id):
+            trace_run_id = None
         return new_item(fixture.id, report, trace_run_id=trace_run_id)
 
     return run_unit
@@ -155,7 +158,7 @@ def live_units(
         )
         for fixture in fixtures
     ]
-    link = sink is not None
+    verify = trace_verifier(sink)
     cancelled = cancelled_classes()
 
     async def run_unit(index: int) -> EvalRunItem:
@@ -209,11 +212,14 @@ def live_units(
         cost = cost_usd_for(report, model.pricing)
         if cost is not None:
             report = attrs.evolve(report, cost_usd=cost)
+        trace_run_id = outcome.trace_run_id() if verify is not None else None
+        if trace_run_id is not None and verify is not None and not await verify(trace_run_id):
+            trace_run_id = None
         return EvalRunItem(
             fixture.id,
             cell=cell,
             report=report,
-            trace_run_id=outcome.trace_run_id() if link else None,
+            trace_run_id=trace_run_id,
             sample_index=sample_index,
         )
 

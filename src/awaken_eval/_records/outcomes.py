@@ -52,7 +52,7 @@ class InferenceSpan:
         step_index: Round number within the run.
         model: Model name recorded by the provider.
         provider: Provider id.
-        operation: Operation name (e.g. ``chat``).
+        operation: Operation name (``chat``, the reference's only value).
         response_model: Model named in the provider's response (unused by eval).
         response_id: The provider's response id (unused by eval).
         finish_reasons: snake_case finish reasons (``end_turn``, ``tool_use``, ...).
@@ -94,7 +94,7 @@ class InferenceSpan:
     step_index: U32 | None = None
     model: str = ""
     provider: str = ""
-    operation: str | None = None
+    operation: str = "chat"
     response_model: str | None = None
     response_id: str | None = None
     finish_reasons: tuple[str, ...] = ()
@@ -131,6 +131,9 @@ class InferenceSpan:
 class ToolSpan:
     """One tool call, with its captured arguments and result.
 
+    Besides the fields eval reads, the reference's attribution fields are modelled (and
+    ignored), so trace files written by the reference load.
+
     Attributes:
         name: The tool name.
         run_id: Trace run id.
@@ -138,7 +141,16 @@ class ToolSpan:
         agent_id: Agent that called the tool (empty ids form their own bucket).
         parent_run_id: Parent run, for delegated runs.
         parent_tool_call_id: Tool call that started this run, for delegated runs.
+        prompt_id: Attribution: the prompt version (unused by eval).
+        tool_desc_ids: Attribution: the executed tool's description version.
+        skill_ids: Attribution: skills in use (unused by eval).
+        release_tag: Attribution: the release (unused by eval).
+        experiment_id: Attribution: the experiment (unused by eval).
+        variant_name: Attribution: the experiment variant (unused by eval).
+        step_index: The round of the inference that requested the call.
+        operation: Operation name (``execute_tool``, the reference's only value).
         call_id: The provider's tool-call id.
+        tool_type: The kind of tool (``function``, the reference's only value).
         call_arguments: The captured arguments (absent when not captured).
         call_result: The captured result (absent when not captured).
         error_type: Set when the call failed.
@@ -147,13 +159,22 @@ class ToolSpan:
         ended_at_ms: Epoch milliseconds at the end (unused by eval).
     """
 
-    name: str
     run_id: str = ""
     thread_id: str = ""
     agent_id: str = ""
     parent_run_id: str | None = None
     parent_tool_call_id: str | None = None
+    prompt_id: str | None = None
+    tool_desc_ids: tuple[str, ...] = ()
+    skill_ids: tuple[str, ...] = ()
+    release_tag: str | None = None
+    experiment_id: str | None = None
+    variant_name: str | None = None
+    step_index: U32 | None = None
+    name: str
+    operation: str = "execute_tool"
     call_id: str | None = None
+    tool_type: str = "function"
     call_arguments: JsonValue | None = None
     call_result: JsonValue | None = None
     error_type: str | None = None

@@ -104,7 +104,7 @@ CURATE = Command(
         Flag(
             "--trace-root",
             "DIR",
-            "root of the file trace store (holds traces/<run>.jsonl)",
+            "root of the file trace store (holds YYYY-MM/<run>.ndjson)",
             required=True,
         ),
         Flag("--run-id", "RUN", "the trace run to curate (also the fixture id)", required=True),

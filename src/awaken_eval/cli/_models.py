@@ -231,6 +231,10 @@ class Recorder:
             self.threads.setdefault(span.thread_id, []).append(run_id)
         self.spans.setdefault(run_id, []).append(event)
 
+    async def finish_trace(self, run_id: str) -> bool:
+        """Whether spans of ``run_id`` were kept (the ``TraceFinisher`` method)."""
+        return bool(self.spans.get(run_id))
+
     def _fixture(self, item: EvalRunItem, fixture: Fixture, fixture_id: str) -> Fixture:
         from awaken_eval.curate import curate_fixture, stitch_dialogue  # noqa: PLC0415
 

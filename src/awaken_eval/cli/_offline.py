@@ -103,7 +103,7 @@ def check(parsed: Parsed) -> int:
 
 def _intact_trace(trace_root: str, run_id: str) -> list[Any]:
     """The events of the intact lines of a trace; each damaged line is a warning."""
-    from awaken_eval.sinks._jsonl import FileTraceStore  # noqa: PLC0415
+    from awaken_eval.sinks import FileTraceStore  # noqa: PLC0415
 
     try:
         read = anyio.run(FileTraceStore(trace_root).read_trace, run_id)

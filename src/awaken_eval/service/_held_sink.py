@@ -6,7 +6,7 @@ import attrs
 
 from awaken_eval._engine.emit import emit_safely
 from awaken_eval._records.events import RunCompleted, TraceEvent
-from awaken_eval.protocols import TraceSink
+from awaken_eval.protocols import TraceFinisher, TraceSink
 
 __all__ = ["HeldTerminalSink"]
 
@@ -29,6 +29,13 @@ class HeldTerminalSink:
             self.completed = event
         elif self.sink is not None:
             await self.sink.emit(event)
+
+    async def finish_trace(self, run_id: str) -> bool:
+        """Pass the trace check on: ``False`` when the wrapped sink cannot confirm traces."""
+        inner: object = self.sink
+        if not isinstance(inner, TraceFinisher):
+            return False
+        return await inner.finish_trace(run_id)
 
     async def release(self, *, persisted: bool) -> None:
         """Emit the held ``RunCompleted`` with ``persisted`` set (errors are logged)."""

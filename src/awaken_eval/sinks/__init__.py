@@ -1,8 +1,9 @@
 """Trace sinks and trace stores: where spans and run events go.
 
-:class:`JsonlTraceSink` appends spans to one JSON-lines file per agent run and run
-events to one events file; :class:`FileTraceStore` reads them back (the trace root the
-``curate`` command reads). An in-memory sink for tests is
+:class:`FileTraceStore` is the reference's file trace store (month folders of per-run
+``.ndjson`` event files, index and pin files): it reads, lists, pins, unpins and prunes
+traces, and is the trace root the ``curate`` command reads. :class:`JsonlTraceSink`
+writes it during a run. An in-memory sink for tests is
 :class:`~awaken_eval.testing.CapturingSink`.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from awaken_eval._records.traces import *
 from awaken_eval.sinks._jsonl import *
+from awaken_eval.sinks._store import EVAL_EVENTS_FILE, FileTraceStore
 
 __all__ = [
     "EVAL_EVENTS_FILE",
-    "TRACES_DIR",
     "DamagedLine",
     "FileTraceStore",
     "JsonlTraceSink",

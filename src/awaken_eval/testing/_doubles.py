@@ -28,7 +28,7 @@ from collections.abc import Iterable
 
 import anyio
 
-from awaken_eval._records.events import TraceEvent
+from awaken_eval._records.events import SpanRecorded, TraceEvent
 from awaken_eval._records.fixtures import StopReason, TokenUsage
 from awaken_eval._records.grading import JudgeRequest, JudgeResult
 from awaken_eval._records.inference import InferenceRequest, InferenceResult
@@ -263,6 +263,9 @@ class CapturingSink:
     With ``fail=True`` every :meth:`emit` records the event and then raises
     :class:`SinkFailure`, to check that a failing sink never fails a run.
 
+    It is a :class:`~awaken_eval.protocols.TraceFinisher`: a run id is confirmed when a
+    span of it was captured.
+
     Attributes:
         events: Every event emitted, in order.
         fail: Whether :meth:`emit` raises.
@@ -288,3 +291,15 @@ class CapturingSink:
         if self.fail:
             msg = f"CapturingSink configured to fail on {event.kind} events"
             raise SinkFailure(msg)
+
+    async def finish_trace(self, run_id: str) -> bool:
+        """Whether a span of ``run_id`` was captured (a failing sink stored nothing).
+
+        This makes the sink a :class:`~awaken_eval.protocols.TraceFinisher`, so eval
+        items replayed with it are linked to their trace (``trace_run_id``).
+        """
+        if self.fail:
+            return False
+        return any(
+            isinstance(event, SpanRecorded) and event.span.run_id == run_id for event in self.events
+        )
