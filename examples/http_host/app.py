@@ -285,7 +285,7 @@ async def seed_quickstart(datasets: FileDatasetStore) -> int:
     except NotFound:
         fixtures = await anyio.to_thread.run_sync(load_directory, QUICKSTART_FIXTURES)
         spec = DatasetSpec(description="The quickstart fixtures", fixtures=tuple(fixtures))
-        return await datasets.put("quickstart", spec, expected_revision=0)
+        return await datasets.put("quickstart", spec, expected_revision=None)
 
 
 def demo_service(datasets: FileDatasetStore, runs: EvalRunStore | None = None) -> EvalService:

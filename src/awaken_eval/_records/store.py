@@ -10,7 +10,7 @@ from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.runs import EvalRun, EvalRunExecutionMode
 from awaken_eval._records.types import U32, U64
 
-__all__ = ["DatasetRecord", "OpenRunSummary", "RunHeader"]
+__all__ = ["DatasetRecord", "DatasetSummary", "OpenRunSummary", "RunHeader"]
 
 
 @attrs.frozen(kw_only=True)
@@ -88,4 +88,21 @@ class DatasetRecord:
     """
 
     spec: DatasetSpec
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class DatasetSummary:
+    """One row of a dataset listing.
+
+    Attributes:
+        id: The dataset id.
+        description: The dataset's description.
+        fixture_count: How many fixtures it holds.
+        revision: Its revision.
+    """
+
+    id: str
+    description: str
+    fixture_count: int
     revision: int
