@@ -327,3 +327,22 @@ async def test_import_dialogue_400s_on_thread_id_mismatch_and_empty_run_ids(
     empty = {"expected_revision": 0, "run_ids": [], "expected": SUNNY}
     assert "non-empty" in error_of(await client.post(url, json=empty), 400)
     assert [] == traces.pins
+
+
+async def test_the_demo_app_curates_from_its_trace_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awaken_eval.protocols import TraceStore  # noqa: PLC0415
+    from awaken_eval.sinks import FileTraceStore  # noqa: PLC0415
+
+    monkeypatch.setenv(host.DATA_DIR_ENV, str(tmp_path / "data"))
+    store: object = FileTraceStore(tmp_path / "traces")  # object: the check stays reachable
+    if not isinstance(store, TraceStore):
+        with pytest.raises(SystemExit, match="--trace-root"):
+            host.demo_app(admin_token=TOKEN, trace_root=str(tmp_path / "traces"))
+        pytest.skip("this FileTraceStore cannot list and pin traces yet")
+    app = host.demo_app(admin_token=TOKEN, trace_root=str(tmp_path / "traces"))
+    async with app.router.lifespan_context(app), client_for(app, AUTH) as client:
+        body = {"from_run_id": "ghost", "expected": SUNNY}
+        response = await client.post("/v1/eval/datasets/quickstart/items", json=body)
+        assert "trace not found: ghost" == error_of(response, 404)  # a store, not a 503
