@@ -664,3 +664,14 @@ async def test_the_memory_and_file_stores_answer_alike(tmp_path: Path) -> None:
         await service.import_traces("ds", imports())
         answers.append(await service.get("ds"))
     assert answers[0] == answers[1]
+
+
+async def test_import_dialogue_checks_runs_in_order(
+    service: DatasetService, thread: InMemoryTraceStore
+) -> None:
+    await empty_dataset(service)
+    # run-a is on another thread: that is reported before the unknown run after it
+    mixed = dialogue("t1", RUN_A, "ghost")
+    await refused(service.import_dialogue("ds", mixed), InvalidRequest, 400, "thread_id=")
+    ghost_first = dialogue("t1", "ghost", RUN_A)
+    await refused(service.import_dialogue("ds", ghost_first), NotFound, 404, "ghost")

@@ -15,7 +15,7 @@ import attrs
 from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.fixtures import Fixture
 from awaken_eval._records.rules import validate_min_judge_score
-from awaken_eval._records.traces import TraceFilter
+from awaken_eval._records.traces import TraceFilter, TraceStoreEvent
 from awaken_eval.curate import (
     CurateError,
     CurateErrorKind,
@@ -192,6 +192,23 @@ async def import_traces(
     )
 
 
+def _stitch(
+    runs: list[tuple[str, tuple[TraceStoreEvent, ...]]],
+    fixture_id: str,
+    request: ImportDialogueRequest,
+) -> Fixture:
+    try:
+        return stitch_dialogue(
+            runs,
+            expectation=request.expectation,
+            fixture_id=fixture_id,
+            description=request.description,
+            mode=request.provider_script_mode,
+        )
+    except CurateError as exc:
+        raise InvalidRequest(str(exc)) from exc
+
+
 async def import_dialogue(
     datasets: DatasetStore,
     traces: TraceStore | None,
@@ -223,17 +240,16 @@ async def import_dialogue(
     fixture_id = request.fixture_id if request.fixture_id is not None else request.run_ids[0]
     if any(existing.id == fixture_id for existing in record.spec.fixtures):
         raise _already_has(dataset_id, fixture_id)
-    runs = [(run_id, (await read_trace(store, run_id)).events) for run_id in request.run_ids]
-    try:
-        fixture = stitch_dialogue(
-            runs,
-            expectation=expectation,
-            fixture_id=fixture_id,
-            description=request.description,
-            mode=request.provider_script_mode,
-        )
-    except CurateError as exc:
-        raise InvalidRequest(str(exc)) from exc
+    runs: list[tuple[str, tuple[TraceStoreEvent, ...]]] = []
+    for run_id in request.run_ids:
+        try:
+            events = (await read_trace(store, run_id)).events
+        except ServiceError:
+            if runs:  # an earlier run's error comes first, as the runs are checked in order
+                _stitch(runs, fixture_id, request)
+            raise
+        runs.append((run_id, events))
+    fixture = _stitch(runs, fixture_id, request)
     spec = attrs.evolve(record.spec, fixtures=(*record.spec.fixtures, fixture))
     revision = await write_dataset(datasets, dataset_id, spec, expected_revision=record.revision)
     unpinned = await pin_all(store, request.run_ids)
