@@ -919,11 +919,15 @@ def test_the_demo_command_drives_every_route(
     assert "admin token: dev-token (set AWAKEN_EVAL_ADMIN_TOKEN to choose one)" == lines[0]
     assert "dataset quickstart, revision 0" == lines[1]
     statuses = [line.split(" {", 1)[0].rsplit(" ", 1)[1] for line in lines[2:]]
-    assert ["401", "200", "200", "400", "200", "200", "200"] == statuses
+    assert ["401", "200", "200", "400", "200", "200", "200", "200", "201", "409", "503"] == statuses
     assert '"items": 14, "passed": 14' in lines[3]
     assert '"diff": {"unchanged": 14}' in lines[4]
     assert '"aggregates": 14' in lines[7]
     assert '"persisted": false' in lines[8]
+    assert '{"datasets": {"quickstart": 0}}' in lines[9]
+    assert '{"revision": 1, "fixtures": 15}' in lines[10]
+    assert "already has fixture wave" in lines[11]
+    assert "trace store not configured" in lines[12]
     assert not demo_env.exists()  # the demo works in a temporary directory
 
 

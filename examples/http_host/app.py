@@ -90,6 +90,7 @@ from awaken_eval import (
     open_run_store,
     to_builtins,
 )
+from awaken_eval.errors import NotConfigured
 from awaken_eval.protocols import TraceStore
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.report import REPORT_MEDIA_TYPE
@@ -168,9 +169,13 @@ def refusal(request: Request, admin_token: str | None) -> str | None:
 
 
 def answer_error(exc: Exception) -> JSONResponse:
-    """Map an exception to its JSON error; a 5xx is logged and answered without details."""
+    """Map an exception to its JSON error; a 5xx is logged and answered without details.
+
+    A :class:`~awaken_eval.errors.NotConfigured` (503: no trace store) is neither: its
+    message names only what the host lacks.
+    """
     status = http_status(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, NotConfigured):  # a 503 is no failure
         logger.error("eval request failed", exc_info=exc)
     return error_response(status, error_message(exc))
 
@@ -477,6 +482,10 @@ def summary(body: Any) -> dict[str, Any]:
         return {"error": body["error"]}
     if "runs" in body:
         return {"runs": [run["id"] for run in body["runs"]]}
+    if "datasets" in body:
+        return {"datasets": {row["id"]: row["revision"] for row in body["datasets"]}}
+    if "meta" in body:
+        return {"revision": body["meta"]["revision"], "fixtures": len(body["spec"]["fixtures"])}
     run = body["run"]
     shown: dict[str, Any] = {
         "run_id": run["id"],
@@ -524,6 +533,14 @@ async def run_demo(data_dir: Path, token: str) -> int:
         await call("GET", f"/v1/eval/runs/{first['run']['id']}?aggregate=samples", 200)
         online = {"user_input": "Say hello.", "models": [DEMO_MODEL], "persist": False}
         await call("POST", "/v1/eval/online", 200, json=online)
+        await call("GET", "/v1/eval/datasets", 200)
+        fixture = {"id": "wave", "user_input": "Wave.", "expect": {"final_answer_contains": ["o"]}}
+        append = {"fixture": fixture, "expected_revision": revision}
+        await call("POST", "/v1/eval/datasets/quickstart/fixtures", 201, json=append)
+        again = {**append, "expected_revision": revision + 1}
+        await call("POST", "/v1/eval/datasets/quickstart/fixtures", 409, json=again)
+        curate = {"from_run_id": "some-run", "expected": {"final_answer_contains": ["o"]}}
+        await call("POST", "/v1/eval/datasets/quickstart/items", 503, json=curate)
     return 0 if ok else 1
 
 
