@@ -60,19 +60,19 @@ def runs() -> InMemoryRunStore:
 async def datasets() -> InMemoryDatasetStore:
     store = InMemoryDatasetStore()
     quickstart = DatasetSpec(fixtures=tuple(load_directory(QUICKSTART_FIXTURES)))
-    await store.put("quickstart", quickstart, expected_revision=0)
+    await store.put("quickstart", quickstart, expected_revision=None)
     small = DatasetSpec(
         fixtures=(
             Fixture("greet", "Say hello.", expect=Expectation(final_answer_contains=("hello",))),
             Fixture("model", "Who are you?", expect=Expectation(final_answer_contains=("model",))),
         )
     )
-    await store.put("small", small, expected_revision=0)
+    await store.put("small", small, expected_revision=None)
     judged = DatasetSpec(
         fixtures=(Fixture("kind", "Be kind.", expect=Expectation(min_judge_score=0.5)),)
     )
-    await store.put("judged", judged, expected_revision=0)
-    await store.put("empty", DatasetSpec(), expected_revision=0)
+    await store.put("judged", judged, expected_revision=None)
+    await store.put("empty", DatasetSpec(), expected_revision=None)
     return store
 
 
@@ -384,7 +384,7 @@ async def test_start_eval_run_drives_dataset_and_persists(client: httpx.AsyncCli
     body = response.json()
     assert {"run"} == set(body)
     run = body["run"]
-    assert ("quickstart", 1, "scripted") == (
+    assert ("quickstart", 0, "scripted") == (
         run["dataset_id"],
         run["dataset_revision"],
         run["execution_mode"],
@@ -917,13 +917,17 @@ def test_the_demo_command_drives_every_route(
     assert "" == err
     lines = out.splitlines()
     assert "admin token: dev-token (set AWAKEN_EVAL_ADMIN_TOKEN to choose one)" == lines[0]
-    assert "dataset quickstart, revision 1" == lines[1]
+    assert "dataset quickstart, revision 0" == lines[1]
     statuses = [line.split(" {", 1)[0].rsplit(" ", 1)[1] for line in lines[2:]]
-    assert ["401", "200", "200", "400", "200", "200", "200"] == statuses
+    assert ["401", "200", "200", "400", "200", "200", "200", "200", "201", "409", "503"] == statuses
     assert '"items": 14, "passed": 14' in lines[3]
     assert '"diff": {"unchanged": 14}' in lines[4]
     assert '"aggregates": 14' in lines[7]
     assert '"persisted": false' in lines[8]
+    assert '{"datasets": {"quickstart": 0}}' in lines[9]
+    assert '{"revision": 1, "fixtures": 15}' in lines[10]
+    assert "already has fixture wave" in lines[11]
+    assert "trace store not configured" in lines[12]
     assert not demo_env.exists()  # the demo works in a temporary directory
 
 
@@ -934,7 +938,7 @@ def test_the_demo_does_not_print_a_configured_token(
     assert 0 == host.main(["--demo"])
     out = capsys.readouterr().out
     assert "from-the-environment" not in out
-    assert "dataset quickstart, revision 1" == out.splitlines()[0]
+    assert "dataset quickstart, revision 0" == out.splitlines()[0]
 
 
 def test_serving_without_uvicorn_says_how_to_run_the_demo(
@@ -960,14 +964,14 @@ async def test_the_demo_app_seeds_the_quickstart_dataset_once(demo_env: Path) ->
             ) as http:
                 response = await http.post("/v1/eval/runs", json={"dataset_id": "quickstart"})
         assert 200 == response.status_code, response.text
-        assert 1 == response.json()["run"]["dataset_revision"]
+        assert 0 == response.json()["run"]["dataset_revision"]
 
 
 @pytest.mark.anyio
 async def test_seeding_keeps_an_existing_dataset(tmp_path: Path) -> None:
     store = FileDatasetStore(tmp_path)
-    assert 1 == await host.seed_quickstart(store)
-    assert 1 == await host.seed_quickstart(store)
+    assert 0 == await host.seed_quickstart(store)
+    assert 0 == await host.seed_quickstart(store)
     record = await store.get("quickstart")
     assert 14 == len(record.spec.fixtures)
 

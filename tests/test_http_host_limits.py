@@ -62,7 +62,7 @@ WAIT_SECS = 60.0  # a bound for a loaded machine, reached only when something is
 def small_datasets() -> InMemoryDatasetStore:
     store = InMemoryDatasetStore()
     fixture = Fixture("greet", "Say hello.", expect=Expectation(final_answer_contains=("hello",)))
-    anyio.run(lambda: store.put("small", DatasetSpec(fixtures=(fixture,)), expected_revision=0))
+    anyio.run(lambda: store.put("small", DatasetSpec(fixtures=(fixture,)), expected_revision=None))
     return store
 
 

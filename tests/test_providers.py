@@ -611,7 +611,7 @@ async def test_the_service_runs_provider_models_through_the_provider_resolver(
     spec = DatasetSpec(
         fixtures=(fixture(fixture_id="svc", expect=Expectation(final_answer_contains=("42",))),)
     )
-    await datasets.put("ds", spec, expected_revision=0)
+    await datasets.put("ds", spec, expected_revision=None)
     async with ProviderModelResolver(options=options_for(fake, "openai")) as resolver:
         service = EvalService(datasets=datasets, runs=InMemoryRunStore(), models=resolver)
         response = await service.start_run(

@@ -10,7 +10,13 @@ app you can copy into your service:
   ``aggregate=samples`` for pass@k roll-ups);
 * ``GET /v1/eval/runs/{run_id}/report`` the run as a self-contained HTML report (query
   ``baseline`` for its diff);
-* ``POST /v1/eval/online`` runs one ad-hoc prompt against live models.
+* ``POST /v1/eval/online`` runs one ad-hoc prompt against live models;
+* ``GET|POST /v1/eval/datasets`` lists (query ``offset``, ``limit``) or creates (query
+  ``id`` wins over the body's) datasets; ``GET|PUT|DELETE /v1/eval/datasets/{id}`` reads,
+  replaces (compare-and-swap) or deletes (query ``expected_revision`` for
+  compare-and-swap) one; ``POST /v1/eval/datasets/{id}/fixtures`` appends a fixture;
+  ``POST /v1/eval/datasets/{id}/items``, ``.../import-traces`` and
+  ``.../import-dialogue`` curate traces into it (503 without a trace store).
 
 Every route requires ``Authorization: Bearer <admin token>`` (exactly one header,
 compared in constant time), checked before the body is read; without a configured
@@ -32,6 +38,8 @@ Usage (from the repository root)::
     python examples/http_host/app.py          # serve on 127.0.0.1:8000 (needs uvicorn)
     python examples/http_host/app.py --store postgresql://postgres@127.0.0.1:5432/test
                                               # runs in PostgreSQL, shared by every replica
+    python examples/http_host/app.py --trace-root traces
+                                              # curate datasets from a trace store
     uvicorn --factory examples.http_host.app:demo_app
 
 The demo service reads datasets from a :class:`~awaken_eval.stores.FileDatasetStore`
@@ -82,13 +90,22 @@ from awaken_eval import (
     open_run_store,
     to_builtins,
 )
+from awaken_eval.errors import NotConfigured
+from awaken_eval.protocols import TraceStore
 from awaken_eval.records import EvalRunFilter
 from awaken_eval.report import REPORT_MEDIA_TYPE
 from awaken_eval.service import (
     DEFAULT_BODY_TIMEOUT_SECS,
     DEFAULT_MAX_BODY_BYTES,
+    AppendFixtureRequest,
+    CreateDatasetRequest,
+    CurateItemRequest,
+    DatasetService,
     EvalService,
+    ImportDialogueRequest,
+    ImportTracesRequest,
     OnlineEvalRequest,
+    ReplaceDatasetRequest,
     StartRunRequest,
     StaticModelResolver,
     bounded,
@@ -100,6 +117,7 @@ from awaken_eval.service import (
     read_body,
     strict_query,
 )
+from awaken_eval.sinks import FileTraceStore
 from awaken_eval.stores import FileDatasetStore, InMemoryRunStore
 from awaken_eval.testing import CannedTextExecutor
 
@@ -115,6 +133,9 @@ LIST_QUERY = ("dataset_id", "since_secs", "until_secs", "limit")
 INTEGER_QUERY = frozenset({"since_secs", "until_secs", "limit"})
 GET_QUERY = ("baseline", "aggregate")
 REPORT_QUERY = ("baseline",)
+DATASETS_QUERY = ("offset", "limit")
+CREATE_QUERY = ("id",)
+DELETE_QUERY = ("expected_revision",)
 
 Handler = Callable[[Request], Awaitable[Any]]
 """A route body: returns JSON-ready builtins (or a finished response), raises to refuse."""
@@ -148,9 +169,13 @@ def refusal(request: Request, admin_token: str | None) -> str | None:
 
 
 def answer_error(exc: Exception) -> JSONResponse:
-    """Map an exception to its JSON error; a 5xx is logged and answered without details."""
+    """Map an exception to its JSON error; a 5xx is logged and answered without details.
+
+    A :class:`~awaken_eval.errors.NotConfigured` (503: no trace store) is neither: its
+    message names only what the host lacks.
+    """
     status = http_status(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, NotConfigured):  # a 503 is no failure
         logger.error("eval request failed", exc_info=exc)
     return error_response(status, error_message(exc))
 
@@ -190,18 +215,116 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     return answer_error(exc)
 
 
+def dataset_routes(
+    dataset_service: DatasetService,
+    json_body: Callable[[Request], Awaitable[bytes]],
+    admin_token: str | None,
+) -> list[Route]:
+    """The dataset routes (spec §4.10): list, create, get, replace, delete, append."""
+
+    def dataset_id(request: Request) -> str:
+        value: str = request.path_params["dataset_id"]
+        return value
+
+    async def list_datasets(request: Request) -> Any:
+        query = strict_query(request.query_params.multi_items(), DATASETS_QUERY)
+        numbers = {key: query_integer(key, value) for key, value in query.items()}
+        return to_builtins(await dataset_service.list(**numbers))
+
+    async def create_dataset(request: Request) -> Response:
+        query = strict_query(request.query_params.multi_items(), CREATE_QUERY)
+        body = parse_request(CreateDatasetRequest, await json_body(request))
+        created = await dataset_service.create(body, dataset_id=query.get("id"))
+        return JSONResponse(to_builtins(created), status_code=201)
+
+    async def get_dataset(request: Request) -> Any:
+        strict_query(request.query_params.multi_items(), ())
+        return to_builtins(await dataset_service.get(dataset_id(request)))
+
+    async def put_dataset(request: Request) -> Any:
+        body = parse_request(ReplaceDatasetRequest, await json_body(request))
+        return to_builtins(await dataset_service.replace(dataset_id(request), body))
+
+    async def delete_dataset(request: Request) -> Response:
+        query = strict_query(request.query_params.multi_items(), DELETE_QUERY)
+        expected = query.get("expected_revision")
+        await dataset_service.delete(
+            dataset_id(request),
+            expected_revision=None
+            if expected is None
+            else query_integer(DELETE_QUERY[0], expected),
+        )
+        return Response(status_code=204)
+
+    async def append_fixture(request: Request) -> Response:
+        body = parse_request(AppendFixtureRequest, await json_body(request))
+        record = await dataset_service.append_fixture(dataset_id(request), body)
+        return JSONResponse(to_builtins(record), status_code=201)
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, endpoint(handler, admin_token), methods=[method])
+
+    one = "/v1/eval/datasets/{dataset_id}"
+    return [
+        route("/v1/eval/datasets", list_datasets, "GET"),
+        route("/v1/eval/datasets", create_dataset, "POST"),
+        route(one, get_dataset, "GET"),
+        route(one, put_dataset, "PUT"),
+        route(one, delete_dataset, "DELETE"),
+        route(f"{one}/fixtures", append_fixture, "POST"),
+    ]
+
+
+def curation_routes(
+    dataset_service: DatasetService,
+    json_body: Callable[[Request], Awaitable[bytes]],
+    admin_token: str | None,
+) -> list[Route]:
+    """The curation routes (spec §6.3): one trace, traces in bulk, a dialogue."""
+
+    def dataset_id(request: Request) -> str:
+        value: str = request.path_params["dataset_id"]
+        return value
+
+    async def curate_item(request: Request) -> Response:
+        body = parse_request(CurateItemRequest, await json_body(request))
+        record = await dataset_service.curate_item(dataset_id(request), body)
+        return JSONResponse(to_builtins(record), status_code=201)
+
+    async def import_traces(request: Request) -> Any:
+        body = parse_request(ImportTracesRequest, await json_body(request))
+        return to_builtins(await dataset_service.import_traces(dataset_id(request), body))
+
+    async def import_dialogue(request: Request) -> Any:
+        body = parse_request(ImportDialogueRequest, await json_body(request))
+        return to_builtins(await dataset_service.import_dialogue(dataset_id(request), body))
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, endpoint(handler, admin_token), methods=[method])
+
+    one = "/v1/eval/datasets/{dataset_id}"
+    return [
+        route(f"{one}/items", curate_item, "POST"),
+        route(f"{one}/import-traces", import_traces, "POST"),
+        route(f"{one}/import-dialogue", import_dialogue, "POST"),
+    ]
+
+
 def create_app(
     service: EvalService,
     *,
     admin_token: str | None,
+    datasets: DatasetService | None = None,
     lifespan: Lifespan[Starlette] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     body_timeout_secs: float = DEFAULT_BODY_TIMEOUT_SECS,
 ) -> Starlette:
-    """The eval routes of ``service`` as a Starlette app.
+    """The eval routes of ``service`` (and the dataset routes of ``datasets``) as an app.
 
     Args:
-        service: The service answering every route.
+        service: The service answering the run routes.
+        datasets: The service answering the dataset routes (default: one over
+            ``service.datasets`` without a trace store, so curation answers 503).
         admin_token: The bearer token every request must carry; ``None`` (or empty)
             refuses every request with a 401.
         lifespan: Startup and shutdown work of the host (opening stores, ...).
@@ -249,6 +372,7 @@ def create_app(
     def route(path: str, handler: Handler, method: str) -> Route:
         return Route(path, endpoint(handler, admin_token), methods=[method])
 
+    dataset_service = DatasetService(datasets=service.datasets) if datasets is None else datasets
     return Starlette(
         routes=[
             route("/v1/eval/runs", start_run, "POST"),
@@ -256,6 +380,8 @@ def create_app(
             route("/v1/eval/runs/{run_id}", get_run, "GET"),
             route("/v1/eval/runs/{run_id}/report", get_report, "GET"),
             route("/v1/eval/online", online_eval, "POST"),
+            *dataset_routes(dataset_service, json_body, admin_token),
+            *curation_routes(dataset_service, json_body, admin_token),
         ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
@@ -285,7 +411,7 @@ async def seed_quickstart(datasets: FileDatasetStore) -> int:
     except NotFound:
         fixtures = await anyio.to_thread.run_sync(load_directory, QUICKSTART_FIXTURES)
         spec = DatasetSpec(description="The quickstart fixtures", fixtures=tuple(fixtures))
-        return await datasets.put("quickstart", spec, expected_revision=0)
+        return await datasets.put("quickstart", spec, expected_revision=None)
 
 
 def demo_service(datasets: FileDatasetStore, runs: EvalRunStore | None = None) -> EvalService:
@@ -302,10 +428,30 @@ def demo_service(datasets: FileDatasetStore, runs: EvalRunStore | None = None) -
     )
 
 
-def demo_app(*, admin_token: str | None = None, store_url: str | None = None) -> Starlette:
+def open_trace_store(root: str | os.PathLike[str]) -> TraceStore:
+    """The :class:`~awaken_eval.sinks.FileTraceStore` over ``root``, as a trace store.
+
+    Raises:
+        SystemExit: this version's file trace store cannot list or pin traces.
+    """
+    store: object = FileTraceStore(root)
+    if not isinstance(store, TraceStore):
+        msg = "this FileTraceStore cannot list and pin traces; --trace-root is unavailable"
+        raise SystemExit(msg)
+    return store
+
+
+def demo_app(
+    *,
+    admin_token: str | None = None,
+    store_url: str | None = None,
+    trace_root: str | None = None,
+) -> Starlette:
     """The demo host for a real server (``uvicorn --factory examples.http_host.app:demo_app``).
 
     ``store_url`` names the run store (default: in memory); it is closed at shutdown.
+    ``trace_root`` names the trace store curation reads (default: none, curation
+    answers 503).
     """
     datasets = FileDatasetStore(os.environ.get(DATA_DIR_ENV, ".awaken-eval-demo"))
     runs = None if store_url is None else open_run_store(store_url)
@@ -321,7 +467,13 @@ def demo_app(*, admin_token: str | None = None, store_url: str | None = None) ->
                 await anyio.to_thread.run_sync(close)
 
     token = admin_token if admin_token is not None else admin_token_from_env()
-    return create_app(demo_service(datasets, runs), admin_token=token, lifespan=seed)
+    traces = None if trace_root is None else open_trace_store(trace_root)
+    return create_app(
+        demo_service(datasets, runs),
+        admin_token=token,
+        datasets=DatasetService(datasets=datasets, traces=traces),
+        lifespan=seed,
+    )
 
 
 def summary(body: Any) -> dict[str, Any]:
@@ -330,6 +482,10 @@ def summary(body: Any) -> dict[str, Any]:
         return {"error": body["error"]}
     if "runs" in body:
         return {"runs": [run["id"] for run in body["runs"]]}
+    if "datasets" in body:
+        return {"datasets": {row["id"]: row["revision"] for row in body["datasets"]}}
+    if "meta" in body:
+        return {"revision": body["meta"]["revision"], "fixtures": len(body["spec"]["fixtures"])}
     run = body["run"]
     shown: dict[str, Any] = {
         "run_id": run["id"],
@@ -377,6 +533,14 @@ async def run_demo(data_dir: Path, token: str) -> int:
         await call("GET", f"/v1/eval/runs/{first['run']['id']}?aggregate=samples", 200)
         online = {"user_input": "Say hello.", "models": [DEMO_MODEL], "persist": False}
         await call("POST", "/v1/eval/online", 200, json=online)
+        await call("GET", "/v1/eval/datasets", 200)
+        fixture = {"id": "wave", "user_input": "Wave.", "expect": {"final_answer_contains": ["o"]}}
+        append = {"fixture": fixture, "expected_revision": revision}
+        await call("POST", "/v1/eval/datasets/quickstart/fixtures", 201, json=append)
+        again = {**append, "expected_revision": revision + 1}
+        await call("POST", "/v1/eval/datasets/quickstart/fixtures", 409, json=again)
+        curate = {"from_run_id": "some-run", "expected": {"final_answer_contains": ["o"]}}
+        await call("POST", "/v1/eval/datasets/quickstart/items", 503, json=curate)
     return 0 if ok else 1
 
 
@@ -387,6 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--store", help="run store URL (default: in memory), e.g. postgresql://…")
+    parser.add_argument("--trace-root", help="trace store directory that curation reads")
     options = parser.parse_args(argv)
     token = admin_token_from_env()
     if options.demo:
@@ -397,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         print("uvicorn is not installed; try: python examples/http_host/app.py --demo")
         return 2
-    app = demo_app(admin_token=token, store_url=options.store)
+    app = demo_app(admin_token=token, store_url=options.store, trace_root=options.trace_root)
     uvicorn.run(app, host=options.host, port=options.port)
     return 0
 

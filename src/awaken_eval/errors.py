@@ -21,7 +21,8 @@ structured fields of each exception and never carry terminal markup::
         ├── Conflict              409: a write conflicts with stored state
         │   └── AlreadyExists     a run with this id exists (run ids are write-once)
         ├── StoreFailure          500: a store failed or holds corrupt data
-        └── RunIncomplete         500: a run stopped with units not run (left open)
+        ├── RunIncomplete         500: a run stopped with units not run (left open)
+        └── NotConfigured         503: the host has no store for this operation
 
 A host maps every service error to its HTTP status in one line::
 
@@ -52,6 +53,7 @@ __all__ = [
     "InvalidRunId",
     "JudgeError",
     "JudgeErrorKind",
+    "NotConfigured",
     "NotFound",
     "OutputUnwritable",
     "PayloadTooLarge",
@@ -310,6 +312,15 @@ class StoreFailure(ServiceError):
     """A store failed or holds corrupt data (status 500)."""
 
     status: ClassVar[int] = 500
+
+
+class NotConfigured(ServiceError):
+    """The host has no store for this operation, e.g. no trace store (status 503).
+
+    Its message names only what is missing, so a host may answer it as is.
+    """
+
+    status: ClassVar[int] = 503
 
 
 class RunIncomplete(ServiceError):

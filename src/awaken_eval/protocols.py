@@ -13,7 +13,8 @@ and is structural (:class:`typing.Protocol`): implement the methods, no subclass
   imports need).
 * :class:`EvalRunStore`, :class:`StreamingRunStore`, :class:`PrunableRunStore` — persist runs;
   :class:`OpenRunReader` — lists and reads streamed runs that never finished.
-* :class:`DatasetStore` — datasets with compare-and-swap revisions.
+* :class:`DatasetStore` — datasets with compare-and-swap revisions; :class:`DatasetLister`
+  lists them.
 * :class:`ModelResolver`, :class:`AgentResolver` — turn ids into executors and agent specs.
 * :class:`UnitDispatcher` — where a run's units execute (this process, a Ray cluster).
 """
@@ -47,11 +48,17 @@ if TYPE_CHECKING:
         EvalRunSummary,
         ItemKey,
     )
-    from awaken_eval._records.store import DatasetRecord, OpenRunSummary, RunHeader
+    from awaken_eval._records.store import (
+        DatasetRecord,
+        DatasetSummary,
+        OpenRunSummary,
+        RunHeader,
+    )
     from awaken_eval._records.traces import PinKind, TraceFilter, TraceRead, TraceSummary
 
 __all__ = [
     "AgentResolver",
+    "DatasetLister",
     "DatasetStore",
     "EvalRunStore",
     "Judge",
@@ -315,7 +322,14 @@ class OpenRunReader(Protocol):
 
 @runtime_checkable
 class DatasetStore(Protocol):
-    """Datasets by id with compare-and-swap writes."""
+    """Datasets by id with compare-and-swap revisions (spec §1.16, §4.10).
+
+    A dataset is created at revision 0 and every later write adds 1. Three methods:
+    the reference's create, replace and compare-and-swap delete all name the revision
+    the caller read, so they share one ``expected_revision`` argument instead of three
+    near-identical methods. Listing is the separate :class:`DatasetLister`: a host
+    that only runs datasets never needs it.
+    """
 
     async def get(self, dataset_id: str) -> DatasetRecord:
         """Load ``dataset_id``.
@@ -325,12 +339,44 @@ class DatasetStore(Protocol):
         """
         ...
 
-    async def put(self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int) -> int:
-        """Replace the dataset if its revision is ``expected_revision``; return the new one.
+    async def put(
+        self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int | None
+    ) -> int:
+        """Create or replace the dataset; return its new revision.
+
+        ``expected_revision=None`` creates it at revision 0. An integer replaces it if
+        its stored revision is that number (a missing dataset counts as revision 0, so
+        ``0`` also creates it, at revision 1), storing that number + 1.
 
         Raises:
-            Conflict: when the stored revision differs (stale write).
-            InvalidRequest: when ``spec`` fails write validation.
+            InvalidRequest: when the id or ``spec`` fails write validation.
+            Conflict: when creating an existing dataset, or the stored revision differs.
+            NotFound: when replacing a missing dataset with an ``expected_revision`` > 0.
+        """
+        ...
+
+    async def delete(self, dataset_id: str, *, expected_revision: int | None = None) -> None:
+        """Delete the dataset; deleting a missing one does nothing.
+
+        With ``expected_revision`` the delete is compare-and-swap.
+
+        Raises:
+            Conflict: when the stored revision differs from ``expected_revision``.
+        """
+        ...
+
+
+@runtime_checkable
+class DatasetLister(Protocol):
+    """Lists the stored datasets."""
+
+    async def list_datasets(
+        self, *, offset: int = 0, limit: int | None = None
+    ) -> builtins.list[DatasetSummary]:
+        """The datasets sorted by id, skipping ``offset``, at most ``limit`` of them.
+
+        Raises:
+            InvalidInput: when a stored dataset is malformed (the whole list fails).
         """
         ...
 

@@ -20,6 +20,7 @@ __all__ = [
     "AgentToolStats",
     "CriterionVerdict",
     "DatasetRecord",
+    "DatasetSummary",
     "ErrorPolicy",
     "EvalRunFilter",
     "JsonValue",

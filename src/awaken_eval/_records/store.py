@@ -9,7 +9,7 @@ import attrs
 from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.runs import EvalRunExecutionMode, RunSummaryFields
 
-__all__ = ["DatasetRecord", "OpenRunSummary", "RunHeader"]
+__all__ = ["DatasetRecord", "DatasetSummary", "OpenRunSummary", "RunHeader"]
 
 
 @attrs.frozen(kw_only=True)
@@ -63,4 +63,21 @@ class DatasetRecord:
     """
 
     spec: DatasetSpec
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class DatasetSummary:
+    """One row of a dataset listing.
+
+    Attributes:
+        id: The dataset id.
+        description: The dataset's description.
+        fixture_count: How many fixtures it holds.
+        revision: Its revision.
+    """
+
+    id: str
+    description: str
+    fixture_count: int
     revision: int

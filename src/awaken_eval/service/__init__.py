@@ -1,6 +1,7 @@
 """The service layer of a host application (web-free).
 
-Start runs, online evaluation, run reads and listings, strict request parsing and
+Start runs, online evaluation, run reads and listings, dataset operations and curation
+(:class:`DatasetService`), strict request parsing and
 HTTP status mapping, and what a host needs to take requests safely: bounded request
 bodies with a read timeout, a JSON-only content type, strict query parameters and
 error messages that are bounded and never show server paths.
@@ -9,6 +10,8 @@ error messages that are bounded and never show server paths.
 from __future__ import annotations
 
 from awaken_eval.service._bodies import *
+from awaken_eval.service._dataset_requests import *
+from awaken_eval.service._datasets import *
 from awaken_eval.service._http import *
 from awaken_eval.service._requests import *
 from awaken_eval.service._resolvers import *
@@ -21,13 +24,25 @@ __all__ = [
     "MAX_ERROR_CHARS",
     "MAX_QUERY_INTEGER",
     "AgentSpecPatch",
+    "AppendFixtureRequest",
+    "CreateDatasetRequest",
+    "CurateItemRequest",
+    "DatasetListResponse",
+    "DatasetMeta",
+    "DatasetResponse",
+    "DatasetService",
     "EvalLimits",
     "EvalRunResponse",
     "EvalService",
     "GetRunResponse",
+    "ImportDialogueRequest",
+    "ImportDialogueResponse",
+    "ImportTracesRequest",
+    "ImportTracesResponse",
     "JudgeRequestSpec",
     "OnlineEvalRequest",
     "OnlineEvalResponse",
+    "ReplaceDatasetRequest",
     "RequestedMode",
     "SamplingPatch",
     "StartRunRequest",

@@ -18,6 +18,7 @@ from awaken_eval.errors import (
     InvalidInput,
     InvalidRequest,
     InvalidRunId,
+    NotConfigured,
     PayloadTooLarge,
     RequestTimeout,
     ServiceError,
@@ -73,10 +74,11 @@ def error_message(error: BaseException) -> str:
     data, a bad run id) keeps its message, cut to :data:`MAX_ERROR_CHARS`. Anything
     answered with a 5xx says only ``internal error``: its message can name server
     files, hosts or configuration, which belong in the server's log (log ``error``
-    there before answering).
+    there before answering). :class:`~awaken_eval.errors.NotConfigured` (503) keeps its
+    message: it names only what the host lacks.
     """
     if isinstance(error, ServiceError):
-        if error.status >= 500:
+        if error.status >= 500 and not isinstance(error, NotConfigured):
             return "internal error"
         return bounded(error.message)
     if isinstance(error, InvalidInput | InvalidRunId):

@@ -1,11 +1,13 @@
 """Dataset stores: datasets by id with compare-and-swap revisions (spec §1.16).
 
-Both stores implement :class:`~awaken_eval.DatasetStore`. A dataset that was never
-written has the implicit revision 0, so the first ``put`` passes
-``expected_revision=0`` and stores revision 1; every later ``put`` must name the
-revision it read, or it fails with :class:`~awaken_eval.Conflict`
-(``revision conflict: expected X, actual Y``) and nothing changes. Every write is
-validated first (unique fixture ids, judge score ranges).
+Both stores implement :class:`~awaken_eval.protocols.DatasetStore` and
+:class:`~awaken_eval.protocols.DatasetLister`. ``put(..., expected_revision=None)``
+creates a dataset at revision 0 (:class:`~awaken_eval.Conflict` ``dataset already
+exists: <id>`` when it exists); every later ``put`` must name the revision it read and
+stores that + 1, or it fails with :class:`~awaken_eval.Conflict` (``revision conflict:
+expected X, actual Y``) and nothing changes. A missing dataset counts as revision 0 for
+a compare-and-swap (the reference's ``put`` with ``expected_revision`` 0 creates). Every
+write is validated first (unique fixture ids, judge score ranges).
 
 * :class:`InMemoryDatasetStore` keeps datasets in a dictionary.
 * :class:`FileDatasetStore` keeps one JSON document per dataset in a directory, in the
@@ -23,6 +25,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import attrs
@@ -31,9 +34,11 @@ from awaken_eval._io.atomic import write_bytes_atomic
 from awaken_eval._io.below import open_below, read_nofollow
 from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.rules import validate_dataset_for_write
-from awaken_eval._records.store import DatasetRecord
+from awaken_eval._records.store import DatasetRecord, DatasetSummary
 from awaken_eval._records.types import U64
 from awaken_eval.errors import Conflict, InvalidInput, InvalidRequest, NotFound, StoreFailure
+
+T = TypeVar("T")
 
 __all__ = [
     "FileDatasetStore",
@@ -60,8 +65,58 @@ def validate_dataset_id(dataset_id: str) -> str:
     return dataset_id
 
 
-def _stale(expected: int, actual: int) -> Conflict:
+def stale_revision(expected: int, actual: int) -> Conflict:
     return Conflict(f"revision conflict: expected {expected}, actual {actual}")
+
+
+def next_revision(dataset_id: str, current: int | None, expected: int | None) -> int:
+    """The revision a write stores, given the ``current`` one (``None``: missing).
+
+    Raises:
+        Conflict: creating an existing dataset, or ``expected`` is stale.
+        NotFound: replacing a missing dataset with ``expected`` > 0.
+    """
+    if expected is None:
+        if current is not None:
+            msg = f"dataset already exists: {dataset_id}"
+            raise Conflict(msg)
+        return 0
+    if current is None:
+        if expected != 0:
+            msg = f"dataset not found: {dataset_id}"
+            raise NotFound(msg)
+        return 1
+    if current != expected:
+        raise stale_revision(expected, current)
+    return current + 1
+
+
+def check_delete(current: int | None, expected: int | None) -> None:
+    """Refuse a compare-and-swap delete whose ``expected`` revision is stale.
+
+    Raises:
+        Conflict: ``expected`` is given and the dataset exists at another revision.
+    """
+    if expected is not None and current is not None and current != expected:
+        raise stale_revision(expected, current)
+
+
+def summarize(dataset_id: str, record: DatasetRecord) -> DatasetSummary:
+    """The listing row of ``record``."""
+    return DatasetSummary(
+        id=dataset_id,
+        description=record.spec.description,
+        fixture_count=len(record.spec.fixtures),
+        revision=record.revision,
+    )
+
+
+def page(rows: list[T], offset: int, limit: int | None) -> list[T]:
+    """``rows[offset:offset + limit]`` (all from ``offset`` when ``limit`` is ``None``)."""
+    if offset < 0 or (limit is not None and limit < 0):
+        msg = f"offset and limit must be >= 0, got {offset} and {limit}"
+        raise InvalidRequest(msg)
+    return rows[offset:] if limit is None else rows[offset : offset + limit]
 
 
 class InMemoryDatasetStore:
@@ -84,33 +139,54 @@ class InMemoryDatasetStore:
             msg = f"dataset not found: {dataset_id}"
             raise NotFound(msg) from None
 
-    async def put(self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int) -> int:
-        """Store ``spec`` if the stored revision is ``expected_revision``; return the new one.
+    async def put(
+        self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int | None
+    ) -> int:
+        """Create (``expected_revision=None``) or compare-and-swap replace; return the revision.
 
         Raises:
             InvalidRequest: an invalid id or dataset (nothing is stored).
-            Conflict: the stored revision is not ``expected_revision``.
+            Conflict: the dataset exists (create) or its revision is not ``expected_revision``.
+            NotFound: replacing a missing dataset with ``expected_revision`` > 0.
         """
         validate_dataset_id(dataset_id)
         validate_dataset_for_write(spec)
         async with self._lock:
             current = self._records.get(dataset_id)
-            actual = 0 if current is None else current.revision
-            if actual != expected_revision:
-                raise _stale(expected_revision, actual)
-            self._records[dataset_id] = DatasetRecord(spec, actual + 1)
-            return actual + 1
+            revision = next_revision(
+                dataset_id, None if current is None else current.revision, expected_revision
+            )
+            self._records[dataset_id] = DatasetRecord(spec, revision)
+            return revision
+
+    async def delete(self, dataset_id: str, *, expected_revision: int | None = None) -> None:
+        """Delete ``dataset_id`` (nothing when missing).
+
+        Raises:
+            Conflict: ``expected_revision`` is given and stale.
+        """
+        async with self._lock:
+            current = self._records.get(dataset_id)
+            check_delete(None if current is None else current.revision, expected_revision)
+            self._records.pop(dataset_id, None)
+
+    async def list_datasets(
+        self, *, offset: int = 0, limit: int | None = None
+    ) -> list[DatasetSummary]:
+        """The datasets sorted by id, from ``offset``, at most ``limit``."""
+        rows = [summarize(key, self._records[key]) for key in sorted(self._records)]
+        return page(rows, offset, limit)
 
 
 @attrs.frozen(kw_only=True)
 class _Meta:
-    revision: U64 = 0
+    revision: U64  # no default: revision 0 is written out, as the reference does
 
 
 @attrs.frozen(kw_only=True)
 class _Envelope:
     spec: DatasetSpec = attrs.field(factory=DatasetSpec)
-    meta: _Meta = attrs.field(factory=_Meta)
+    meta: _Meta
 
 
 class FileDatasetStore:
@@ -141,17 +217,76 @@ class FileDatasetStore:
         path = self.path_of(dataset_id)
         return await anyio.to_thread.run_sync(self._read, dataset_id, path)
 
-    async def put(self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int) -> int:
-        """Store ``spec`` if the stored revision is ``expected_revision``; return the new one.
+    async def put(
+        self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int | None
+    ) -> int:
+        """Create (``expected_revision=None``) or compare-and-swap replace; return the revision.
 
         Raises:
             InvalidRequest: an invalid id or dataset (nothing is written).
-            Conflict: the stored revision is not ``expected_revision``.
+            Conflict: the dataset exists (create) or its revision is not ``expected_revision``.
+            NotFound: replacing a missing dataset with ``expected_revision`` > 0.
             StoreFailure: the file could not be written (the old one is intact).
         """
         path = self.path_of(dataset_id)
         validate_dataset_for_write(spec)
         return await anyio.to_thread.run_sync(self._put, dataset_id, path, spec, expected_revision)
+
+    async def delete(self, dataset_id: str, *, expected_revision: int | None = None) -> None:
+        """Delete ``dataset_id`` (nothing when missing).
+
+        Raises:
+            Conflict: ``expected_revision`` is given and stale.
+            StoreFailure: the file could not be removed.
+        """
+        path = self.path_of(dataset_id)
+        await anyio.to_thread.run_sync(self._delete, dataset_id, path, expected_revision)
+
+    async def list_datasets(
+        self, *, offset: int = 0, limit: int | None = None
+    ) -> list[DatasetSummary]:
+        """The datasets sorted by id, from ``offset``, at most ``limit``.
+
+        Raises:
+            InvalidInput: a dataset file is malformed (naming the file).
+            StoreFailure: the directory or a file could not be read.
+        """
+        return await anyio.to_thread.run_sync(self._list, offset, limit)
+
+    def _list(self, offset: int, limit: int | None) -> list[DatasetSummary]:
+        try:
+            names = sorted(
+                entry.name[: -len(".json")]
+                for entry in os.scandir(self.root)
+                if entry.name.endswith(".json")
+            )
+        except OSError as exc:
+            msg = f"could not list datasets in {self.root}: {exc.strerror or exc}"
+            raise StoreFailure(msg) from exc
+        rows: list[DatasetSummary] = []
+        for name in page(names, offset, limit):
+            try:
+                rows.append(summarize(name, self._read(name, self.path_of(name))))
+            except NotFound:  # deleted meanwhile
+                continue
+        return rows
+
+    def _delete(self, dataset_id: str, path: Path, expected: int | None) -> None:
+        with self._locked():
+            try:
+                current: int | None = self._read(dataset_id, path).revision
+            except NotFound:
+                current = None
+            check_delete(current, expected)
+            if current is None:
+                return
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                msg = f"could not delete dataset file {path}: {exc.strerror or exc}"
+                raise StoreFailure(msg) from exc
 
     def _read(self, dataset_id: str, path: Path) -> DatasetRecord:
         from awaken_eval._wire.converter import from_json  # noqa: PLC0415
@@ -170,17 +305,15 @@ class FileDatasetStore:
             raise exc.located(source=str(path)) from None
         return DatasetRecord(envelope.spec, envelope.meta.revision)
 
-    def _put(self, dataset_id: str, path: Path, spec: DatasetSpec, expected: int) -> int:
+    def _put(self, dataset_id: str, path: Path, spec: DatasetSpec, expected: int | None) -> int:
         from awaken_eval._wire.converter import to_json  # noqa: PLC0415
 
         with self._locked():
             try:
-                actual = self._read(dataset_id, path).revision
+                current: int | None = self._read(dataset_id, path).revision
             except NotFound:
-                actual = 0
-            if actual != expected:
-                raise _stale(expected, actual)
-            revision = actual + 1
+                current = None
+            revision = next_revision(dataset_id, current, expected)
             body = to_json(_Envelope(spec=spec, meta=_Meta(revision=revision)), pretty=True)
             self._replace(path, body.encode() + b"\n")
             return revision

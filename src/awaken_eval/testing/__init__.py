@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from awaken_eval.testing._assertions import *
 from awaken_eval.testing._doubles import *
+from awaken_eval.testing._traces import *
 
 __all__ = [
     "CannedTextExecutor",
@@ -13,6 +14,7 @@ __all__ = [
     "ExplodingJudge",
     "FailingExecutor",
     "HangingExecutor",
+    "InMemoryTraceStore",
     "ScriptedJudge",
     "SinkFailure",
     "assert_pass_rate",

@@ -2,10 +2,11 @@
 
 One row per dataset in the ``datasets`` table (see :mod:`.schema`): its id, its
 revision and its :class:`~awaken_eval.DatasetSpec` as JSON in the wire format. A ``put``
-is one conditional statement in one transaction: the first revision is an ``INSERT
-... ON CONFLICT DO NOTHING``, every later one an ``UPDATE ... WHERE revision =
-expected``, so of two processes writing the same revision exactly one wins and the
-other gets :class:`~awaken_eval.Conflict`, with nothing changed.
+is one conditional statement in one transaction: a create is an ``INSERT ... ON
+CONFLICT DO NOTHING``, a replace an ``UPDATE ... WHERE revision = expected`` and a
+compare-and-swap delete a ``DELETE ... WHERE revision = expected``, so of two processes
+writing the same revision exactly one wins and the other gets
+:class:`~awaken_eval.Conflict`, with nothing changed.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ import anyio.to_thread
 
 from awaken_eval._records.fixtures import DatasetSpec
 from awaken_eval._records.rules import validate_dataset_for_write
-from awaken_eval._records.store import DatasetRecord
+from awaken_eval._records.store import DatasetRecord, DatasetSummary
 from awaken_eval._records.types import U64_MAX
 from awaken_eval._wire.converter import from_json, to_json
-from awaken_eval.errors import Conflict, InvalidInput, NotFound, StoreFailure
-from awaken_eval.stores._datasets import validate_dataset_id
+from awaken_eval.errors import InvalidInput, InvalidRequest, NotFound, StoreFailure
+from awaken_eval.stores._datasets import (
+    next_revision,
+    stale_revision,
+    summarize,
+    validate_dataset_id,
+)
 from awaken_eval.stores._postgres.database import DEFAULT_SCHEMA, Connection, Database
 
 __all__ = ["PostgresDatasetStore"]
@@ -31,8 +37,9 @@ __all__ = ["PostgresDatasetStore"]
 class PostgresDatasetStore:
     """Datasets in a PostgreSQL database, shared by every process that opens it.
 
-    Implements :class:`~awaken_eval.protocols.DatasetStore`; a dataset never written
-    has the implicit revision 0. It shares the schema (and its migrations) with
+    Implements :class:`~awaken_eval.protocols.DatasetStore` and
+    :class:`~awaken_eval.protocols.DatasetLister`; a dataset is created at revision 0.
+    It shares the schema (and its migrations) with
     :class:`~awaken_eval.stores.PostgresRunStore`.
 
     Args:
@@ -96,11 +103,13 @@ class PostgresDatasetStore:
         if row is None:
             msg = f"dataset not found: {dataset_id}"
             raise NotFound(msg)
-        revision, document = row
+        return self._record(dataset_id, *row)
+
+    def _record(self, dataset_id: str, revision: object, document: str) -> DatasetRecord:
         if not (
             isinstance(revision, Decimal)
             and revision == revision.to_integral_value()
-            and 0 < revision <= U64_MAX
+            and 0 <= revision <= U64_MAX
         ):
             msg = f"dataset {dataset_id} in {self._db.where} has a corrupt revision {revision!r}"
             raise StoreFailure(msg)
@@ -110,13 +119,60 @@ class PostgresDatasetStore:
             raise exc.located(source=f"{self._db.where} dataset {dataset_id}") from None
         return DatasetRecord(spec, int(revision))
 
-    async def put(self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int) -> int:
-        """Store ``spec`` if the stored revision is ``expected_revision``; return the new one.
+    async def list_datasets(
+        self, *, offset: int = 0, limit: int | None = None
+    ) -> list[DatasetSummary]:
+        """The datasets sorted by id, from ``offset``, at most ``limit``.
+
+        Raises:
+            InvalidInput: a stored document is malformed (the whole list fails).
+            StoreFailure: the database fails.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            msg = f"offset and limit must be >= 0, got {offset} and {limit}"
+            raise InvalidRequest(msg)
+
+        def rows(connection: Connection) -> list[tuple[str, object, str]]:
+            query = (
+                "SELECT id, revision, document::text FROM datasets ORDER BY id LIMIT %s OFFSET %s"
+            )
+            return list(connection.execute(query, (limit, offset)).fetchall())
+
+        found = await self._db.call("list datasets", rows)
+        return [summarize(key, self._record(key, revision, doc)) for key, revision, doc in found]
+
+    async def delete(self, dataset_id: str, *, expected_revision: int | None = None) -> None:
+        """Delete ``dataset_id`` (nothing when missing).
+
+        Raises:
+            Conflict: ``expected_revision`` is given and stale.
+            StoreFailure: the database fails.
+        """
+        validate_dataset_id(dataset_id)
+
+        def delete(connection: Connection) -> None:
+            with connection.transaction():
+                if expected_revision is None:
+                    connection.execute("DELETE FROM datasets WHERE id = %s", (dataset_id,))
+                    return
+                row = connection.execute(
+                    "DELETE FROM datasets WHERE id = %s RETURNING revision", (dataset_id,)
+                ).fetchone()
+                if row is not None and int(row[0]) != expected_revision:
+                    raise stale_revision(expected_revision, int(row[0]))  # rolls the delete back
+
+        await self._db.call(f"delete dataset {dataset_id}", delete)
+
+    async def put(
+        self, dataset_id: str, spec: DatasetSpec, *, expected_revision: int | None
+    ) -> int:
+        """Create (``expected_revision=None``) or compare-and-swap replace; return the revision.
 
         Raises:
             InvalidRequest: an invalid id or dataset (nothing is stored).
-            Conflict: the stored revision is not ``expected_revision``
+            Conflict: the dataset exists (create) or its revision is not ``expected_revision``
                 (``revision conflict: expected X, actual Y``).
+            NotFound: replacing a missing dataset with ``expected_revision`` > 0.
             StoreFailure: the database fails (nothing is stored).
         """
         validate_dataset_id(dataset_id)
@@ -125,27 +181,29 @@ class PostgresDatasetStore:
 
         def put(connection: Connection) -> int:
             with connection.transaction():
-                if expected_revision == 0:
+                if expected_revision is None or expected_revision == 0:
+                    revision = 0 if expected_revision is None else 1
                     changed = connection.execute(
-                        "INSERT INTO datasets (id, revision, document) VALUES (%s, 1, %s) "
+                        "INSERT INTO datasets (id, revision, document) VALUES (%s, %s, %s) "
                         "ON CONFLICT (id) DO NOTHING",
-                        (dataset_id, document),
+                        (dataset_id, revision, document),
                     ).rowcount
-                elif 0 < expected_revision < U64_MAX:
+                    if changed == 1:
+                        return revision
+                if expected_revision is not None and 0 <= expected_revision < U64_MAX:
                     changed = connection.execute(
                         "UPDATE datasets SET revision = revision + 1, document = %s "
                         "WHERE id = %s AND revision = %s",
                         (document, dataset_id, expected_revision),
                     ).rowcount
-                else:
-                    changed = 0
-                if changed == 1:
-                    return expected_revision + 1
+                    if changed == 1:
+                        return expected_revision + 1
                 row = connection.execute(
                     "SELECT revision FROM datasets WHERE id = %s", (dataset_id,)
                 ).fetchone()
-                actual = 0 if row is None else int(row[0])
-                msg = f"revision conflict: expected {expected_revision}, actual {actual}"
-                raise Conflict(msg)
+                current = None if row is None else int(row[0])
+                # Raises the conflict (or not found) the stored revision explains.
+                next_revision(dataset_id, current, expected_revision)
+                raise stale_revision(expected_revision or 0, current or 0)
 
         return await self._db.call(f"write dataset {dataset_id}", put)
