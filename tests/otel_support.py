@@ -85,12 +85,12 @@ def weather_model(model_id: str = "live") -> ResolvedModel:
     return ResolvedModel(model_id=model_id, executor=executor, upstream_model="gpt-live")
 
 
-async def record_weather_run(traced: Traced, **sink_options: Any) -> EvalRun:
-    """A live run (tool call, then answer) with content capture, traced into ``traced``."""
+async def record_weather_run(provider: TracerProvider, **sink_options: Any) -> EvalRun:
+    """A live run (tool call, then answer) with content capture, traced to ``provider``."""
     return await run_eval(
         [Fixture("weather", user_input="Weather in Paris?", expect=EXPECT)],
         RunOptions(mode=EvalRunExecutionMode.LIVE, models=["live"]),
         models=[weather_model()],
         replayer=AgentLoopReplayer(tools=[get_weather], capture_content=True),
-        sink=traced.sink(**sink_options),
+        sink=OtelTraceSink(provider, **sink_options),
     )

@@ -49,7 +49,7 @@ def _started(run_id: str = "r1") -> RunStarted:
 
 async def test_a_run_becomes_a_run_span_with_items_inferences_and_tools() -> None:
     traced = Traced()
-    run = await record_weather_run(traced)
+    run = await record_weather_run(traced.provider)
     (run_span,) = traced.named("awaken_eval.run")
     (item_span,) = traced.named("awaken_eval.item")
     inferences = traced.named("chat ")
@@ -103,7 +103,7 @@ async def test_a_run_becomes_a_run_span_with_items_inferences_and_tools() -> Non
 
 async def test_content_is_left_out_when_not_asked_for() -> None:
     traced = Traced()
-    await record_weather_run(traced, capture_content=False)
+    await record_weather_run(traced.provider, capture_content=False)
     keys = {key for span in traced.spans() for key in (span.attributes or {})}
     content = {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.call.arguments"}
     assert set() == keys & content
@@ -111,7 +111,7 @@ async def test_content_is_left_out_when_not_asked_for() -> None:
 
 async def test_the_global_tracer_provider_is_untouched() -> None:
     before = trace.get_tracer_provider()
-    await record_weather_run(Traced())
+    await record_weather_run(Traced().provider)
     assert before is trace.get_tracer_provider()
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 

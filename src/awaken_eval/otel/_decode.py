@@ -14,6 +14,7 @@ it is ``execute_tool``; every other span (agents, runs, items, HTTP) is skipped.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,6 +76,11 @@ class OtlpSpan:
         return value if isinstance(value, str) and value else self.trace_id
 
 
+def _document_order(path: str) -> tuple[int, ...]:
+    """A key ordering JSON paths of OTLP documents as their values appear."""
+    return tuple(int(index) for index in re.findall(r"\[(\d+)\]", path))
+
+
 class _Problems:
     def __init__(self) -> None:
         self.found: list[Problem] = []
@@ -96,8 +102,11 @@ class _Problems:
         return value
 
     def raise_if_any(self) -> None:
+        """Raise every problem found, in document order."""
         if self.found:
-            raise InvalidInput(self.found)
+            raise InvalidInput(
+                sorted(self.found, key=lambda problem: _document_order(problem.path))
+            )
 
 
 def _integer(value: Any, path: str, problems: _Problems) -> int | None:
