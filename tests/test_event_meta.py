@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import builders
+import strategies as s
 from awaken_eval import (
     ChatResponseEvent,
     EvalRunItem,
@@ -136,6 +137,47 @@ def test_an_evaluation_result_is_scoped_and_keyed_by_its_evaluation() -> None:
         expected=ExpectedOutcome.completed().with_outcome_ref(EntityRef("doc", "x")),
     )
     assert meta.idempotency_key != event_meta(attrs.evolve(event, evaluation=other)).idempotency_key  # type: ignore[union-attr]
+
+
+@given(s.trace_events())
+def test_every_run_event_has_an_envelope_keyed_by_its_kind_and_scope(event: Any) -> None:
+    meta = event_meta(event)
+    if isinstance(event, SpanRecorded):
+        assert None is meta
+        return
+    assert meta is not None
+    assert meta == event_meta(event)  # a pure function of the event
+    assert ("eval", "eval", EventVisibility.INTERNAL) == (
+        meta.writer_id,
+        meta.source,
+        meta.visibility,
+    )
+    assert meta.idempotency_key.startswith(f"{meta.event_kind}/")
+    if not isinstance(event, EvaluationResult):
+        assert (RunScope(event.eval_run_id), event.eval_run_id) == (meta.scope, meta.correlation_id)
+
+
+def test_the_envelope_is_written_whole() -> None:
+    meta = event_meta(
+        RunCompleted(
+            eval_run_id="r1",
+            dataset_id="d",
+            dataset_revision=1,
+            mode=MODE,
+            item_count=0,
+            passed_count=0,
+            failed_count=0,
+            total_cost_usd=0.0,
+            started_at_secs=1,
+            ended_at_secs=2,
+            persisted=True,
+        )
+    )
+    assert (
+        '{"event_kind":"EvalRunCompleted","scope":{"scope":"run","run_id":"r1"},'
+        '"visibility":"internal","correlation_id":"r1","writer_id":"eval","source":"eval",'
+        '"idempotency_key":"EvalRunCompleted/r1"}'
+    ) == to_json(meta)
 
 
 def test_spans_have_no_event_store_envelope() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import anyio
 import pytest
@@ -17,6 +18,7 @@ from awaken_eval import (
     EvalRunItem,
     Fixture,
     RunOptions,
+    TraceSink,
     run_eval,
 )
 from awaken_eval.evaluation import Evaluation, ExpectedOutcome, RunScope
@@ -29,7 +31,8 @@ from awaken_eval.events import (
     SpanRecorded,
     ToolSpan,
 )
-from awaken_eval.otel import AGENT_RUN_ID, OtelTraceSink
+from awaken_eval.otel import AGENT_RUN_ID, OtelTraceSink, OtlpTraceStore
+from awaken_eval.protocols import TraceStore
 from awaken_eval.stores import InMemoryRunStore
 from otel_support import EXPECT, Traced, get_weather, record_weather_run, weather_model
 
@@ -251,5 +254,8 @@ def test_importing_awaken_eval_and_its_otel_module_loads_no_opentelemetry() -> N
     assert "[]" == out.stdout.strip()
 
 
-def test_a_sink_takes_its_provider_as_a_keyword_free_argument() -> None:
-    assert isinstance(OtelTraceSink(Traced().provider), OtelTraceSink)
+def test_the_sink_and_the_store_implement_their_protocols(tmp_path: Path) -> None:
+    # Checked by mypy: assignments to the protocol types.
+    sink: TraceSink = OtelTraceSink(Traced().provider)
+    store: TraceStore = OtlpTraceStore(tmp_path / "spans.json")
+    assert (sink, store) == (sink, store)
