@@ -120,6 +120,8 @@ from awaken_eval.evaluation import (
 )
 from awaken_eval.events import (
     EvaluationResult,
+    EventMeta,
+    EventVisibility,
     InferenceSpan,
     ItemCompleted,
     RunCompleted,
@@ -209,6 +211,7 @@ __all__ = [
     "evaluation_scopes",
     "evaluation_subjects",
     "evaluations",
+    "event_metas",
     "expectations",
     "expected_error_missing",
     "expected_outcomes",
@@ -1771,6 +1774,22 @@ def _evaluation_results(draw: st.DrawFn) -> EvaluationResult:
 def evaluation_results() -> st.SearchStrategy[EvaluationResult]:
     """:class:`~awaken_eval.EvaluationResult`; its score is the verdicts' mean if any."""
     return _evaluation_results()
+
+
+@cache
+def event_metas() -> st.SearchStrategy[EventMeta]:
+    """:class:`~awaken_eval.events.EventMeta`: any scope, visibility and ids."""
+    text = st.text(max_size=12)
+    return st.builds(
+        EventMeta,
+        event_kind=text,
+        scope=evaluation_scopes(),
+        visibility=st.sampled_from(EventVisibility),
+        correlation_id=text,
+        writer_id=text,
+        source=text,
+        idempotency_key=text,
+    )
 
 
 @cache

@@ -71,7 +71,7 @@ def test_help_anywhere_prints_help_on_stdout_and_exits_0(cli: Any, args: list[st
 def test_command_help_describes_that_command(cli: Any) -> None:
     result = cli("curate", "--help")
     assert result.out.startswith(
-        "usage: awaken-eval curate --trace-root <DIR> --run-id <RUN> --out <FILE>"
+        "usage: awaken-eval curate [--trace-root <DIR>] [--run-id <RUN>] [--otlp <FILE>]"
     )
     assert "--expect-final-contains <TEXT>" in result.out
     runs = cli("runs", "-h")

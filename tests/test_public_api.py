@@ -101,6 +101,7 @@ PUBLIC_MODULES = [
     "awaken_eval.evaluation",
     "awaken_eval.events",
     "awaken_eval.failures",
+    "awaken_eval.otel",
     "awaken_eval.protocols",
     "awaken_eval.providers",
     "awaken_eval.pytest_plugin",

@@ -84,6 +84,7 @@ from awaken_eval.evaluation import (
 )
 from awaken_eval.events import (
     EvaluationResult,
+    EventMeta,
     InferenceSpan,
     ItemCompleted,
     RunCompleted,
@@ -221,6 +222,7 @@ WIRE_TYPES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (RunFailed, s.run_failed_events()),
     (EvaluationResult, s.evaluation_results()),
     (TraceEvent, s.trace_events()),
+    (EventMeta, s.event_metas()),
     # protocol records
     (ToolCall, s.tool_calls()),
     (ChatMessage, s.chat_messages()),

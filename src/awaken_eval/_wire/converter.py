@@ -45,6 +45,7 @@ from awaken_eval._records.evaluation import (
     EvaluationSubject,
     ExpectedOutcome,
 )
+from awaken_eval._records.event_meta import EventMeta
 from awaken_eval._records.events import TraceEvent
 from awaken_eval._records.failures import Failure, ReplayRuntimeFailure
 from awaken_eval._records.fixtures import (
@@ -113,6 +114,7 @@ _ALWAYS_WRITTEN: Mapping[type, tuple[str, ...]] = {
     Regression: ("new_failures",),
     StillFailing: ("new_failures",),
     Drift: ("fields",),
+    EventMeta: ("visibility", "writer_id", "source"),  # the whole envelope, for event stores
 }
 """Fields written even when equal to their default (the reference always writes them)."""
 

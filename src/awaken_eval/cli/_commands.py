@@ -99,15 +99,16 @@ CHECK = Command(
 CURATE = Command(
     "curate",
     "Turn the trace of one agent run into a fixture.",
-    handler="awaken_eval.cli._offline:curate",
+    handler="awaken_eval.cli._otlp:curate",
     flags=(
         Flag(
             "--trace-root",
             "DIR",
             "root of the file trace store (holds YYYY-MM/<run>.ndjson)",
-            required=True,
         ),
-        Flag("--run-id", "RUN", "the trace run to curate (also the fixture id)", required=True),
+        Flag("--run-id", "RUN", "the trace run to curate (also the fixture id)"),
+        Flag("--otlp", "FILE", "read the trace from an OTLP JSON file instead"),
+        Flag("--trace-id", "ID", "with --otlp: the OpenTelemetry trace holding the run"),
         Flag(
             "--out",
             "FILE",
@@ -125,9 +126,11 @@ CURATE = Command(
         Flag("--allow-unused", None, "tolerate provider-script events left unused on replay"),
     ),
     details=(
-        "At least one expectation is required; --expect-final-contains values are\n"
-        "appended to the final_answer_contains of --expect-json. A min_judge_score\n"
-        "is rejected: offline replay cannot run a judge."
+        "The trace is read from a file trace store (--trace-root and --run-id) or from\n"
+        "an OTLP JSON file (--otlp and --trace-id; --run-id picks one agent run when the\n"
+        "trace holds several). At least one expectation is required;\n"
+        "--expect-final-contains values are appended to the final_answer_contains of\n"
+        "--expect-json. A min_judge_score is rejected: offline replay cannot run a judge."
     ),
 )
 
