@@ -9,6 +9,7 @@ bodies and messages are the reference's; ``unpinned`` is this port's (trace-stor
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -332,17 +333,21 @@ async def test_import_dialogue_400s_on_thread_id_mismatch_and_empty_run_ids(
 async def test_the_demo_app_curates_from_its_trace_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from awaken_eval.protocols import TraceStore  # noqa: PLC0415
-    from awaken_eval.sinks import FileTraceStore  # noqa: PLC0415
-
+    """The host's --trace-root is a FileTraceStore: a sample trace curates and is pinned."""
     monkeypatch.setenv(host.DATA_DIR_ENV, str(tmp_path / "data"))
-    store: object = FileTraceStore(tmp_path / "traces")  # object: the check stays reachable
-    if not isinstance(store, TraceStore):
-        with pytest.raises(SystemExit, match="--trace-root"):
-            host.demo_app(admin_token=TOKEN, trace_root=str(tmp_path / "traces"))
-        pytest.skip("this FileTraceStore cannot list and pin traces yet")
-    app = host.demo_app(admin_token=TOKEN, trace_root=str(tmp_path / "traces"))
+    root = tmp_path / "traces"
+    shutil.copytree(Path(__file__).parent / "data" / "trace-samples", root)
+    run_b = "019c1f39-db38-7056-8fbf-3bafc5e8d47e"
+    app = host.demo_app(admin_token=TOKEN, trace_root=str(root))
     async with app.router.lifespan_context(app), client_for(app, AUTH) as client:
-        body = {"from_run_id": "ghost", "expected": SUNNY}
+        body: dict[str, Any] = {"from_run_id": "ghost", "expected": SUNNY}
         response = await client.post("/v1/eval/datasets/quickstart/items", json=body)
         assert "trace not found: ghost" == error_of(response, 404)  # a store, not a 503
+        assert not (root / "2026-02" / f"{run_b}.ref").exists()
+        body = {"from_run_id": run_b, "expected": {"final_answer_contains": ["weather"]}}
+        response = await client.post("/v1/eval/datasets/quickstart/items", json=body)
+        assert 201 == response.status_code, response.text
+        fixtures = response.json()["spec"]["fixtures"]
+        curated = next(fixture for fixture in fixtures if fixture["id"] == run_b)
+        assert "What can you help me with?" == curated["user_input"]
+    assert b"D\n" == (root / "2026-02" / f"{run_b}.ref").read_bytes()  # pinned after the write

@@ -32,7 +32,7 @@ from awaken_eval.events import (
     ToolSpan,
 )
 from awaken_eval.otel import AGENT_RUN_ID, OtelTraceSink, OtlpTraceStore
-from awaken_eval.protocols import TraceStore
+from awaken_eval.protocols import TraceFinisher, TraceStore
 from awaken_eval.stores import InMemoryRunStore
 from otel_support import EXPECT, Traced, get_weather, record_weather_run, weather_model
 
@@ -255,7 +255,17 @@ def test_importing_awaken_eval_and_its_otel_module_loads_no_opentelemetry() -> N
 
 
 def test_the_sink_and_the_store_implement_their_protocols(tmp_path: Path) -> None:
-    # Checked by mypy: assignments to the protocol types.
+    # Checked by mypy (assignments to the protocol types) and at run time.
     sink: TraceSink = OtelTraceSink(Traced().provider)
+    finisher: TraceFinisher = OtelTraceSink(Traced().provider)
     store: TraceStore = OtlpTraceStore(tmp_path / "spans.json")
-    assert (sink, store) == (sink, store)
+    assert isinstance(sink, TraceSink)
+    assert isinstance(finisher, TraceFinisher)
+    assert isinstance(store, TraceStore)
+
+
+async def test_the_sink_confirms_only_the_agent_runs_it_holds() -> None:
+    sink = OtelTraceSink(Traced().provider)
+    await sink.emit(SpanRecorded(span=InferenceSpan(run_id="agent-1", model="m")))
+    assert await sink.finish_trace("agent-1")
+    assert not await sink.finish_trace("agent-2")  # no span of it: no item links it

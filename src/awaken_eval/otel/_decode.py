@@ -320,7 +320,7 @@ def _inference(read: _Reader) -> InferenceSpan:
         step_index=read.count("awaken_eval.step_index"),
         model=read.text("gen_ai.request.model", "gen_ai.response.model") or "",
         provider=read.text("gen_ai.provider.name", "gen_ai.system") or "",
-        operation=read.text("gen_ai.operation.name"),
+        operation=read.text("gen_ai.operation.name") or "chat",
         response_model=read.text("gen_ai.response.model"),
         response_id=read.text("gen_ai.response.id"),
         finish_reasons=reasons,

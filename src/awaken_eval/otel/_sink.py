@@ -109,6 +109,15 @@ class OtelTraceSink:
         """Record ``event`` (never awaits: concurrent items cannot interleave in it)."""
         self.record(event)
 
+    async def finish_trace(self, run_id: str) -> bool:
+        """Does this sink hold spans of the agent run ``run_id`` (so an item may link it)?
+
+        The engine links an item to its trace only when the sink confirms it
+        (:class:`~awaken_eval.protocols.TraceFinisher`); the held spans are written
+        under that item's span when the item completes.
+        """
+        return bool(self._pending.get(run_id))
+
     def record(self, event: TraceEvent) -> None:
         """Record ``event`` synchronously."""
         match event:
