@@ -115,21 +115,10 @@ def _intact_trace(trace_root: str, run_id: str) -> list[Any]:
     return list(read.events)
 
 
-def curate(parsed: Parsed) -> int:
-    """``curate --trace-root DIR --run-id RUN --out FILE (expectations…)`` (spec §5.3)."""
-    from awaken_eval._io.atomic import write_text_atomic  # noqa: PLC0415
+def curate_expectation(parsed: Parsed) -> Expectation:
+    """The expectation of ``--expect-json`` and ``--expect-final-contains`` (not empty)."""
     from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
-    from awaken_eval._wire.converter import to_json  # noqa: PLC0415
-    from awaken_eval.curate import (  # noqa: PLC0415
-        CurateError,
-        CurationMode,
-        curate_fixture,
-        trace_to_provider_script,
-    )
 
-    trace_root = parsed.require(CURATE, "--trace-root")
-    run_id = parsed.require(CURATE, "--run-id")
-    out = Path(parsed.require(CURATE, "--out"))
     given: Expectation | None = parsed.get("--expect-json")
     expectation = given if given is not None else Expectation()
     contains = parsed.lists.get("--expect-final-contains", [])
@@ -145,6 +134,24 @@ def curate(parsed: Parsed) -> int:
         )
         raise CliError(msg)
     validate_offline_expectation(expectation, "--expect-json")
+    return expectation
+
+
+def curate(parsed: Parsed) -> int:
+    """``curate --trace-root DIR --run-id RUN --out FILE (expectations…)`` (spec §5.3)."""
+    from awaken_eval._io.atomic import write_text_atomic  # noqa: PLC0415
+    from awaken_eval._wire.converter import to_json  # noqa: PLC0415
+    from awaken_eval.curate import (  # noqa: PLC0415
+        CurateError,
+        CurationMode,
+        curate_fixture,
+        trace_to_provider_script,
+    )
+
+    trace_root = parsed.require(CURATE, "--trace-root")
+    run_id = parsed.require(CURATE, "--run-id")
+    out = Path(parsed.require(CURATE, "--out"))
+    expectation = curate_expectation(parsed)
 
     events = _intact_trace(trace_root, run_id)
     try:

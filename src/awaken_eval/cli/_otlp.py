@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
-
-from awaken_eval._records.expectations import Expectation
 from awaken_eval._records.outcomes import InferenceSpan, ToolSpan
 from awaken_eval.cli._args import Parsed
 from awaken_eval.cli._commands import CURATE
@@ -31,28 +28,6 @@ def curate(parsed: Parsed) -> int:
         msg = "--otlp <FILE> and --trace-root <DIR> cannot be used together"
         raise CliError(msg)
     return _curate_otlp(parsed)
-
-
-def _expectation(parsed: Parsed) -> Expectation:
-    """The expectation of ``--expect-json`` and ``--expect-final-contains`` (not empty)."""
-    from awaken_eval._records.rules import validate_offline_expectation  # noqa: PLC0415
-
-    given: Expectation | None = parsed.get("--expect-json")
-    expectation = given if given is not None else Expectation()
-    contains = parsed.lists.get("--expect-final-contains", [])
-    if contains:
-        expectation = attrs.evolve(
-            expectation,
-            final_answer_contains=(*expectation.final_answer_contains, *contains),
-        )
-    if expectation.is_empty():
-        msg = (
-            "curate needs at least one expectation: --expect-final-contains <TEXT> "
-            "or a non-empty --expect-json <JSON>"
-        )
-        raise CliError(msg)
-    validate_offline_expectation(expectation, "--expect-json")
-    return expectation
 
 
 def _records(path: str, trace_id: str) -> tuple[InferenceSpan | ToolSpan, ...]:
@@ -89,12 +64,13 @@ def _run_id(records: tuple[InferenceSpan | ToolSpan, ...], parsed: Parsed, where
 def _curate_otlp(parsed: Parsed) -> int:
     from awaken_eval._io.atomic import write_text_atomic  # noqa: PLC0415
     from awaken_eval._wire.converter import to_json  # noqa: PLC0415
+    from awaken_eval.cli._offline import curate_expectation  # noqa: PLC0415
     from awaken_eval.curate import CurateError, CurationMode, curate_fixture  # noqa: PLC0415
 
     path = parsed.require(CURATE, "--otlp")
     trace_id = parsed.require(CURATE, "--trace-id")
     out = Path(parsed.require(CURATE, "--out"))
-    expectation = _expectation(parsed)
+    expectation = curate_expectation(parsed)
     records = _records(path, trace_id)
     where = f"trace {trace_id} in {path}"
     run_id = _run_id(records, parsed, where)
