@@ -215,16 +215,27 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     return answer_error(exc)
 
 
+DATASET_PATH = "/v1/eval/datasets/{dataset_id}"
+"""The path of one dataset; its routes hang below it."""
+
+
+def dataset_id(request: Request) -> str:
+    """The ``{dataset_id}`` of a dataset route."""
+    value: str = request.path_params["dataset_id"]
+    return value
+
+
+def route(admin_token: str | None, path: str, handler: Handler, method: str) -> Route:
+    """One admin route: ``handler`` answers ``method`` at ``path``."""
+    return Route(path, endpoint(handler, admin_token), methods=[method])
+
+
 def dataset_routes(
     dataset_service: DatasetService,
     json_body: Callable[[Request], Awaitable[bytes]],
     admin_token: str | None,
 ) -> list[Route]:
     """The dataset routes (spec §4.10): list, create, get, replace, delete, append."""
-
-    def dataset_id(request: Request) -> str:
-        value: str = request.path_params["dataset_id"]
-        return value
 
     async def list_datasets(request: Request) -> Any:
         query = strict_query(request.query_params.multi_items(), DATASETS_QUERY)
@@ -261,17 +272,13 @@ def dataset_routes(
         record = await dataset_service.append_fixture(dataset_id(request), body)
         return JSONResponse(to_builtins(record), status_code=201)
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, endpoint(handler, admin_token), methods=[method])
-
-    one = "/v1/eval/datasets/{dataset_id}"
     return [
-        route("/v1/eval/datasets", list_datasets, "GET"),
-        route("/v1/eval/datasets", create_dataset, "POST"),
-        route(one, get_dataset, "GET"),
-        route(one, put_dataset, "PUT"),
-        route(one, delete_dataset, "DELETE"),
-        route(f"{one}/fixtures", append_fixture, "POST"),
+        route(admin_token, "/v1/eval/datasets", list_datasets, "GET"),
+        route(admin_token, "/v1/eval/datasets", create_dataset, "POST"),
+        route(admin_token, DATASET_PATH, get_dataset, "GET"),
+        route(admin_token, DATASET_PATH, put_dataset, "PUT"),
+        route(admin_token, DATASET_PATH, delete_dataset, "DELETE"),
+        route(admin_token, f"{DATASET_PATH}/fixtures", append_fixture, "POST"),
     ]
 
 
@@ -281,10 +288,6 @@ def curation_routes(
     admin_token: str | None,
 ) -> list[Route]:
     """The curation routes (spec §6.3): one trace, traces in bulk, a dialogue."""
-
-    def dataset_id(request: Request) -> str:
-        value: str = request.path_params["dataset_id"]
-        return value
 
     async def curate_item(request: Request) -> Response:
         body = parse_request(CurateItemRequest, await json_body(request))
@@ -299,14 +302,10 @@ def curation_routes(
         body = parse_request(ImportDialogueRequest, await json_body(request))
         return to_builtins(await dataset_service.import_dialogue(dataset_id(request), body))
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, endpoint(handler, admin_token), methods=[method])
-
-    one = "/v1/eval/datasets/{dataset_id}"
     return [
-        route(f"{one}/items", curate_item, "POST"),
-        route(f"{one}/import-traces", import_traces, "POST"),
-        route(f"{one}/import-dialogue", import_dialogue, "POST"),
+        route(admin_token, f"{DATASET_PATH}/items", curate_item, "POST"),
+        route(admin_token, f"{DATASET_PATH}/import-traces", import_traces, "POST"),
+        route(admin_token, f"{DATASET_PATH}/import-dialogue", import_dialogue, "POST"),
     ]
 
 
@@ -369,17 +368,14 @@ def create_app(
         body = parse_request(OnlineEvalRequest, await json_body(request))
         return to_builtins(await service.online_eval(body))
 
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(path, endpoint(handler, admin_token), methods=[method])
-
     dataset_service = DatasetService(datasets=service.datasets) if datasets is None else datasets
     return Starlette(
         routes=[
-            route("/v1/eval/runs", start_run, "POST"),
-            route("/v1/eval/runs", list_runs, "GET"),
-            route("/v1/eval/runs/{run_id}", get_run, "GET"),
-            route("/v1/eval/runs/{run_id}/report", get_report, "GET"),
-            route("/v1/eval/online", online_eval, "POST"),
+            route(admin_token, "/v1/eval/runs", start_run, "POST"),
+            route(admin_token, "/v1/eval/runs", list_runs, "GET"),
+            route(admin_token, "/v1/eval/runs/{run_id}", get_run, "GET"),
+            route(admin_token, "/v1/eval/runs/{run_id}/report", get_report, "GET"),
+            route(admin_token, "/v1/eval/online", online_eval, "POST"),
             *dataset_routes(dataset_service, json_body, admin_token),
             *curation_routes(dataset_service, json_body, admin_token),
         ],
